@@ -1,0 +1,96 @@
+"""`evalhouse ingest …`: collect responses, load metrics."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evalhouse.config import DEFAULT_BASE_URL, api_key, paths
+from evalhouse.ingest.metrics import MetricsError, load_metrics
+from evalhouse.ingest.spec import SpecError, load_spec, make_config
+
+from .common import csv_list, user_errors
+
+
+@click.group()
+def ingest() -> None:
+    """Take data in: collect from an API, load metrics."""
+
+
+@ingest.command("run")
+@click.option("--spec", "spec_file", type=click.Path(dir_okay=False, path_type=Path), help="Experiment spec (TOML); flags override it.")
+@click.option("--base-url", default=None, help=f"OpenAI-compatible endpoint [default: {DEFAULT_BASE_URL}].")
+@click.option("--model", "models", multiple=True, help="Model id; repeat for several.")
+@click.option("--kinds", help="Comma-separated problem kinds, e.g. add,sub,lcs.")
+@click.option("--digits", help="Comma-separated digits (difficulties), e.g. 2,4,8.")
+@click.option("--n", type=int, help="Instances per kind and digit.")
+@click.option("--seeds", help="Comma-separated replicate seeds [default: 0].")
+@click.option("--arms", help="Comma-separated arms [default: nl,sim,controlsim,code].")
+@click.option("--concurrency", type=int, help="Requests in flight [default: 16].")
+@click.option("--problem-seed", type=int, help="Seed of the problem generator [default: 0].")
+@click.option("--samples", type=int, help="Samples per (model, problem, arm, seed) [default: 1].")
+@click.option("--temperature", type=float, help="Sampling temperature [default: 0].")
+@click.option("--max-tokens", type=int, help="Completion token cap [default: 4096].")
+@click.option("--checkpoint-every", type=int, help="Write a shard every N responses [default: 200].")
+@click.option("--exec-workers", type=int, help="Parallel sandboxed code runs [default: 2].")
+@click.option("--max-attempts", type=int, help="Attempts per request before it is stored as an error [default: 6].")
+@click.option("--timeout", "timeout_s", type=float, help="Seconds to wait for one answer [default: 120].")
+@click.option("--retry-errors", is_flag=True, default=None, help="Ask again for responses stored as errors.")
+@click.option("--resume/--no-resume", default=None, help="Skip what is already stored [default: resume].")
+@click.option("--run-id", default=None, help="Name of this run [default: generated].")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar [default: on].")
+@user_errors(SpecError)
+def run_cmd(spec_file, base_url, models, kinds, digits, n, seeds, arms, run_id, **rest) -> None:
+    """Collect responses from an OpenAI-compatible endpoint into Parquet shards.
+
+    The API key is read from EVALHOUSE_API_KEY (or OPENROUTER_API_KEY), never from a flag.
+
+    \b
+    Example:
+        evalhouse ingest run --base-url http://127.0.0.1:8765/v1 --model synthetic/atlas-large \\
+            --kinds add,sub --digits 2,4 --n 10 --seeds 0,1
+        evalhouse ingest run --spec experiments/scale_up.toml --concurrency 32
+    """
+    from evalhouse.ingest.collector import collect
+
+    spec = load_spec(spec_file) if spec_file else {}
+    flags = dict(
+        base_url=base_url,
+        models=list(models) or None,
+        kinds=csv_list(kinds),
+        digits=csv_list(digits, int),
+        n=n,
+        seeds=csv_list(seeds, int),
+        arms=csv_list(arms),
+        **rest,
+    )
+    config = make_config(spec, flags)
+    p = paths()
+    run, summary = collect(config, p, api_key(), run_id)
+    click.echo(f"run {run}")
+    for line in summary.lines():
+        click.echo("  " + line)
+    click.echo(f"  shards: {p.responses / 'source=collector' / f'run_id={run}'}")
+
+
+@ingest.command("metrics")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@user_errors(MetricsError)
+def metrics_cmd(file: Path) -> None:
+    """Load per-model metrics from a CSV (a `model` column; other numeric columns are metrics).
+
+    Optional `lab`, `category` and `is_flagship` columns describe each model; otherwise the model
+    registry does. An empty cell is a missing value, not a zero. Run `evalhouse build` afterwards.
+
+    \b
+    Example:
+        evalhouse ingest metrics examples/hubris_models.csv
+    """
+    result = load_metrics(file, paths().metrics)
+    click.echo(f"loaded {result.rows} values: {result.models} models × {len(result.metrics)} metrics "
+               f"({', '.join(result.metrics)}); {result.missing_values} missing cells skipped")
+    if result.unknown_models:
+        click.echo(f"  not in the model registry (kept as given): {', '.join(result.unknown_models)}")
+    if result.skipped_columns:
+        click.echo(f"  non-numeric columns ignored: {', '.join(result.skipped_columns)}")
+    click.echo(f"  shard: {result.shard}")

@@ -1,0 +1,277 @@
+"""The project's own OpenAI-compatible endpoint, for offline runs and fault tests.
+
+A real HTTP/1.1 server (asyncio streams, keep-alive) on 127.0.0.1 speaking
+`POST /v1/chat/completions` and `GET /v1/models`. Latency is injectable (fixed or lognormal), and so
+are faults, each drawn per request with its own probability: 429 with Retry-After, 500, 503,
+timeouts (the server never answers), connection resets, malformed bodies, errors inside a 200.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalhouse.ingest.prompts import code_text, problem_text
+
+from .models import CATALOG, SyntheticModel, reply
+
+FAULTS = ("429", "500", "503", "timeout", "reset", "malformed", "error200", "empty")
+
+
+@dataclass
+class ServerConfig:
+    problems: Path | None = None  # a Parquet file or folder of problems to recognise
+    latency_ms: float = 0.0  # median latency
+    latency_sigma: float = 0.0  # lognormal sigma; 0 gives a fixed latency
+    faults: dict[str, float] = field(default_factory=dict)  # fault -> probability per request
+    retry_after: str = "1"  # the Retry-After header sent with 429s
+    seed: int = 0
+
+    @classmethod
+    def with_fault_rate(cls, rate: float, **kw: Any) -> ServerConfig:
+        """Spread `rate` evenly over the retryable faults."""
+        kinds = ("429", "500", "503", "timeout", "reset", "malformed")
+        return cls(faults={k: rate / len(kinds) for k in kinds}, **kw)
+
+
+class ProblemBook:
+    """Question text -> (kind, digit, instance), reloaded when an unknown question arrives."""
+
+    def __init__(self, source: Path | None):
+        self.source, self.book, self.loaded_at = source, {}, 0.0
+        self.lock = threading.Lock()
+        self.reload()
+
+    def reload(self) -> None:
+        if self.source is None or not self.source.exists():
+            return
+        import duckdb
+
+        glob = str(self.source / "**" / "*.parquet") if self.source.is_dir() else str(self.source)
+        con = duckdb.connect()
+        try:
+            rows = con.execute(
+                "select question, kind, digit, instance_json from read_parquet(?, union_by_name=true)", [glob]
+            ).fetchall()
+        except duckdb.IOException:
+            rows = []
+        finally:
+            con.close()
+        with self.lock:
+            self.book = {q: (k, d, json.loads(i)) for q, k, d, i in rows}
+            self.loaded_at = time.monotonic()
+
+    def find(self, question: str) -> tuple[str, int, dict[str, Any]] | None:
+        hit = self.book.get(question)
+        if hit is None and time.monotonic() - self.loaded_at > 0.5:
+            self.reload()
+            hit = self.book.get(question)
+        return hit
+
+
+def _arm_of(prompt: str) -> str:
+    if "<code>" in prompt:
+        return "controlsim"
+    if '"code"' in prompt:
+        return "sim"
+    return "nl"
+
+
+class SyntheticServer:
+    def __init__(self, config: ServerConfig | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.config = config or ServerConfig()
+        self.host, self.port = host, port
+        self.book = ProblemBook(self.config.problems)
+        self.stats: Counter = Counter()
+        self.auth_headers: list[str] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._rng = random.Random(self.config.seed)
+        self._server: asyncio.AbstractServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port, backlog=1024)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def serve_forever(self) -> None:
+        if self._server is None:
+            await self.start()
+        async with self._server:
+            await self._server.serve_forever()
+
+    def start_in_thread(self) -> SyntheticServer:
+        ready = threading.Event()
+
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(self.start())
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True, name="synthetic-endpoint")
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop and self._server:
+            async def shutdown() -> None:
+                self._server.close()
+                for task in asyncio.all_tasks():
+                    if task is not asyncio.current_task():
+                        task.cancel()
+
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+
+    def __enter__(self) -> SyntheticServer:
+        return self.start_in_thread()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- HTTP -----------------------------------------------------------------------------
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                method, path, _ = line.decode("latin-1").split(" ", 2)
+                headers: dict[str, str] = {}
+                while True:
+                    h = await reader.readline()
+                    if h in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = h.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                try:
+                    result = await self._route(method, path.split("?")[0], headers, body)
+                finally:
+                    self.in_flight -= 1
+                if result is None:  # reset
+                    writer.transport.abort()
+                    return
+                status, extra, payload = result
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+                head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}", "Content-Type: application/json",
+                        f"Content-Length: {len(data)}", "Connection: keep-alive"]
+                head += [f"{k}: {v}" for k, v in extra.items()]
+                writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            return
+        except asyncio.CancelledError:
+            writer.transport.abort()
+            raise
+        finally:
+            if not writer.transport.is_closing():
+                writer.close()
+
+    def _draw_fault(self) -> str | None:
+        roll, acc = self._rng.random(), 0.0
+        for fault, p in self.config.faults.items():
+            acc += p
+            if roll < acc:
+                return fault
+        return None
+
+    def _latency_s(self) -> float:
+        c = self.config
+        if c.latency_ms <= 0:
+            return 0.0
+        if c.latency_sigma <= 0:
+            return c.latency_ms / 1000
+        return c.latency_ms * math.exp(self._rng.gauss(0, c.latency_sigma)) / 1000
+
+    async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes):
+        self.stats["requests"] += 1
+        if "authorization" in headers:
+            self.auth_headers.append(headers["authorization"])
+        if method == "GET" and path.endswith("/models"):
+            return 200, {}, {"data": [{"id": m, "object": "model", "owned_by": s.lab} for m, s in CATALOG.items()]}
+        if method == "GET" and path in ("/health", "/v1/health"):
+            return 200, {}, {"status": "ok"}
+        if method != "POST" or not path.endswith("/chat/completions"):
+            return 404, {}, {"error": {"code": 404, "message": f"no route {method} {path}"}}
+        fault = self._draw_fault()
+        self.stats[f"fault:{fault}"] += 1
+        delay = self._latency_s()
+        if delay:
+            await asyncio.sleep(delay)
+        if fault == "timeout":
+            await asyncio.sleep(3600)
+        if fault == "reset":
+            return None
+        if fault == "429":
+            return 429, {"Retry-After": self.config.retry_after}, {"error": {"code": 429, "message": "Rate limit exceeded"}}
+        if fault in ("500", "503"):
+            return int(fault), {}, {"error": {"code": int(fault), "message": "Upstream provider unavailable"}}
+        if fault == "malformed":
+            return 200, {}, b'{"id": "gen-broken", "choices": [{"message": {"content": "trunc'
+        if fault == "error200":
+            return 200, {}, {"error": {"code": 502, "message": "Provider returned error", "metadata": {}}}
+        try:
+            request = json.loads(body)
+        except ValueError:
+            return 400, {}, {"error": {"code": 400, "message": "body is not JSON"}}
+        return self._complete(request, empty=fault == "empty")
+
+    def _complete(self, request: dict[str, Any], empty: bool = False):
+        model_id = request.get("model", "")
+        model = CATALOG.get(model_id)
+        if model is None:
+            return 404, {}, {"error": {"code": 404, "message": f"model {model_id!r} not found (synthetic endpoint)"}}
+        messages = request.get("messages") or []
+        prompt = messages[-1].get("content", "") if messages else ""
+        question = problem_text(prompt)
+        hit = self.book.find(question) if question is not None else None
+        arm = _arm_of(prompt)
+        if empty:
+            text = ""
+        elif hit is None:
+            text = "I do not recognise this problem (synthetic endpoint)."
+        else:
+            kind, digit, instance = hit
+            text = reply(model, arm, kind, digit, instance, request.get("seed"), code_text(prompt))
+        prompt_tokens = sum(len(m.get("content", "")) for m in messages) // 4
+        completion_tokens = len(text) // 4
+        return 200, {}, _completion(model, text, prompt_tokens, completion_tokens)
+
+
+def _completion(model: SyntheticModel, text: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    return {
+        "id": f"gen-synthetic-{random.getrandbits(48):012x}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "cost": round((prompt_tokens + completion_tokens) * model.price_per_token, 10),
+        },
+    }
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
+            503: "Service Unavailable"}

@@ -1,0 +1,1 @@
+"""Taking data in: the collector, the legacy importers, problems, prompts, grading and the sandbox."""

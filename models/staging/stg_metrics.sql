@@ -1,0 +1,12 @@
+-- One row per (model, metric) loaded from outside, long form.
+with source as (
+    {{ read_raw('metrics', [
+        ('model', 'varchar'), ('model_as_given', 'varchar'), ('lab', 'varchar'), ('category', 'varchar'),
+        ('is_flagship', 'integer'), ('metric', 'varchar'), ('value', 'double'), ('source_file', 'varchar'),
+        ('loaded_at', 'timestamptz')
+    ]) }}
+)
+
+select *
+from source
+qualify row_number() over (partition by model, metric order by loaded_at desc nulls last) = 1

@@ -1,0 +1,48 @@
+"""Answers are read from messy model text; what cannot be read is a parse error with a reason."""
+from __future__ import annotations
+
+import pytest
+
+from evalhouse.ingest.extract import extract_answer, extract_code, parse_printed
+
+
+@pytest.mark.parametrize(
+    "text, answer",
+    [
+        ('{"answer": 44}', 44),
+        ('Sure!\n```json\n{"reasoning": "27+17", "answer": "44"}\n```\nHope that helps.', "44"),
+        ("{'answer': 44, 'reasoning': 'x',}", 44),
+        ('{"Answer": "44", "simulation": "..."}', "44"),
+        ('{"answer": [1, 2, 3],}', [1, 2, 3]),
+        ("{'answer': (0, 2, 3), 'ok': True}", (0, 2, 3)),
+        ('The JSON is {"reasoning": "a {brace} inside", "answer": 7} as requested', 7),
+        ('{"answer": true, "note": null}', True),
+    ],
+)
+def test_extracts_answer(text, answer):
+    got = extract_answer(text)
+    assert got.ok, got.error
+    assert got.answer == answer
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [("", "empty_response"), ("   ", "empty_response"), (None, "empty_response"),
+     ("the answer is 44", "no_json_object"), ('{"result": 44}', "no_answer_field")],
+)
+def test_unreadable_is_a_parse_error(text, error):
+    assert extract_answer(text).error == error
+
+
+def test_code_from_json_field_or_fence():
+    assert extract_code('{"code": "print(1)", "answer": 1}') == "print(1)"
+    assert extract_code('{"code": "```python\\nprint(2)\\n```", "answer": 2}') == "print(2)"
+    assert extract_code("Here:\n```python\nprint(3)\n```\n{\"answer\": 3}") == "print(3)"
+    assert extract_code('{"answer": 3}') is None
+
+
+def test_printed_value_is_last_line():
+    assert parse_printed("debug\n44\n") == 44
+    assert parse_printed("[1, 2]\n") == [1, 2]
+    assert parse_printed("(0, 'a')\n") == (0, "a")
+    assert parse_printed("") is None
