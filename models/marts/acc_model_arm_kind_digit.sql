@@ -7,9 +7,9 @@ counted as (
     select
         model, arm, kind, digit,
         count(*) as n,
-        count_if(is_correct) as n_correct,
+        count(*) filter (where is_correct) as n_correct,
         count(reported_correct) as n_reported,
-        count_if(reported_correct) as n_correct_reported
+        count(*) filter (where reported_correct) as n_correct_reported
     from graded
     group by all
 )
@@ -20,5 +20,5 @@ select
     {{ wilson_low('n_correct', 'n') }} as ci_low,
     {{ wilson_high('n_correct', 'n') }} as ci_high,
     n_reported, n_correct_reported,
-    case when n_reported > 0 then n_correct_reported::double / n_reported end as accuracy_reported
+    n_correct_reported::double / nullif(n_reported, 0) as accuracy_reported
 from counted

@@ -1,0 +1,112 @@
+{#- The shape of a stored response, and the two steps staging applies to it: keeping the winning attempt
+    per response_id, and reading the answer from the text where no parsed answer was stored. They are
+    macros because the incremental graded model applies exactly the same steps to the new shards alone. -#}
+
+{#- Every column of a response shard except the long texts (prompt, response_text, exec_stderr), which
+    stay in the shards and are read on demand (staging.stg_response_texts). -#}
+{% macro response_columns() %}
+  {{ return([
+    ('response_id', 'varchar'), ('run_id', 'varchar'), ('source', 'varchar'), ('model', 'varchar'),
+    ('problem_id', 'varchar'), ('kind', 'varchar'), ('digit', 'integer'), ('arm', 'varchar'),
+    ('seed', 'integer'), ('sample', 'integer'),
+    ('gold_answer', 'varchar'), ('reported_correct', 'boolean'),
+    ('error', 'varchar'), ('error_class', 'varchar'), ('status_code', 'integer'),
+    ('latency_ms', 'double'), ('prompt_tokens', 'bigint'), ('completion_tokens', 'bigint'), ('cost', 'double'),
+    ('finish_reason', 'varchar'), ('provider_model', 'varchar'), ('prompt_version', 'varchar'),
+    ('attempt', 'integer'), ('created_at', 'timestamptz'),
+    ('parsed_answer', 'varchar'), ('parse_error', 'varchar'), ('verdict', 'varchar'), ('verdict_reason', 'varchar'),
+    ('exec_status', 'varchar'), ('exec_limit', 'varchar')
+  ]) }}
+{% endmacro %}
+
+
+{#- A success beats an error; among equals the latest attempt wins; the shard pointer breaks exact ties,
+    so a full build and an incremental one pick the same row. -#}
+{% macro attempt_order() -%}
+  (error is null) desc, created_at desc nulls last, attempt desc nulls last, shard_id desc, shard_row desc
+{%- endmacro %}
+
+
+{#- The JSON `answer` of a reply, read in SQL: an integer, commas allowed, quotes optional. Only for
+    shards written without a parsed answer (older versions, other tools). -#}
+{% macro answer_in_text(text) -%}
+  nullif(replace(regexp_extract({{ text }}, '["'']answer["'']\s*:\s*["'']?\s*(-?[0-9][0-9,]*)', 1, 'i'), ',', ''), '')
+{%- endmacro %}
+
+
+{#- Adds extracted_answer: the answer read from the text in SQL, for rows whose shard holds no parsed
+    answer. The text is read in a separate scan filtered on exactly those rows: DuckDB pushes the filter
+    into the Parquet reader and skips the text pages of every other row. -#}
+{% macro with_answers_in_text(responses, location, files=none) %}
+with responses as (
+    select * from {{ responses }}
+),
+
+texts as (
+    {{ read_raw(location, [('response_text', 'varchar'), ('error', 'varchar'), ('parsed_answer', 'varchar'), ('parse_error', 'varchar')], files=files, pointers=true) }}
+),
+
+answers_in_text as (
+    select shard_id, shard_row, {{ answer_in_text('response_text') }} as extracted_answer
+    from texts
+    where error is null and parsed_answer is null and parse_error is null
+)
+
+select responses.*, answers_in_text.extracted_answer
+from responses
+left join answers_in_text using (shard_id, shard_row)
+{% endmacro %}
+
+
+{#- The winning attempt of each response_id. Only contested ids (1% in practice) go through a window,
+    over their keys alone; every other row streams through an anti-join. -#}
+{% macro latest_attempts(attempts) %}
+with attempts as not materialized (
+    select * from {{ attempts }}
+),
+
+keys as not materialized (
+    select response_id, error, created_at, attempt, shard_id, shard_row from attempts
+),
+
+contested as (
+    select response_id from keys group by response_id having count(*) > 1
+),
+
+losers as (
+    select shard_id, shard_row
+    from keys
+    semi join contested using (response_id)
+    qualify row_number() over (partition by response_id order by {{ attempt_order() }}) > 1
+)
+
+select attempts.*
+from attempts
+anti join losers using (shard_id, shard_row)
+{% endmacro %}
+
+
+{#- Staging's result for the given attempts: the winner per response_id, its answer read from the text
+    where needed, columns grouped and defaults applied (no digit, seed or sample means 0). -#}
+{% macro staged_responses(attempts, location, files=none) %}
+with latest as (
+    {{ with_answers_in_text('(' ~ latest_attempts(attempts) ~ ')', location, files=files) }}
+)
+
+select
+    -- keys
+    response_id, problem_id, run_id, source,
+    -- what was asked
+    model, kind, coalesce(digit, 0) as digit, arm, coalesce(seed, 0) as seed, coalesce(sample, 0) as sample,
+    prompt_version,
+    -- what came back
+    error, error_class, status_code, finish_reason, provider_model,
+    latency_ms, prompt_tokens, completion_tokens, cost, attempt, created_at,
+    -- the answer: the collector's reading, else SQL's reading of the text
+    parsed_answer, extracted_answer, parse_error,
+    -- what the source recorded: the gold it used, its verdict (imports) or the verifier's (needs_verifier kinds)
+    gold_answer, reported_correct, verdict, verdict_reason, exec_status, exec_limit,
+    -- where the row lives
+    shard_id, shard_row
+from latest
+{% endmacro %}
