@@ -34,3 +34,13 @@ select * from {{ model }} where not coalesce(({{ expression }}), false)
   {%- endif -%}
   {{ return('') }}
 {%- endmacro %}
+
+
+{#- The model's grain: one row per combination of the columns, none of them null. One query instead of
+    a uniqueness test and a not-null test per column. -#}
+{% test grain(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as n_rows
+from {{ model }}
+group by all
+having count(*) > 1 or {% for c in columns %}{{ c }} is null{{ ' or ' if not loop.last }}{% endfor %}
+{% endtest %}
