@@ -27,10 +27,11 @@
 {%- endmacro %}
 
 
-{#- The JSON `answer` of a reply, read in SQL: an integer, commas allowed, quotes optional. Only for
-    shards written without a parsed answer (older versions, other tools). -#}
+{#- The JSON `answer` of a reply, read in SQL: an integer, commas allowed, quotes optional, the key in
+    any case. Only for shards written without a parsed answer (older versions, other tools). Letter
+    classes rather than the case-insensitive flag: the same matches for ASCII, at twice the speed. -#}
 {% macro answer_in_text(text) -%}
-  nullif(replace(regexp_extract({{ text }}, '["'']answer["'']\s*:\s*["'']?\s*(-?[0-9][0-9,]*)', 1, 'i'), ',', ''), '')
+  nullif(replace(regexp_extract({{ text }}, '["''][Aa][Nn][Ss][Ww][Ee][Rr]["'']\s*:\s*["'']?\s*(-?[0-9][0-9,]*)', 1), ',', ''), '')
 {%- endmacro %}
 
 
@@ -59,29 +60,27 @@ left join answers_in_text using (shard_id, shard_row)
 
 
 {#- The winning attempt of each response_id. Only contested ids (1% in practice) go through a window,
-    over their keys alone; every other row streams through an anti-join. -#}
+    over their keys alone; every other row streams through an anti-join. `attempts` is read three times
+    rather than held in memory: the first two reads touch only the key columns. Contested ids are found
+    by a hash of the id (cheaper to group by than the string); a collision only sends a few more rows
+    through the window, which still partitions by the id itself. -#}
 {% macro latest_attempts(attempts) %}
-with attempts as not materialized (
-    select * from {{ attempts }}
-),
-
-keys as not materialized (
-    select response_id, error, created_at, attempt, shard_id, shard_row from attempts
-),
-
-contested as (
-    select response_id from keys group by response_id having count(*) > 1
+with contested as (
+    select hash(response_id) as id_hash
+    from {{ attempts }}
+    group by id_hash
+    having count(*) > 1
 ),
 
 losers as (
     select shard_id, shard_row
-    from keys
-    semi join contested using (response_id)
+    from {{ attempts }}
+    where hash(response_id) in (select id_hash from contested)
     qualify row_number() over (partition by response_id order by {{ attempt_order() }}) > 1
 )
 
-select attempts.*
-from attempts
+select *
+from {{ attempts }}
 anti join losers using (shard_id, shard_row)
 {% endmacro %}
 

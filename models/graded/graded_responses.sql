@@ -37,12 +37,11 @@ batch as materialized (
 ),
 
 stored as materialized (
-    -- the graded rows, with staging's column names, for the responses the batch contests or regrades
+    -- the graded rows, under staging's column names, for the responses the batch contests or regrades
     select
-        response_id, problem_id, run_id, source, model, kind, digit, arm, seed, sample, prompt_version,
-        error, error_class, status_code, finish_reason, provider_model,
-        latency_ms, prompt_tokens, completion_tokens, cost, attempt, created_at,
-        parsed_answer, extracted_answer, parse_error,
+        response_id, problem_id, run_id, source, model, kind, digit, arm, seed, sample,
+        error, error_class, latency_ms, prompt_tokens, completion_tokens, cost, attempt, created_at,
+        answer as parsed_answer, parse_error,
         source_gold as gold_answer, reported_correct, source_verdict as verdict, source_verdict_reason as verdict_reason,
         exec_status, exec_limit, shard_id, shard_row
     from {{ this }}
@@ -118,10 +117,9 @@ select
     -- keys
     response_id, problem_id, run_id, source,
     -- what was asked
-    model, kind, digit, arm, seed, sample, prompt_version,
-    -- how the request went
-    error, error_class, status_code, finish_reason, provider_model,
-    latency_ms, prompt_tokens, completion_tokens, cost, attempt, created_at,
+    model, kind, digit, arm, seed, sample,
+    -- how the request went (staging.stg_responses has the rest: status code, finish reason, …)
+    error, error_class, latency_ms, prompt_tokens, completion_tokens, cost, attempt, created_at,
     -- the verdict
     answer, gold,
     graded_verdict as verdict,
@@ -130,7 +128,7 @@ select
     graded_verdict not in ('api_error', 'not_run') as is_answered,
     needs_verifier,
     -- what it was graded from, and what the source said
-    parsed_answer, extracted_answer, parse_error,
+    parse_error,
     gold_answer as source_gold, reported_correct,
     verdict as source_verdict, verdict_reason as source_verdict_reason,
     exec_status, exec_limit,
