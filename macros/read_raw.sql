@@ -7,7 +7,7 @@
     incremental build reads only the new ones). `pointers` adds where each row lives: shard_id (a hash of
     the file name) and shard_row, so text can be fetched later without carrying it through the build.
     A unit test's fixture (no external location) is read as it is. -#}
-{% macro read_raw(location, columns, files=none, pointers=false) %}
+{% macro read_raw(location, columns, files=none, pointers=false, present=none) %}
   {%- set glob = raw_glob(location) -%}
   {%- if glob is none %}
     select
@@ -20,7 +20,7 @@
     from {{ location }}
   {%- else -%}
   {%- set targets = files if files is not none else [glob] -%}
-  {%- set present = raw_columns(targets) -%}
+  {%- set present = present if present is not none else raw_columns(targets) -%}
   {%- if present | length > 0 %}
     select
     {%- for name, type in columns %}
@@ -63,7 +63,7 @@
   {%- if execute and targets | length > 0 -%}
     {%- set found = run_query("select count(*) from glob(" ~ parquet_list(targets) ~ ")").columns[0].values()[0] -%}
     {%- if found > 0 -%}
-      {%- set described = run_query("select distinct name from parquet_schema(" ~ parquet_list(targets) ~ ")") -%}
+      {%- set described = run_query("describe select * from read_parquet(" ~ parquet_list(targets) ~ ", union_by_name = true)") -%}
       {%- for name in described.columns[0].values() -%}{%- do present.append(name) -%}{%- endfor -%}
     {%- endif -%}
   {%- endif -%}

@@ -1,6 +1,7 @@
-{#- The shape of a stored response, and the two steps staging applies to it: keeping the winning attempt
-    per response_id, and reading the answer from the text where no parsed answer was stored. They are
-    macros because the incremental graded model applies exactly the same steps to the new shards alone. -#}
+{#- The shape of a stored response, and the two steps staging applies to it: reading the attempts (the
+    answer read from the text where no parsed answer was stored), and keeping the winning attempt per
+    response_id. They are macros because the incremental graded model applies exactly the same steps to
+    the new shards alone. -#}
 
 {#- Every column of a response shard except the long texts (prompt, response_text, exec_stderr), which
     stay in the shards and are read on demand (staging.stg_response_texts). -#}
@@ -35,27 +36,28 @@
 {%- endmacro %}
 
 
-{#- Adds extracted_answer: the answer read from the text in SQL, for rows whose shard holds no parsed
-    answer. The text is read in a separate scan filtered on exactly those rows: DuckDB pushes the filter
-    into the Parquet reader and skips the text pages of every other row. -#}
-{% macro with_answers_in_text(responses, location, files=none) %}
-with responses as (
-    select * from {{ responses }}
-),
-
-texts as (
-    {{ read_raw(location, [('response_text', 'varchar'), ('error', 'varchar'), ('parsed_answer', 'varchar'), ('parse_error', 'varchar')], files=files, pointers=true) }}
-),
-
-answers_in_text as (
-    select shard_id, shard_row, {{ answer_in_text('response_text') }} as extracted_answer
-    from texts
-    where error is null and parsed_answer is null and parse_error is null
+{#- Every stored attempt, typed, with extracted_answer: the answer read from the text in SQL for rows
+    that carry no parsed answer, parse error or API error (shards written by older versions or other
+    tools). Two reads of the shards, no join: the second one's filter reaches the Parquet reader, which
+    then skips the text of every row that has a parsed answer. A query that needs no text (the dedup's
+    key scans) prunes the text and the regex from both. -#}
+{% macro response_attempts(location, files=none) %}
+{%- set glob = raw_glob(location) %}
+{%- set present = raw_columns(files if files is not none else [glob]) if glob is not none else none %}
+{%- set columns = response_columns() + [('response_text', 'varchar')] %}
+select * exclude (response_text), null::varchar as extracted_answer
+from (
+    {{ read_raw(location, columns, files=files, pointers=true, present=present) }}
 )
+where not (error is null and parsed_answer is null and parse_error is null)
 
-select responses.*, answers_in_text.extracted_answer
-from responses
-left join answers_in_text using (shard_id, shard_row)
+union all
+
+select * exclude (response_text), {{ answer_in_text('response_text') }} as extracted_answer
+from (
+    {{ read_raw(location, columns, files=files, pointers=true, present=present) }}
+)
+where error is null and parsed_answer is null and parse_error is null
 {% endmacro %}
 
 
@@ -85,11 +87,11 @@ anti join losers using (shard_id, shard_row)
 {% endmacro %}
 
 
-{#- Staging's result for the given attempts: the winner per response_id, its answer read from the text
-    where needed, columns grouped and defaults applied (no digit, seed or sample means 0). -#}
-{% macro staged_responses(attempts, location, files=none) %}
+{#- Staging's result for the given attempts: the winner per response_id, columns grouped and defaults
+    applied (no digit, seed or sample means 0). -#}
+{% macro staged_responses(attempts) %}
 with latest as (
-    {{ with_answers_in_text('(' ~ latest_attempts(attempts) ~ ')', location, files=files) }}
+    {{ latest_attempts(attempts) }}
 )
 
 select

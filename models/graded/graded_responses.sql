@@ -29,8 +29,7 @@ kind_families as (
 {% if is_incremental() %}
 batch as materialized (
   {%- if new_shards | length > 0 %}
-    {%- set attempts = read_raw(source('raw', 'responses'), response_columns(), files=new_shards, pointers=true) %}
-    {{ staged_responses('(' ~ attempts ~ ')', source('raw', 'responses'), files=new_shards) }}
+    {{ staged_responses('(' ~ response_attempts(source('raw', 'responses'), files=new_shards) ~ ')') }}
   {%- else %}
     select * from {{ ref('stg_responses') }} where false
   {%- endif %}

@@ -2,26 +2,8 @@
 -- plan's Phase-2 validation as a table. A cell is expected when its model and seed, and its kind and
 -- digit, both appear among the same source's responses (so a seed or a digit a model skipped shows up
 -- as a cell with nothing collected); the instances expected are the problems known for the kind × digit.
-with responses as (
-    select source, model, seed, kind, digit, arm, problem_id, is_answered
-    from {{ ref('graded_responses') }}
-),
-
-problems as (
-    select kind, digit, count(*) as n_expected from {{ ref('stg_problems') }} group by all
-),
-
-arms as (
-    select count(*) as n_arms from {{ ref('arms') }}
-),
-
-cells as (
-    select distinct r.model, r.seed, c.kind, c.digit
-    from (select distinct source, model, seed from responses) as r
-    join (select distinct source, kind, digit from responses) as c using (source)
-),
-
-collected as (
+with collected as (
+    -- the one pass over the responses
     select
         model, seed, kind, digit,
         count(distinct problem_id) as n_instances,
@@ -30,9 +12,24 @@ collected as (
         count(*) filter (where arm = 'sim' and is_answered) as n_sim,
         count(*) filter (where arm = 'controlsim' and is_answered) as n_controlsim,
         count(*) filter (where arm = 'code' and is_answered) as n_code,
-        count(*) filter (where not is_answered) as n_unanswered
-    from responses
+        count(*) filter (where not is_answered) as n_unanswered,
+        list(distinct source) as sources
+    from {{ ref('graded_responses') }}
     group by all
+),
+
+by_source as (
+    select model, seed, kind, digit, unnest(sources) as source from collected
+),
+
+cells as (
+    select distinct r.model, r.seed, c.kind, c.digit
+    from (select distinct source, model, seed from by_source) as r
+    join (select distinct source, kind, digit from by_source) as c using (source)
+),
+
+problems as (
+    select kind, digit, count(*) as n_expected from {{ ref('stg_problems') }} group by all
 ),
 
 joined as (

@@ -1,4 +1,3 @@
 -- One row per response_id: the attempts deduplicated. A success beats an error; among equals the
--- latest attempt wins (created_at, then attempt number, then the shard pointer). Where the shard holds
--- no parsed answer, the answer is read from the text in SQL (extracted_answer).
-{{ staged_responses(ref('stg_response_attempts'), source('raw', 'responses')) }}
+-- latest attempt wins (created_at, then attempt number, then the shard pointer).
+{{ staged_responses(ref('stg_response_attempts')) }}
