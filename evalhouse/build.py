@@ -5,10 +5,9 @@ one and renames it into place. A user reading the old file in the DuckDB shell k
 rename does not touch the open inode) and never sees a half-built warehouse; a failed build leaves the
 old file untouched.
 
-A build is incremental when it can be: the old file is copied and dbt adds only the shards it has not
-loaded (see models/graded/graded_responses.sql). It starts from scratch when there is no warehouse yet,
-when the project (models, macros, seeds, versions) changed since the last build, when a loaded shard
-changed or vanished, or when asked to.
+A build is incremental when it can be: the old file is copied and dbt runs only what is downstream of
+new data, adding only the shards it has not loaded (see build_plan.py and
+models/graded/graded_responses.sql). With nothing new, the warehouse is left as it is.
 
 Only one build runs per warehouse (a file lock); a second one fails at once, naming the first. So does a
 build while another process holds the warehouse open for writing, since renaming a file under a writer
@@ -16,10 +15,8 @@ would strand that writer's log: `duckdb -readonly` is the way to read while buil
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import threading
 import time
@@ -27,57 +24,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import import_module, metadata
+from importlib import import_module
 from pathlib import Path
 
 import duckdb
 from filelock import FileLock, Timeout
 
+from .build_plan import BuildError, BuildPlan, plan_build
 from .config import Paths, dbt_project_dir
 
-# What the project fingerprint covers: everything that changes what a build computes.
-PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
-VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
-# Above this share of free blocks an incremental build would mostly copy holes: rebuild instead.
-MAX_FREE_SHARE = 0.5
-
-
-class BuildError(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class BuildPlan:
-    """Whether a build can be incremental, and if not, why."""
-
-    incremental: bool
-    reason: str
-    fingerprint: str
+__all__ = ["BuildError", "BuildPlan", "BuildResult", "build"]
 
 
 @dataclass(frozen=True)
 class BuildResult:
     warehouse: Path
     seconds: float
-    mode: str  # "full" or "incremental"
+    mode: str  # "full", "incremental" or "up to date"
     reason: str
     log: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def project_fingerprint(project: Path) -> str:
-    """A hash of the project's files and of the versions that run them."""
-    digest = hashlib.sha256()
-    for name in PROJECT_FILES:
-        root = project / name
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-        for path in files:
-            if "__pycache__" in path.parts:
-                continue
-            digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
-    for dist in VERSIONED:
-        digest.update(f"{dist}=={metadata.version(dist)}\0".encode())
-    return digest.hexdigest()[:16]
 
 
 def build(
@@ -99,29 +65,34 @@ def build(
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(warehouse):
         timings: dict[str, float] = {}
-        plan = plan_build(warehouse, project, full_refresh)
+        plan = plan_build(warehouse, project, paths.raw, full_refresh)
+        if plan.up_to_date and not select:
+            return BuildResult(warehouse, time.perf_counter() - start, "up to date", plan.reason)
         tmp = _building_path(warehouse)
         _remove_database(tmp)
         if plan.incremental:
             shutil.copyfile(warehouse, tmp)
         timings["prepare"] = time.perf_counter() - start
         importer.join()
+        # dbt runs in the warehouse's folder with the file named relatively: the profile then reads the
+        # same for every warehouse, and dbt keeps using its saved parse (a changed profile re-parses all).
         env = {
-            "EVALHOUSE_BUILD_PATH": str(tmp),
+            "EVALHOUSE_BUILD_PATH": tmp.name,
             "EVALHOUSE_DATA": str(paths.data),
             "EVALHOUSE_WAREHOUSE": str(warehouse),
             "EVALHOUSE_PROJECT_FINGERPRINT": plan.fingerprint,
-            "EVALHOUSE_TEMP_DIRECTORY": str(warehouse.parent / ".tmp"),
+            "EVALHOUSE_TEMP_DIRECTORY": ".tmp",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
         if memory_limit:
             env["EVALHOUSE_MEMORY_LIMIT"] = memory_limit
         if threads:
             env["EVALHOUSE_THREADS"] = str(threads)
-        args = _dbt_args(project, warehouse, select, full_refresh=not plan.incremental, quiet=quiet)
+        args = _dbt_args(project, warehouse, plan, select, quiet=quiet)
         dbt_start = time.perf_counter()
         try:
-            log = run_dbt(args, env)
+            with _working_directory(warehouse.parent):
+                log = run_dbt(args, env)
         except BuildError:
             _remove_database(tmp)
             raise
@@ -131,40 +102,6 @@ def build(
         timings["swap"] = time.perf_counter() - swap_start
     mode = "incremental" if plan.incremental else "full"
     return BuildResult(warehouse, time.perf_counter() - start, mode, plan.reason, log, timings)
-
-
-def plan_build(warehouse: Path, project: Path, full_refresh: bool = False) -> BuildPlan:
-    """Decide between an incremental and a full build by reading the current warehouse."""
-    fingerprint = project_fingerprint(project)
-
-    def full(reason: str) -> BuildPlan:
-        return BuildPlan(False, reason, fingerprint)
-
-    if full_refresh:
-        return full("asked for a full build")
-    if not warehouse.exists():
-        return full("no warehouse yet")
-    with open_for_reading(warehouse) as con:
-        try:
-            built_with = con.execute(
-                "select project_fingerprint from marts.builds order by started_at desc limit 1"
-            ).fetchone()
-            shards = con.execute("select file, size_bytes, modified_at from staging.stg_shards").fetchall()
-            free, total = con.execute("select sum(free_blocks), sum(total_blocks) from pragma_database_size()").fetchone()
-        except duckdb.Error:
-            return full("the warehouse predates incremental builds")
-    if built_with is None or built_with[0] != fingerprint:
-        return full("the project changed since the last build")
-    for file, size, modified_at in shards:
-        try:
-            st = os.stat(file)
-        except OSError:
-            return full(f"shard {file} vanished")
-        if st.st_size != size or int(st.st_mtime) != int(modified_at.timestamp()):
-            return full(f"shard {file} changed")
-    if total and free / total > MAX_FREE_SHARE:
-        return full("the warehouse file is more than half free space")
-    return BuildPlan(True, f"{len(shards)} shards loaded already", fingerprint)
 
 
 @contextmanager
@@ -193,26 +130,6 @@ def _describe_holder(holder: Path) -> str:
         return "starting up"
 
 
-@contextmanager
-def open_for_reading(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-only, failing with the holder and the remedy if a writer has it open."""
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException as exc:
-        raise BuildError(_writer_message(warehouse, str(exc))) from None
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def _writer_message(warehouse: Path, error: str) -> str:
-    held = re.search(r"held in (.+?) \(PID (\d+)\)", error)
-    who = f"{held.group(1)} (PID {held.group(2)})" if held else "another process"
-    return (f"{warehouse} is open for writing by {who}; close it, or read it with `duckdb -readonly`, "
-            "which a build does not disturb")
-
-
 def _building_path(warehouse: Path) -> Path:
     # A fixed name (the lock makes it ours) keeps the dbt profile stable, so dbt reuses its partial parse.
     return warehouse.with_name(f".{warehouse.name}.building")
@@ -229,12 +146,12 @@ def dbt_state_dir(warehouse: Path) -> Path:
     return Path(os.environ.get("EVALHOUSE_DBT_STATE") or warehouse.parent / ".dbt")
 
 
-def _dbt_args(project: Path, warehouse: Path, select: str | None, full_refresh: bool, quiet: bool) -> list[str]:
-    state = dbt_state_dir(warehouse)
+def _dbt_args(project: Path, warehouse: Path, plan: BuildPlan, select: str | None, quiet: bool) -> list[str]:
+    state = dbt_state_dir(warehouse).absolute()
     args = [
         "build",
-        "--project-dir", str(project),
-        "--profiles-dir", os.environ.get("DBT_PROFILES_DIR", str(project)),
+        "--project-dir", str(project.absolute()),
+        "--profiles-dir", os.path.abspath(os.environ.get("DBT_PROFILES_DIR", project)),
         # dbt's artefacts live beside the warehouse they describe, so two warehouses never share a
         # partial-parse cache and an installed project's folder is never written to.
         "--target-path", str(state / "target"),
@@ -244,10 +161,16 @@ def _dbt_args(project: Path, warehouse: Path, select: str | None, full_refresh: 
         "--log-level", "none" if quiet else "info",
         "--log-level-file", "info",
     ]
-    if full_refresh:
-        args.append("--full-refresh")
     if select:
-        args += ["--select", select]
+        args += ["--select", *select.split()]
+    elif plan.select:
+        args += ["--select", *plan.select]
+    if not plan.incremental:
+        args.append("--full-refresh")
+    else:
+        # Same project as the last build (its fingerprint says so): the seeds and the unit tests, which
+        # depend on nothing else, cannot have changed.
+        args += ["--exclude", "resource_type:seed", "resource_type:unit_test"]
     return args
 
 
@@ -290,6 +213,16 @@ def _close_dbt_connections() -> None:
         if DuckDBConnectionManager._ENV is not None:
             DuckDBConnectionManager._ENV.close()
             DuckDBConnectionManager._ENV = None
+
+
+@contextmanager
+def _working_directory(folder: Path) -> Iterator[None]:
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(old)
 
 
 @contextmanager

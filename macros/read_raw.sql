@@ -75,3 +75,12 @@
 {% macro parquet_list(targets) -%}
   [{% for t in targets %}'{{ t | replace("'", "''") }}'{{ "," if not loop.last }}{% endfor %}]
 {%- endmacro %}
+
+
+{#- A hash of the files under a raw folder: names, sizes and modification seconds, one line each, sorted.
+    evalhouse.build_plan.folder_fingerprint computes the same in Python to tell whether a folder changed. -#}
+{% macro folder_fingerprint(location) -%}
+  (select md5(coalesce(string_agg(filename || '|' || size || '|' || floor(epoch(last_modified))::bigint, chr(10)
+                                   order by filename), ''))
+   from read_blob('{{ raw_glob(location) }}'))
+{%- endmacro %}

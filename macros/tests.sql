@@ -36,11 +36,18 @@ select * from {{ model }} where not coalesce(({{ expression }}), false)
 {%- endmacro %}
 
 
-{#- The model's grain: one row per combination of the columns, none of them null. One query instead of
-    a uniqueness test and a not-null test per column. -#}
-{% test grain(model, columns) %}
-select {{ columns | join(', ') }}, count(*) as n_rows
-from {{ model }}
-group by all
-having count(*) > 1 or {% for c in columns %}{{ c }} is null{{ ' or ' if not loop.last }}{% endfor %}
+{#- The model's grain, and what every row must satisfy: one row per combination of the columns, none
+    of them null, and the invariant (accuracy in [0, 1], n_correct <= n, …) true on every row. One query
+    per model rather than one per check: each test is a dbt node with its own start-up cost. -#}
+{% test grain(model, columns, invariant='true') %}
+select *
+from (
+    select
+        {{ columns | join(', ') }},
+        count(*) over (partition by {{ columns | join(', ') }}) as n_rows,
+        coalesce(({{ invariant }}), false) as invariant_holds
+    from {{ model }}
+)
+where n_rows > 1 or not invariant_holds
+   {%- for c in columns %} or {{ c }} is null{% endfor %}
 {% endtest %}

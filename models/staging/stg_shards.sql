@@ -31,6 +31,14 @@ with listed as (
 counted as (
     select file_name as file, num_rows as n_rows
     from parquet_file_metadata({{ parquet_list(targets) }})
+),
+
+described as (
+    -- which columns each shard holds: a build adding shards with new columns rebuilds the staging views
+    select file_name as file, list(name order by name) as columns
+    from parquet_schema({{ parquet_list(targets) }})
+    where name <> 'duckdb_schema' and num_children is null
+    group by file_name
 )
 
 select
@@ -39,13 +47,15 @@ select
     size_bytes,
     modified_at,
     n_rows,
+    columns,
     '{{ invocation_id }}' as invocation_id,
     '{{ run_started_at }}'::timestamptz as loaded_at
 from listed
 left join counted using (file)
+left join described using (file)
 {% else %}
 select
     null::ubigint as shard_id, null::varchar as file, null::bigint as size_bytes, null::timestamptz as modified_at,
-    null::bigint as n_rows, null::varchar as invocation_id, null::timestamptz as loaded_at
+    null::bigint as n_rows, null::varchar[] as columns, null::varchar as invocation_id, null::timestamptz as loaded_at
 where false
 {% endif %}
