@@ -120,7 +120,7 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
     select, reasons = [], []
     if new:
         select += ["stg_shards+"]
-        reasons.append(f"{len(new)} new shards")
+        reasons.append(f"{len(new)} new shard" + ("s" if len(new) > 1 else ""))
         known = {c for *_, columns in shards for c in (columns or [])}
         if any(name not in known for p in new for name in pq.read_schema(p).names):
             select += list(RESPONSE_VIEWS)

@@ -130,12 +130,16 @@ def test_a_failing_build_leaves_the_old_warehouse(built):
     assert not list(built.warehouse.parent.glob(".*.building*"))
 
 
-def test_cli_build_reports_mode_and_errors(built):
-    """`evalhouse build` prints what it built and how; a user's problem is one `Error:` line, exit 1."""
+def test_cli_build_reports_what_it_did_and_errors(built):
+    """`evalhouse build` says how it built (incremental with a new shard, then nothing to do); a user's
+    problem is one `Error:` line and exit code 1."""
     runner = CliRunner()
+    write_responses(built, [response("c", arm="code")], run="run-2")
     ok = runner.invoke(main, ["build"])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.startswith(f"built {built.warehouse} in ") and "(incremental:" in ok.output
+    assert ok.output.startswith(f"built {built.warehouse} in ") and "(incremental: 1 new shard)" in ok.output
+    again = runner.invoke(main, ["build"])
+    assert again.exit_code == 0 and "(up to date: nothing new)" in again.output
     writer = Shell(built.warehouse, readonly=False)
     try:
         writer.ask("select 1")

@@ -146,3 +146,16 @@ def test_plain_dbt_build_and_docs_describe_every_relation(tmp_path):
     assert undocumented == []
     assert {n.split(".")[-1] for n in catalog["nodes"]} >= set(MARTS) | {"graded_responses", "stg_responses"}
     shutil.rmtree(tmp_path / "target")
+
+
+def test_new_columns_in_new_shards_reach_the_staging_views(workdir):
+    """Shards holding only the required columns, then a shard with the collector's columns: the
+    incremental build rebuilds the staging views, which now read the new columns."""
+    write_problems(workdir, {"p1": "42"})
+    write_responses(workdir, [response("old")], required_only=True, run="legacy")
+    build(workdir)
+    write_responses(workdir, [response("new", parsed_answer=None, parse_error="no_json_object", verdict="parse_error")])
+    assert build(workdir).mode == "incremental"
+    rows = query(workdir.warehouse, "select response_id, parse_error from staging.stg_responses order by 1")
+    assert rows == [("new", "no_json_object"), ("old", None)]
+    assert verdicts(workdir.warehouse)["new"] == ("parse_error", "no_json_object", None)
