@@ -167,9 +167,9 @@ def _dbt_args(project: Path, warehouse: Path, plan: BuildPlan, select: str | Non
         args += ["--select", *plan.select]
     if not plan.incremental:
         args.append("--full-refresh")
-    else:
-        # Same project as the last build (its fingerprint says so): its unit tests, which read no data,
-        # cannot fail now if they passed then. (Seeds are not downstream of data, so not selected.)
+    if plan.verified:
+        # The same project built this warehouse before (its fingerprint says so): its unit tests, which
+        # read no data, passed then and cannot fail now.
         args += ["--exclude", "resource_type:unit_test"]
     return args
 
