@@ -88,12 +88,18 @@ anti join losers using (shard_id, shard_row)
 
 
 {#- Staging's result for the given attempts: the winner per response_id, columns grouped and defaults
-    applied (no digit, seed or sample means 0). -#}
+    applied. -#}
 {% macro staged_responses(attempts) %}
 with latest as (
     {{ latest_attempts(attempts) }}
 )
 
+{{ staged_columns('latest') }}
+{% endmacro %}
+
+
+{#- Staging's columns, grouped, with defaults (no digit, seed or sample means 0). -#}
+{% macro staged_columns(relation) %}
 select
     -- keys
     response_id, problem_id, run_id, source,
@@ -109,5 +115,22 @@ select
     gold_answer, reported_correct, verdict, verdict_reason, exec_status, exec_limit,
     -- where the row lives
     shard_id, shard_row
-from latest
+from {{ relation }}
+{% endmacro %}
+
+
+{#- After a full build of a table holding every attempt, delete all but the winning attempt of each
+    response_id (the same rule as latest_attempts). Cheaper than deduplicating before writing: the
+    table's own response_id column is read instead of the shards' (twice), and only the 1% of rows that
+    lost are touched. -#}
+{% macro delete_losing_attempts(relation) %}
+delete from {{ relation }}
+where rowid in (
+    select rowid
+    from {{ relation }}
+    where hash(response_id) in (
+        select hash(response_id) from {{ relation }} group by 1 having count(*) > 1
+    )
+    qualify row_number() over (partition by response_id order by {{ attempt_order() }}) > 1
+)
 {% endmacro %}

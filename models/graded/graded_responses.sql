@@ -2,12 +2,15 @@
     materialized='incremental',
     unique_key='response_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    post_hook="{{ delete_losing_attempts(this) if not is_incremental() }}"
 ) }}
 -- One verdict per response: correct, wrong, parse_error, not_run or api_error, with its reason.
 -- Comparison kinds are regraded here against the problem's gold (recomputed from the instance), not
 -- the gold stored with the response; kinds with many right answers use the verifier's stored verdict.
 --
+-- A full build grades every stored attempt in one pass over the shards, then deletes the attempts that
+-- lost (post-hook): the same rows as grading staging.stg_responses, at a third of the reads.
 -- Incremental: a build reads only the shards it has not loaded yet (staging.stg_shards), lets each of
 -- their responses contest the stored one with the same rule as staging (a success beats an error, the
 -- latest attempt wins), and regrades stored responses whose problem's gold changed. The result is the
@@ -31,7 +34,7 @@ batch as materialized (
   {%- if new_shards | length > 0 %}
     {{ staged_responses('(' ~ response_attempts(source('raw', 'responses'), files=new_shards) ~ ')') }}
   {%- else %}
-    select * from {{ ref('stg_responses') }} where false
+    select * from ({{ staged_columns(ref('stg_response_attempts')) }}) where false
   {%- endif %}
 ),
 
@@ -71,7 +74,7 @@ responses as (
 ),
 {% else %}
 responses as (
-    select * from {{ ref('stg_responses') }}
+    {{ staged_columns(ref('stg_response_attempts')) }}
 ),
 {% endif %}
 
