@@ -3,7 +3,10 @@
     unique_key='response_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ delete_losing_attempts(this) if not is_incremental() }}"
+    post_hook={
+        "sql": "{{ delete_losing_attempts(this) if not is_incremental() }}",
+        "transaction": false
+    }
 ) }}
 -- One verdict per response: correct, wrong, parse_error, not_run or api_error, with its reason.
 -- Comparison kinds are regraded here against the problem's gold (recomputed from the instance), not
