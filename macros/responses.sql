@@ -134,3 +134,9 @@ where rowid in (
     qualify row_number() over (partition by response_id order by {{ attempt_order() }}) > 1
 )
 {% endmacro %}
+
+
+{#- The contract's four arms, in presentation order (the seed `arms` describes them). -#}
+{% macro arm_codes() %}
+  {{ return(['nl', 'sim', 'controlsim', 'code']) }}
+{% endmacro %}

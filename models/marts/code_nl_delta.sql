@@ -1,20 +1,10 @@
--- One row per model × kind: code-arm accuracy minus NL accuracy on paired instances, i.e. responses of
--- both arms that came back for the same (problem_id, seed, sample). The discordant counts are what a
--- McNemar test of the difference uses.
-with graded as (
-    select model, kind, problem_id, seed, sample, arm, is_correct
-    from {{ ref('graded_responses') }}
-    where is_answered and arm in ('code', 'nl')
-),
-
-paired as (
-    select
-        model, kind, problem_id, seed, sample,
-        bool_or(is_correct) filter (where arm = 'code') as code_correct,
-        bool_or(is_correct) filter (where arm = 'nl') as nl_correct
-    from graded
-    group by all
-    having count(*) filter (where arm = 'code') > 0 and count(*) filter (where arm = 'nl') > 0
+-- One row per model × kind: code-arm accuracy minus NL accuracy on paired instances, i.e. instances
+-- (problem_id, seed, sample) where both arms came back. The discordant counts are what a McNemar test of
+-- the difference uses.
+with paired as (
+    select model, kind, code_correct > 0 as code_correct, nl_correct > 0 as nl_correct
+    from {{ ref('graded_instances') }}
+    where code_answered > 0 and nl_answered > 0
 )
 
 select

@@ -1,31 +1,25 @@
 -- One row per model × seed × kind × digit: what was expected against what was collected, per arm. The
--- plan's Phase-2 validation as a table. A cell is expected when its model and seed, and its kind and
--- digit, both appear among the same source's responses (so a seed or a digit a model skipped shows up
--- as a cell with nothing collected); the instances expected are the problems known for the kind × digit.
+-- plan's Phase-2 validation as a table. A model is expected to cover, in each of its seeds, every kind ×
+-- digit it has responses for in any seed (so a seed missing a kind or a digit shows up with nothing
+-- collected); the instances expected per cell are the problems known for the kind × digit.
 with collected as (
-    -- the one pass over the responses
     select
         model, seed, kind, digit,
         count(distinct problem_id) as n_instances,
-        count(*) as n_responses,
-        count(*) filter (where arm = 'nl' and is_answered) as n_nl,
-        count(*) filter (where arm = 'sim' and is_answered) as n_sim,
-        count(*) filter (where arm = 'controlsim' and is_answered) as n_controlsim,
-        count(*) filter (where arm = 'code' and is_answered) as n_code,
-        count(*) filter (where not is_answered) as n_unanswered,
-        list(distinct source) as sources
-    from {{ ref('graded_responses') }}
+        sum(n_responses) as n_responses,
+        sum(nl_answered) as n_nl,
+        sum(sim_answered) as n_sim,
+        sum(controlsim_answered) as n_controlsim,
+        sum(code_answered) as n_code,
+        sum(n_unanswered) as n_unanswered
+    from {{ ref('graded_instances') }}
     group by all
 ),
 
-by_source as (
-    select model, seed, kind, digit, unnest(sources) as source from collected
-),
-
 cells as (
-    select distinct r.model, r.seed, c.kind, c.digit
-    from (select distinct source, model, seed from by_source) as r
-    join (select distinct source, kind, digit from by_source) as c using (source)
+    select distinct s.model, s.seed, c.kind, c.digit
+    from (select distinct model, seed from collected) as s
+    join (select distinct model, kind, digit from collected) as c using (model)
 ),
 
 problems as (
@@ -37,12 +31,12 @@ joined as (
         cells.model, cells.seed, cells.kind, cells.digit,
         coalesce(problems.n_expected, collected.n_instances, 0) as n_expected,
         coalesce(collected.n_instances, 0) as n_instances,
-        coalesce(collected.n_responses, 0) as n_responses,
-        coalesce(collected.n_nl, 0) as n_nl,
-        coalesce(collected.n_sim, 0) as n_sim,
-        coalesce(collected.n_controlsim, 0) as n_controlsim,
-        coalesce(collected.n_code, 0) as n_code,
-        coalesce(collected.n_unanswered, 0) as n_unanswered
+        coalesce(collected.n_responses, 0)::bigint as n_responses,
+        coalesce(collected.n_nl, 0)::bigint as n_nl,
+        coalesce(collected.n_sim, 0)::bigint as n_sim,
+        coalesce(collected.n_controlsim, 0)::bigint as n_controlsim,
+        coalesce(collected.n_code, 0)::bigint as n_code,
+        coalesce(collected.n_unanswered, 0)::bigint as n_unanswered
     from cells
     left join collected using (model, seed, kind, digit)
     left join problems using (kind, digit)
