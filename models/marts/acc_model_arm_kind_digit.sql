@@ -1,22 +1,28 @@
 -- One row per model × arm × kind × digit: accuracy over responses that came back, with a Wilson 95%
 -- interval. API errors and arms that never ran are not counted; an unparseable answer counts as not
--- correct. Counted from graded_instances, which holds each instance's per-arm outcome.
-with instances as (
-    select * from {{ ref('graded_instances') }}
+-- correct. Counted from graded_instances, which holds each instance's per-arm outcome: one pass sums
+-- every arm, then the arms are unpivoted into rows.
+with summed as (
+    select
+        model, kind, digit,
+        {%- for arm in arm_codes() %}
+        sum({{ arm }}_answered) as {{ arm }}_n,
+        sum({{ arm }}_correct) as {{ arm }}_n_correct,
+        sum({{ arm }}_reported) as {{ arm }}_n_reported,
+        sum({{ arm }}_correct_reported) as {{ arm }}_n_correct_reported{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref('graded_instances') }}
+    group by model, kind, digit
 ),
 
 counted as (
-    {%- for arm in arm_codes() %}
-    select
-        model, '{{ arm }}' as arm, kind, digit,
-        sum({{ arm }}_answered) as n,
-        sum({{ arm }}_correct) as n_correct,
-        sum({{ arm }}_reported) as n_reported,
-        sum({{ arm }}_correct_reported) as n_correct_reported
-    from instances
-    group by model, kind, digit
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    select model, kind, digit, unnest([
+        {%- for arm in arm_codes() %}
+        {arm: '{{ arm }}', n: {{ arm }}_n, n_correct: {{ arm }}_n_correct,
+         n_reported: {{ arm }}_n_reported, n_correct_reported: {{ arm }}_n_correct_reported}{{ "," if not loop.last }}
+        {%- endfor %}
+    ], recursive := true)
+    from summed
 )
 
 select
