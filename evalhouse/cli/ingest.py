@@ -1,11 +1,13 @@
 """`evalhouse ingest …`: collect responses, load metrics."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from evalhouse.config import DEFAULT_BASE_URL, api_key, paths
+from evalhouse.ingest.importers import LegacyImportError
 from evalhouse.ingest.metrics import MetricsError, load_metrics
 from evalhouse.ingest.spec import SpecError, load_spec, make_config
 
@@ -94,3 +96,37 @@ def metrics_cmd(file: Path) -> None:
     if result.skipped_columns:
         click.echo(f"  non-numeric columns ignored: {', '.join(result.skipped_columns)}")
     click.echo(f"  shard: {result.shard}")
+
+
+@ingest.command("import")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--model", default=None, help="Model id for files that record none (the older per-run CSVs).")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar [default: on].")
+@click.option("--verbose", "-v", is_flag=True, help="List every file with its counts, and the files skipped.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
+@user_errors(LegacyImportError)
+def import_cmd(sources, model, progress, verbose, as_json) -> None:
+    """Import legacy result files (res.jsonl, res.csv, run_*_results_seed_N.csv), files or folders.
+
+    Folders are searched recursively and each file's format is detected; aggregate files (per-kind
+    tables, summaries, result tables, Markdown) are recognised and skipped. Each source row becomes
+    one response per arm that ran; rows that cannot be read go to the quarantine with file, line and
+    reason. Importing the same files again changes nothing; a newer copy of a run replaces the older.
+    Run `evalhouse build` afterwards.
+
+    \b
+    Example:
+        evalhouse ingest import ../shared/realdata/toolproj
+        evalhouse ingest import run_20250924_005007_results_seed_0.csv --model deepseek-ai/deepseek-coder-7b-instruct-v1.5
+    """
+    from evalhouse.ingest.importers import Options, import_paths
+
+    summary = import_paths([Path(s) for s in sources], paths(), Options(model=model, progress=progress))
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        for line in summary.lines(verbose=verbose):
+            click.echo(line)
+    if summary.refused:
+        names = ", ".join(str(p) for p, _ in summary.refused)
+        raise click.ClickException(f"{len(summary.refused)} file(s) not imported: {names} (reasons above)")
