@@ -104,8 +104,9 @@ def metrics_cmd(file: Path) -> None:
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar [default: on].")
 @click.option("--verbose", "-v", is_flag=True, help="List every file with its counts, and the files skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
+@click.option("--memory-limit", default="2GB", show_default=True, help="Memory DuckDB may use (it spills beyond).")
 @user_errors(LegacyImportError)
-def import_cmd(sources, model, progress, verbose, as_json) -> None:
+def import_cmd(sources, model, progress, verbose, as_json, memory_limit) -> None:
     """Import legacy result files (res.jsonl, res.csv, run_*_results_seed_N.csv), files or folders.
 
     Folders are searched recursively and each file's format is detected; aggregate files (per-kind
@@ -121,7 +122,7 @@ def import_cmd(sources, model, progress, verbose, as_json) -> None:
     """
     from evalhouse.ingest.importers import Options, import_paths
 
-    summary = import_paths([Path(s) for s in sources], paths(), Options(model=model, progress=progress))
+    summary = import_paths([Path(s) for s in sources], paths(), Options(model=model, progress=progress, memory_limit=memory_limit))
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:

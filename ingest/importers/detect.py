@@ -96,6 +96,7 @@ def _detect_jsonl(path: Path, head: str, explicit: bool) -> Detected:
             continue
         if isinstance(value, dict):
             objects.append(value)
+            break
     if not lines:
         return Detected(path, problem="empty file", explicit=explicit)
     if not objects:

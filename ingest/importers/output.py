@@ -5,8 +5,8 @@ importing a run again overwrites it, and the shard's Parquet metadata records th
 (path, size, modification time): a later import keeps whichever copy of the run is newer.
 
 Shards are written the way `ingest.shards.write_atomic` writes one: to a hidden temporary file,
-flushed, then renamed. A batch writes all its temporary files first, flushes them, renames them,
-then flushes each folder once, which costs one directory sync per folder instead of one per shard.
+flushed, then renamed. A batch writes all its temporary files first (two at a time: the Parquet
+writer releases the GIL), flushes them, renames them, then flushes each folder once.
 """
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ import hashlib
 import json
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,6 +25,23 @@ import pyarrow.parquet as pq
 from evalhouse.config import Paths
 
 META_KEY = b"evalhouse.import"
+WRITERS = 2
+
+# A legacy run is a few hundred rows whose text is in prompt and response_text: compressing the
+# small columns too, dictionary-encoding unique text and keeping statistics nobody filters on cost
+# more than the text itself for such shards.
+_TEXT = ("prompt", "response_text", "raw_answer", "exec_stderr", "source_status", "parsed_answer", "gold_answer",
+         "response_id", "source_request_id", "problem_id")
+_KEYS = ("response_id", "run_id", "source", "model", "problem_id", "kind", "digit", "arm", "seed")
+
+
+def response_write_options(schema: pa.Schema) -> dict[str, Any]:
+    names = schema.names
+    return {
+        "compression": {n: ("zstd" if n in _TEXT else "none") for n in names},
+        "use_dictionary": [n for n in names if n not in _TEXT],
+        "write_statistics": [n for n in names if n in _KEYS],
+    }
 
 
 @dataclass(frozen=True)
@@ -64,10 +83,6 @@ def quarantine_shard(paths: Paths, importer: str, path: Path) -> Path:
     return paths.quarantine / f"source={importer}" / f"{file_key(path)}.parquet"
 
 
-def manifest_shard(paths: Paths, path: Path) -> Path:
-    return paths.imports / f"{file_key(path)}.parquet"
-
-
 def recorded_origin(shard: Path) -> Origin | None:
     """The origin stored in an existing shard's metadata, or None when there is no such shard."""
     try:
@@ -81,47 +96,60 @@ def recorded_origin(shard: Path) -> Origin | None:
 
 
 class BatchWriter:
-    """Collects shards for one batch; `commit` makes them all visible."""
+    """Collects a batch's shards; `commit` writes them and makes them all visible."""
 
     def __init__(self) -> None:
-        self.pending: list[tuple[Path, Path]] = []
+        self.pending: list[tuple[Path, pa.Table, dict[str, Any]]] = []
         self.removals: list[Path] = []
+        self.written: list[Path] = []
 
-    def add(self, target: Path, table: pa.Table, origin: Origin | None = None) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+    def add(self, target: Path, table: pa.Table, origin: Origin | None = None,
+            options: dict[str, Any] | None = None) -> None:
         if origin is not None:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: origin.to_json().encode()})
-        tmp = target.with_name(f".{target.stem}.parquet.tmp-{os.getpid()}")
-        pq.write_table(table, tmp, compression="zstd")
-        self.pending.append((tmp, target))
+        self.pending.append((target, table, options or {"compression": "zstd"}))
 
     def remove(self, target: Path) -> None:
         if target.exists():
             self.removals.append(target)
 
     def commit(self) -> None:
-        for tmp, _ in self.pending:
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        for folder in {target.parent for target, _, _ in self.pending}:
+            folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with ThreadPoolExecutor(WRITERS) as pool:
+                temps = list(pool.map(self._write_temp, self.pending))
+        except BaseException:
+            self.abort()
+            raise
         folders = set()
-        for tmp, target in self.pending:
+        for tmp, (target, _, _) in zip(temps, self.pending):
             os.replace(tmp, target)
             folders.add(target.parent)
         for target in self.removals:
             target.unlink(missing_ok=True)
             folders.add(target.parent)
         for folder in folders:
-            fd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync(folder)
         self.pending, self.removals = [], []
 
+    def _write_temp(self, item: tuple[Path, pa.Table, dict[str, Any]]) -> Path:
+        target, table, options = item
+        tmp = target.with_name(f".{target.stem}.parquet.tmp-{os.getpid()}")
+        self.written.append(tmp)
+        pq.write_table(table, tmp, **options)
+        _fsync(tmp)
+        return tmp
+
     def abort(self) -> None:
-        for tmp, _ in self.pending:
+        for tmp in self.written:
             tmp.unlink(missing_ok=True)
-        self.pending, self.removals = [], []
+        self.pending, self.removals, self.written = [], [], []
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -21,22 +21,32 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from evalhouse.config import Paths
 from evalhouse.ingest.collector import response_id
-from evalhouse.ingest.shards import RESPONSE_SCHEMA, clean_leftovers
+from evalhouse.ingest.shards import REQUIRED_COLUMNS, RESPONSE_SCHEMA, clean_leftovers
 from evalhouse.registry import resolve
 
-from . import answers, res_csv, res_jsonl, run_csv
+from . import answers, jsonl_fast, res_csv, res_jsonl, run_csv
 from .detect import RES_CSV, RES_JSONL, RUN_CSV, Detected, discover
 from .lines import Lines, show, split_lines
-from .output import BatchWriter, Origin, file_key, manifest_shard, quarantine_shard, recorded_origin, run_shard
-from .records import ARMS, RECORD_SCHEMA
+from .output import (
+    BatchWriter,
+    Origin,
+    file_key,
+    quarantine_shard,
+    recorded_origin,
+    response_write_options,
+    run_shard,
+)
+from .records import ARMS, RECORD_SCHEMA, REPLY, REPR
 from .regrade import NAMESPACE, SOURCE_VERDICT_ONLY, problem_id_sql, problems_table
-from .summary import FileResult, ImportSummary
+from .summary import KEPT, FileResult, ImportSummary
 
 # Bump when the same file would now import differently, so unchanged files are imported again.
 IMPORTER_VERSION = "1"
@@ -55,7 +65,13 @@ IMPORT_COLUMNS = [
     ("source_status", pa.string()),
     ("source_parse_failed", pa.bool_()),
 ]
-IMPORT_RESPONSE_SCHEMA = pa.schema(list(RESPONSE_SCHEMA) + [pa.field(n, t) for n, t in IMPORT_COLUMNS])
+# The contract's required columns, the collector's columns an import fills, then the import's own.
+FILLED = {"sample", "created_at", "prompt_version", "parsed_answer", "parse_error", "verdict", "verdict_reason",
+          "exec_status", "exec_exit_code", "exec_stderr"}
+IMPORT_RESPONSE_SCHEMA = pa.schema(
+    [f for f in RESPONSE_SCHEMA if f.name in REQUIRED_COLUMNS or f.name in FILLED]
+    + [pa.field(n, t) for n, t in IMPORT_COLUMNS]
+)
 QUARANTINE_SCHEMA = pa.schema(
     [("file", pa.string()), ("line", pa.int64()), ("reason", pa.string()), ("raw", pa.string()),
      ("importer", pa.string()), ("quarantined_at", pa.timestamp("us", tz="UTC"))]
@@ -66,6 +82,19 @@ MANIFEST_SCHEMA = pa.schema(
      ("rows_quarantined", pa.int64()), ("rows_superseded", pa.int64()), ("responses", pa.int64()),
      ("arms_never_ran", pa.int64()), ("runs", pa.list_(pa.string())), ("imported_at", pa.timestamp("us", tz="UTC"))]
 )
+
+
+# The code arm's outcome from the legacy status: `ok,ok`/`ok` (res.csv), `no_code` ("No code
+# recieved…" in res.csv), `<typecheck>,<exec>` with exec `ok`, `timeout` or an exception text; the
+# per-run CSVs' dict gives ok/timeout/error directly.
+EXEC_STATUS = """case
+    when status in ('ok', 'ok,ok') then 'ok'
+    when status = 'no_code' or lower(status) like 'no code%' then 'no_code'
+    when status in ('timeout', 'error', 'unreadable') then status
+    when split_part(status, ',', 2) = 'timeout' then 'timeout'
+    when split_part(status, ',', 2) = 'ok' then 'ok'
+    else 'error'
+end"""
 
 
 class LegacyImportError(Exception):
@@ -88,7 +117,7 @@ def import_paths(paths: Iterable[Path], data: Paths, options: Options = Options(
     summary = ImportSummary()
     override = _resolve_override(options.model, summary)
     clean_leftovers(data.raw)
-    todo = list(_plan(paths, data, override, summary))
+    todo = list(_plan(paths, data, override, summary, _imported(data)))
     with _connection(options) as con, tqdm(
         total=sum(d.path.stat().st_size for d in todo), unit="B", unit_scale=True, unit_divisor=1024,
         disable=not options.progress, dynamic_ncols=True, desc="import",
@@ -138,7 +167,8 @@ class _File:
         return IMPORTER[self.format]
 
 
-def _plan(paths: Iterable[Path], data: Paths, override: str | None, summary: ImportSummary) -> Iterator[_File]:
+def _plan(paths: Iterable[Path], data: Paths, override: str | None, summary: ImportSummary,
+          imported: dict[str, dict]) -> Iterator[_File]:
     """The files to import; the others are recorded in the summary as skipped, ignored or refused."""
     refused_writer = BatchWriter()
     for found in discover(paths):
@@ -157,7 +187,7 @@ def _plan(paths: Iterable[Path], data: Paths, override: str | None, summary: Imp
         else:
             origin = Origin.of(found.path)
             file = _File(found.path, found.format, origin.size, origin)
-            if _unchanged(file, data, override):
+            if _unchanged(file, imported.get(origin.file), override):
                 summary.unchanged.append(found.path)
             else:
                 yield file
@@ -175,14 +205,24 @@ def _quarantine_whole_file(found: Detected, data: Paths, writer: BatchWriter) ->
     writer.add(quarantine_shard(data, "legacy", found.path), table)
 
 
-def _unchanged(file: _File, data: Paths, override: str | None) -> bool:
+def _imported(data: Paths) -> dict[str, dict]:
+    """The latest manifest row of every file imported before, by absolute path."""
+    if not data.imports.exists() or not any(data.imports.glob("*.parquet")):
+        return {}
+    rows = duckdb.sql(f"""
+        select * from read_parquet('{data.imports / "*.parquet"}', union_by_name = true)
+        qualify row_number() over (partition by file order by imported_at desc) = 1
+    """).to_arrow_table().to_pylist()
+    return {row["file"]: row for row in rows}
+
+
+def _unchanged(file: _File, row: dict | None, override: str | None) -> bool:
     """Imported before from this very file (same size and modification time) by this importer version."""
-    manifest = manifest_shard(data, file.path)
-    if not manifest.exists():
+    if row is None:
         return False
-    row = pq.read_table(manifest).to_pylist()[0]
     same = (row["size"], row["mtime_ns"], row["importer_version"], row["model_override"], row["importer"]) == (
-        file.origin.size, file.origin.mtime_ns, IMPORTER_VERSION, override if file.format == RUN_CSV else None, file.importer,
+        file.origin.size, file.origin.mtime_ns, IMPORTER_VERSION, override if file.format == RUN_CSV else None,
+        file.importer,
     )
     return same and all(Path(p).exists() for p in row["runs"])
 
@@ -208,6 +248,8 @@ def _connection(options: Options) -> Iterator[duckdb.DuckDBPyConnection]:
         config["threads"] = options.threads
     con = duckdb.connect(config=config)
     try:
+        con.execute("set enable_progress_bar = false")
+        con.execute(f"create or replace temp macro legacy_exec_status(status) as ({EXEC_STATUS})")
         con.execute(
             "create or replace temp macro legacy_bool(x) as (case lower(trim(x)) "
             "when 'true' then true when '1' then true when '1.0' then true "
@@ -220,11 +262,18 @@ def _connection(options: Options) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 class _Batch:
-    """One batch of files through DuckDB: records → checks → identity → responses → shards."""
+    """One batch of files through DuckDB: records → checks → identity → responses → shards.
+
+    The records' text (prompts and replies, nearly all the bytes) stays in the Arrow table the
+    readers produced: DuckDB scans it in place, every intermediate table is narrow and keyed by the
+    record's `rid`, and the responses' text is gathered from it by Arrow in one `take`.
+    """
 
     def __init__(self, con, data: Paths, files: list[_File], override: str | None, summary: ImportSummary):
         self.con, self.data, self.files, self.override, self.summary = con, data, files, override, summary
         self.lines: dict[int, Lines] = {}
+        self.counts = {idx: dict.fromkeys(COUNTS, 0) for idx in range(len(files))}
+        self.quarantined: dict[int, list[dict]] = {}
 
     def run(self) -> list[FileResult]:
         writer = BatchWriter()
@@ -233,43 +282,42 @@ class _Batch:
             self._check()
             self._identify()
             winners = self._choose_copies()
-            self._expand(winners)
+            self._select_loaded(winners)
             self._read_answers()
             self._problems(writer)
-            results = self._write(writer, winners)
+            runs = self._write_responses(writer)
+            results = self._write_file_records(writer, winners, runs)
             writer.commit()
         except BaseException:
             writer.abort()
             raise
         finally:
-            for name in ("records", "checked", "identified", "long", "answers", "batch_problems"):
+            for name in ("checks", "identity", "loaded", "answers", "batch_problems", "files"):
                 self.con.execute(f"drop table if exists {name}")
+            self.con.unregister("records")
         return results
 
     # -- reading ------------------------------------------------------------------------------
     def _load_records(self) -> None:
+        """All records of the batch as one Arrow table, seen by DuckDB as `records`: res.jsonl through
+        DuckDB's reader where it can, then line by line; CSV records as Arrow columns. A record's
+        `rid` is its position in that table."""
         con = self.con
-        jsonl = []
-        for idx, file in enumerate(self.files):
-            if file.format == RES_JSONL:
-                self.lines[idx] = split_lines(file.path)
-                jsonl.append((idx, self.lines[idx]))
-        if jsonl:
-            res_jsonl.load(con, jsonl, "records")
-        else:
-            con.register("empty_records", RECORD_SCHEMA.empty_table())
-            con.execute("create or replace temp table records as select * from empty_records")
-            con.unregister("empty_records")
+        sniffed = [jsonl_fast.sniff(idx, f.path) for idx, f in enumerate(self.files) if f.format == RES_JSONL]
+        fast, by_line = jsonl_fast.load(con, sniffed)
+        parts = [fast]
+        if by_line:
+            for idx in sorted(set(by_line)):
+                self.lines[idx] = split_lines(self.files[idx].path)
+            parts.append(res_jsonl.load(con, [(idx, self.lines[idx]) for idx in sorted(set(by_line))]))
         for idx, file in enumerate(self.files):
             if file.format == RES_CSV:
-                table, _ = res_csv.read(file.path, idx)
+                parts.append(res_csv.read(file.path, idx)[0])
             elif file.format == RUN_CSV:
-                table, _ = run_csv.read(file.path, idx, self.override)
-            else:
-                continue
-            con.register("csv_records", table)
-            con.execute("insert into records select * from csv_records")
-            con.unregister("csv_records")
+                parts.append(run_csv.read(file.path, idx, self.override)[0])
+        records = pa.concat_tables([p.select(RECORD_SCHEMA.names).cast(RECORD_SCHEMA) for p in parts])
+        self.records = records.append_column("rid", pa.array(np.arange(records.num_rows, dtype=np.int64)))
+        con.register("records", self.records)
         con.register("batch_files", self._files_table())
         con.execute("create or replace temp table files as select * from batch_files")
         con.unregister("batch_files")
@@ -282,11 +330,22 @@ class _Batch:
                 "file_idx": idx, "importer": file.importer, "namespace": NAMESPACE[file.importer],
                 "path": file.origin.file, "folder_run": folder_run or f"file-{file_key(file.path)}",
             })
-        return pa.Table.from_pylist(rows)
+        return pa.Table.from_pylist(rows, schema=pa.schema([
+            ("file_idx", pa.int32()), ("importer", pa.string()), ("namespace", pa.string()), ("path", pa.string()),
+            ("folder_run", pa.string())]))
+
+    def _raw_line(self, idx: int, line: int) -> str:
+        if idx not in self.lines:
+            self.lines[idx] = split_lines(self.files[idx].path)
+        return show(self.lines[idx].raw_line(line))
 
     # -- checking -----------------------------------------------------------------------------
     def _check(self) -> None:
-        """Each record's reason to be quarantined, or null; and the instance index where the file has none."""
+        """Each record's reason to be quarantined, or null; and its position among its kind's records.
+
+        The position is the instance index for files that do not record one (res.csv): records of a
+        kind ordered by digit, then as they appear. Quarantined records keep their place in it.
+        """
         checks = [
             "case when coalesce(trim(model), '') = '' then 'empty model' end",
             "case when coalesce(trim(kind), '') = '' then 'empty kind' end",
@@ -300,20 +359,37 @@ class _Batch:
                 f"'{arm} verdict ' || coalesce('''' || {arm}_correct || '''', 'missing') || ' is not a boolean' end"
             )
         reason = f"coalesce(defect, nullif(concat_ws('; ', {', '.join(checks)}), ''))"
-        self.con.execute(f"""
-            create or replace temp table checked as
-            select r.*, f.importer, f.namespace, f.path, f.folder_run, {reason} as reason,
+        con = self.con
+        con.execute(f"""
+            create or replace temp table checks as
+            select rid, file_idx, line, {reason} as reason,
                    row_number() over (
-                       partition by r.file_idx, trim(r.kind)
-                       order by try_cast(trim(r.digit) as bigint) nulls last, try_cast(r.source_row as bigint), r.line
+                       partition by file_idx, trim(kind)
+                       order by try_cast(trim(digit) as bigint) nulls last, try_cast(source_row as bigint), line
                    ) as position_in_kind
-            from records as r join files as f using (file_idx)
+            from records
         """)
+        for idx, n_read, n_quarantined in con.execute(
+            "select file_idx, count(*), count(reason) from checks group by all"
+        ).fetchall():
+            self.counts[idx].update(rows_read=n_read, rows_quarantined=n_quarantined)
+        rows = con.execute("""
+            select c.file_idx, c.line, c.reason, r.raw
+            from checks as c join records as r on r.rid = c.rid
+            where c.reason is not null order by all
+        """).fetchall()
+        for idx, line, reason, raw in rows:
+            raw = raw if raw is not None else self._raw_line(idx, line)
+            self.quarantined.setdefault(idx, []).append({"line": line, "reason": reason, "raw": raw})
 
     # -- identity -----------------------------------------------------------------------------
     def _identify(self) -> None:
+        """For each record that passed: model id, typed seed and digit, run, instance and problem id."""
         con = self.con
-        given = [r[0] for r in con.execute("select distinct trim(model) from checked where reason is null").fetchall()]
+        given = [r[0] for r in con.execute("""
+            select distinct trim(r.model) from records as r join checks as c on r.rid = c.rid
+            where c.reason is null
+        """).fetchall()]
         models = []
         for name in given:
             resolved = resolve(name)
@@ -323,134 +399,135 @@ class _Batch:
         con.register("model_map", pa.Table.from_pylist(models, schema=pa.schema(
             [("model_given", pa.string()), ("model_id", pa.string())])))
         con.execute(f"""
-            create or replace temp table identified as
-            select c.*,
-                m.model_id,
-                trim(c.model) as model_given,
-                cast(trim(c.seed) as integer) as seed_i,
-                cast(trim(c.digit) as integer) as digit_i,
-                trim(c.kind) as kind_t,
-                coalesce(nullif(trim(c.run_id), ''), c.folder_run) as run,
-                coalesce(try_cast(nullif(trim(c.index_in_kind), '') as integer), position_in_kind::integer) as idx
-            from checked as c join model_map as m on m.model_given = trim(c.model)
-            where c.reason is null
+            create or replace temp table identity as
+            with typed as (
+                select c.rid, r.file_idx, r.line, f.importer, f.namespace, f.path,
+                    m.model_id, m.model_given,
+                    cast(trim(r.seed) as integer) as seed_i,
+                    cast(trim(r.digit) as integer) as digit_i,
+                    trim(r.kind) as kind_t,
+                    coalesce(nullif(trim(r.run_id), ''), f.folder_run) as run,
+                    coalesce(try_cast(nullif(trim(r.index_in_kind), '') as integer), c.position_in_kind::integer) as idx
+                from records as r
+                join checks as c on r.rid = c.rid
+                join files as f on f.file_idx = r.file_idx
+                join model_map as m on m.model_given = trim(r.model)
+                where c.reason is null
+            )
+            select *, {problem_id_sql('namespace', 'kind_t', 'digit_i', 'idx')} as problem_id from typed
         """)
         con.unregister("model_map")
-        con.execute(f"alter table identified add column problem_id varchar default null")
-        con.execute(f"update identified set problem_id = {problem_id_sql('namespace', 'kind_t', 'digit_i', 'idx')}")
 
     def _choose_copies(self) -> pa.Table:
         """Which file each run is loaded from: the newest copy among this batch and what is stored."""
         groups = self.con.execute(
-            "select distinct importer, run, model_id, seed_i, file_idx from identified order by all"
+            "select importer, run, model_id, seed_i, file_idx, count(*) from identity group by all order by all"
         ).fetchall()
-        by_run: dict[tuple, list[int]] = {}
-        for importer, run, model, seed, idx in groups:
-            by_run.setdefault((importer, run, model, seed), []).append(idx)
+        by_run: dict[tuple, list[tuple[int, int]]] = {}
+        for importer, run, model, seed, idx, n in groups:
+            by_run.setdefault((importer, run, model, seed), []).append((idx, n))
         rows = []
-        for (importer, run, model, seed), idxs in by_run.items():
-            candidates = sorted(idxs, key=lambda i: (self.files[i].origin.mtime_ns, self.files[i].origin.file))
-            best = candidates[-1]
+        for (importer, run, model, seed), members in by_run.items():
+            best = max(members, key=lambda m: (self.files[m[0]].origin.mtime_ns, self.files[m[0]].origin.file))[0]
             stored = recorded_origin(run_shard(self.data, importer, run, model, seed))
             origin = self.files[best].origin
             keep = stored is None or stored.file == origin.file or origin.newer_than(stored)
-            for idx in idxs:
-                winner = keep and idx == best
+            for idx, n in members:
+                loaded = keep and idx == best
+                self.counts[idx]["rows_loaded" if loaded else "rows_superseded"] += n
                 rows.append({"importer": importer, "run": run, "model_id": model, "seed_i": seed, "file_idx": idx,
-                             "loaded": winner,
-                             "newer": None if winner else (origin.file if keep else stored.file)})
-        schema = pa.schema([("importer", pa.string()), ("run", pa.string()), ("model_id", pa.string()),
-                            ("seed_i", pa.int32()), ("file_idx", pa.int32()), ("loaded", pa.bool_()),
-                            ("newer", pa.string())])
-        return pa.Table.from_pylist(rows, schema=schema)
+                             "loaded": loaded, "newer": None if loaded else (origin.file if keep else stored.file)})
+        return pa.Table.from_pylist(rows, schema=pa.schema([
+            ("importer", pa.string()), ("run", pa.string()), ("model_id", pa.string()), ("seed_i", pa.int32()),
+            ("file_idx", pa.int32()), ("loaded", pa.bool_()), ("newer", pa.string())]))
 
-    # -- responses ----------------------------------------------------------------------------
-    def _expand(self, winners: pa.Table) -> None:
-        """One row per arm that ran, of every record whose run is loaded from its file."""
+    def _select_loaded(self, winners: pa.Table) -> None:
+        """The records whose run is loaded from their file; count their responses and arms that never ran."""
         con = self.con
         con.register("winners", winners)
-        parts = []
-        for arm in ARMS:
-            code = arm == "code"
-            parts.append(f"""
-                select i.file_idx, i.line, i.source_row, i.request_id, i.importer, i.path, i.run, i.model_id,
-                    i.model_given, i.seed_i, i.kind_t as kind, i.digit_i, i.idx, i.problem_id, i.question, i.namespace,
-                    nullif(i.gold, '') as gold, '{arm}' as arm,
-                    i.{arm}_prompt as prompt, i.{arm}_text as text, legacy_bool(i.{arm}_correct) as reported_correct,
-                    i.{arm}_status as status, i.{arm}_mode as mode, legacy_bool(i.{arm}_parse_err) as source_parse_failed,
-                    {'i.code_exit_code' if code else 'null'} as exit_code,
-                    {'i.code_stderr' if code else 'null'} as stderr,
-                    {'i.code_latency_ms' if code else 'null'} as latency_ms
-                from identified as i join winners as w using (importer, run, model_id, seed_i, file_idx)
-                where w.loaded and coalesce(i.{arm}_status, '') <> ''
-            """)
-        con.execute(f"""
-            create or replace temp table long as
-            select row_number() over () as rid, *,
-                case when arm <> 'code' then null
-                     when status in ('ok', 'ok,ok') then 'ok'
-                     when status = 'no_code' or lower(status) like 'no code%' then 'no_code'
-                     when status = 'unreadable' then 'unreadable'
-                     when status in ('timeout', 'error') then status
-                     when split_part(status, ',', 2) = 'timeout' then 'timeout'
-                     when split_part(status, ',', 2) = 'ok' then 'ok'
-                     else 'error'
-                end as exec_status
-            from ({' union all '.join(parts)})
+        con.execute("""
+            create or replace temp table loaded as
+            select i.* from identity as i join winners as w using (importer, run, model_id, seed_i, file_idx)
+            where w.loaded
         """)
         con.unregister("winners")
-        self.winners = winners
+        ran = " + ".join(f"(coalesce(r.{arm}_status, '') <> '')::int" for arm in ARMS)
+        never = " + ".join(f"(r.{arm}_mode is not null and coalesce(r.{arm}_status, '') = '')::int" for arm in ARMS)
+        for idx, n_ran, n_never in con.execute(f"""
+            select r.file_idx, sum({ran}), sum({never}) from records as r join loaded as l on r.rid = l.rid group by all
+        """).fetchall():
+            self.counts[idx].update(responses=int(n_ran), arms_never_ran=int(n_never))
+
+    # -- answers ------------------------------------------------------------------------------
+    @staticmethod
+    def _arm_rows(arm: str, columns: str, mode: str | None = None, join: str = "") -> str:
+        """Rows of one arm that ran among the loaded records (aid = rid·4 + arm number)."""
+        where = f"coalesce(r.{arm}_status, '') <> ''" + (f" and r.{arm}_mode = '{mode}'" if mode else "")
+        return f"""
+            select l.rid * 4 + {ARMS.index(arm)} as aid, {columns}
+            from records as r join loaded as l on r.rid = l.rid {join}
+            where {where}
+        """
 
     def _read_answers(self) -> None:
+        """`answers`: for every response (aid), its parsed answer, raw answer and parse error.
+
+        Replies are read by DuckDB, the few it cannot settle by Python; values and execution results
+        are taken as they are. Each distinct (kind, answer) then goes once through the kind's
+        `normalize`. Reply text is scanned once; the table that comes out is narrow.
+        """
         con = self.con
-        con.execute(f"""
-            create or replace temp table reply_answers as
-            {answers.reply_answers_sql("(select rid, text from long where mode = 'reply')")}
-        """)
-        fallback = con.execute(
-            "select l.rid, l.kind, l.text from long as l join reply_answers as a using (rid) where a.needs_python"
-        ).fetchall()
+        replies = " union all ".join(self._arm_rows(arm, f"l.kind_t as kind, r.{arm}_text as text", REPLY)
+                                     for arm in ARMS)
+        con.execute(f"create or replace temp table reply_answers as {answers.reply_answers_sql(f'({replies})')}")
+        fallback = con.execute("select aid, kind, text from reply_answers where needs_python").fetchall()
         con.register("python_answers", answers.python_replies(fallback))
-        payloads = con.execute("""
-            select distinct kind, mode, payload from (
-                select l.kind, l.mode, a.answer_json::varchar as payload
-                from long as l join reply_answers as a using (rid) where a.answer_json is not null
-                union all
-                select kind, mode, text from long where mode = 'value' and text is not null
-                union all
-                select kind, mode, text from long where mode = 'repr' and exec_status = 'ok' and text is not null
-            )
+        others = " union all ".join(
+            self._arm_rows(arm, f"""l.kind_t as kind, r.{arm}_mode as mode, r.{arm}_text as payload,
+                legacy_exec_status(r.{arm}_status) as exec_status""")
+            + f" and r.{arm}_mode <> '{REPLY}'"
+            for arm in ARMS
+        )
+        con.execute(f"create or replace temp table other_answers as {others}")
+        distinct = con.execute(f"""
+            select distinct kind, '{REPLY}' as mode, answer_json::varchar from reply_answers where answer_json is not null
+            union
+            select distinct kind, mode, payload from other_answers
+            where payload is not null and coalesce(exec_status, 'ok') = 'ok'
         """).fetchall()
-        con.register("payload_answers", answers.read_payloads(payloads))
-        con.execute("""
+        con.register("payload_answers", answers.read_payloads(distinct))
+        con.execute(f"""
             create or replace temp table answers as
-            select l.rid,
-                case when l.exec_status is not null and l.exec_status <> 'ok' then null
-                     when p.rid is not null then p.parsed_answer else v.parsed_answer end as parsed_answer,
-                case when l.exec_status is not null and l.exec_status <> 'ok' then null
-                     when p.rid is not null then p.raw_answer else v.raw_answer end as raw_answer,
-                case when l.exec_status = 'no_code' then 'no_code'
-                     when l.exec_status = 'unreadable' then 'unreadable_answer'
-                     when l.exec_status is not null and l.exec_status <> 'ok' then 'exec_failed'
-                     when p.rid is not null then p.parse_error
-                     when a.answer_error is not null then a.answer_error
-                     when l.mode = 'repr' and l.text is null then 'no_output'
-                     else v.parse_error end as parse_error
-            from long as l
-            left join reply_answers as a using (rid)
-            left join python_answers as p on p.rid = l.rid
-            left join payload_answers as v
-                on v.kind = l.kind and v.mode = l.mode
-               and v.payload = case when l.mode = 'reply' then a.answer_json::varchar else l.text end
+            select a.aid,
+                case when p.aid is not null then p.parsed_answer else v.parsed_answer end as parsed_answer,
+                case when p.aid is not null then p.raw_answer else v.raw_answer end as raw_answer,
+                case when p.aid is not null then p.parse_error else coalesce(a.answer_error, v.parse_error) end
+                    as parse_error
+            from reply_answers as a
+            left join python_answers as p on p.aid = a.aid
+            left join payload_answers as v on v.kind = a.kind and v.mode = '{REPLY}' and v.payload = a.answer_json::varchar
+            union all
+            select o.aid,
+                case when coalesce(o.exec_status, 'ok') = 'ok' then v.parsed_answer end,
+                case when coalesce(o.exec_status, 'ok') = 'ok' then v.raw_answer end,
+                case when o.exec_status = 'no_code' then 'no_code'
+                     when o.exec_status = 'unreadable' then 'unreadable_answer'
+                     when coalesce(o.exec_status, 'ok') <> 'ok' then 'exec_failed'
+                     when o.payload is null and o.mode = '{REPR}' then 'no_output'
+                     else v.parse_error end
+            from other_answers as o
+            left join payload_answers as v on v.kind = o.kind and v.mode = o.mode and v.payload = o.payload
         """)
-        con.unregister("python_answers")
-        con.unregister("payload_answers")
-        con.execute("drop table reply_answers")
+        for name in ("reply_answers", "other_answers"):
+            con.execute(f"drop table {name}")
+        for name in ("python_answers", "payload_answers"):
+            con.unregister(name)
 
     def _problems(self, writer: BatchWriter) -> None:
         rows = self.con.execute("""
-            select problem_id, kind_t, digit_i, idx, any_value(nullif(question, '')), any_value(namespace)
-            from identified group by problem_id, kind_t, digit_i, idx order by problem_id
+            select l.problem_id, l.kind_t, l.digit_i, l.idx, any_value(nullif(r.question, '')), any_value(l.namespace)
+            from loaded as l join records as r on r.rid = l.rid
+            group by l.problem_id, l.kind_t, l.digit_i, l.idx order by l.problem_id
         """).fetchall()
         table = problems_table(rows)
         self.summary.problems += table.num_rows
@@ -467,136 +544,118 @@ class _Batch:
                 writer.add(target, table)
 
     # -- writing ------------------------------------------------------------------------------
-    def _write(self, writer: BatchWriter, winners: pa.Table) -> list[FileResult]:
-        con = self.con
-        responses = con.execute(self._responses_sql()).fetch_arrow_table()
+    def _write_responses(self, writer: BatchWriter) -> dict[int, list[str]]:
+        """One shard per run, cut from one sorted Arrow table; returns each file's shards."""
+        responses = self._with_text(self.con.execute(self._responses_sql()).to_arrow_table())
         responses = responses.select(IMPORT_RESPONSE_SCHEMA.names).cast(IMPORT_RESPONSE_SCHEMA)
-        runs_of_file: dict[int, list[str]] = {}
-        keys = con.execute("""
-            select l.importer, l.run, l.model_id, l.seed_i, min(l.file_idx), count(*)
-            from long as l group by all order by all
-        """).fetchall()
+        options = response_write_options(IMPORT_RESPONSE_SCHEMA)
+        runs: dict[int, list[str]] = {}
         offset = 0
-        for importer, run, model, seed, idx, n in keys:
+        ran = " + ".join(f"(coalesce(r.{arm}_status, '') <> '')::int" for arm in ARMS)
+        for importer, run, model, seed, idx, n in self.con.execute(f"""
+            select importer, run, model_id, seed_i, min(l.file_idx), sum({ran}) as n
+            from loaded as l join records as r on r.rid = l.rid
+            group by all having n > 0
+            order by importer, run, model_id, seed_i
+        """).fetchall():
             shard = run_shard(self.data, importer, run, model, seed)
-            writer.add(shard, responses.slice(offset, n), self.files[idx].origin)
-            runs_of_file.setdefault(idx, []).append(str(shard))
+            writer.add(shard, responses.slice(offset, n), self.files[idx].origin, options)
+            runs.setdefault(idx, []).append(str(shard))
             offset += n
-        return self._results(writer, runs_of_file)
+        assert offset == responses.num_rows
+        return runs
+
+    def _with_text(self, responses: pa.Table) -> pa.Table:
+        """Add prompt and response_text, gathered from the records: row `rid` of arm number `k` is
+        element k·n + rid of the four arms' columns laid end to end."""
+        n = self.records.num_rows
+        index = pc.add(pc.multiply(responses.column("arm_no"), n), responses.column("rid"))
+        for column, field in (("prompt", "prompt"), ("response_text", "text")):
+            stacked = pa.chunked_array(
+                [chunk for arm in ARMS for chunk in self.records.column(f"{arm}_{field}").chunks], pa.string()
+            )
+            responses = responses.append_column(column, stacked.take(index))
+        return responses
 
     def _responses_sql(self) -> str:
-        rid = _response_id_sql("l.model_id", "l.problem_id", "l.arm", "l.seed_i")
-        return f"""
+        """The responses' narrow columns (their text is added by `_with_text`), ordered by run."""
+        parts = []
+        for n, arm in enumerate(ARMS):
+            exec_status = f"legacy_exec_status(r.{arm}_status)" if arm == "code" else "null"
+            correct = f"legacy_bool(r.{arm}_correct)"
+            parts.append(f"""
             select
-                {rid} as response_id, l.run as run_id, l.importer as source, l.model_id as model, l.problem_id,
-                l.kind, l.digit_i as digit, l.arm, l.seed_i as seed, l.prompt, l.text as response_text,
-                l.gold as gold_answer, l.reported_correct, null as error, try_cast(l.latency_ms as double) as latency_ms,
-                null as prompt_tokens, null as completion_tokens,
-                0 as sample, null as attempt,
-                try_strptime(regexp_extract(l.run, '(\\d{{8}}_\\d{{6}})', 1), '%Y%m%d_%H%M%S') as created_at,
-                l.importer as prompt_version, null as temperature, null as max_tokens, null as provider_model,
-                null as finish_reason, null as cost, null as error_class, null as status_code,
+                {_response_id_sql("l.model_id", "l.problem_id", f"'{arm}'", "l.seed_i")} as response_id,
+                l.run as run_id, l.importer as source, l.model_id as model, l.problem_id,
+                l.kind_t as kind, l.digit_i as digit, '{arm}' as arm, l.seed_i as seed,
+                l.rid, {n}::bigint as arm_no, nullif(r.gold, '') as gold_answer,
+                {correct} as reported_correct, null as error,
+                {"try_cast(r.code_latency_ms as double)" if arm == "code" else "null"} as latency_ms,
+                null as prompt_tokens, null as completion_tokens, 0 as sample,
+                try_strptime(regexp_extract(l.run, '(\d{{8}}_\d{{6}})', 1), '%Y%m%d_%H%M%S') as created_at,
+                l.importer as prompt_version,
                 a.parsed_answer, a.parse_error,
-                case when p.gold_answer is null then case when l.reported_correct then 'correct' else 'wrong' end
+                case when pr.gold_answer is null then case when {correct} then 'correct' else 'wrong' end
                      when a.parsed_answer is null then 'parse_error'
-                     when a.parsed_answer = p.gold_answer then 'correct'
+                     when a.parsed_answer = pr.gold_answer then 'correct'
                      else 'wrong' end as verdict,
-                case when p.gold_answer is null then '{SOURCE_VERDICT_ONLY}'
+                case when pr.gold_answer is null then '{SOURCE_VERDICT_ONLY}'
                      when a.parsed_answer is null then a.parse_error
-                     when a.parsed_answer = p.gold_answer then 'ok'
+                     when a.parsed_answer = pr.gold_answer then 'ok'
                      else 'wrong_value' end as verdict_reason,
-                l.exec_status, try_cast(l.exit_code as integer) as exec_exit_code, null as exec_limit,
-                case when l.arm = 'code' then coalesce(l.stderr,
-                    case when l.exec_status = 'error' then regexp_extract(l.status, '^[^,]*,(.*)$', 1) end) end
-                    as exec_stderr,
+                {exec_status} as exec_status,
+                {"try_cast(r.code_exit_code as integer)" if arm == "code" else "null"} as exec_exit_code,
+                {f"coalesce(r.code_stderr, case when {exec_status} = 'error' then regexp_extract(r.code_status, '^[^,]*,(.*)$', 1) end)" if arm == "code" else "null"} as exec_stderr,
                 l.model_given as model_as_given, l.idx as index_in_kind, a.raw_answer,
-                l.path as source_file, l.line as source_line, l.source_row, nullif(l.request_id, '') as source_request_id,
-                l.status as source_status, l.source_parse_failed
-            from long as l
-            join answers as a using (rid)
-            left join batch_problems as p using (problem_id)
-            order by l.importer, l.run, l.model_id, l.seed_i, l.problem_id, l.arm
-        """
+                l.path as source_file, l.line as source_line, r.source_row, nullif(r.request_id, '') as source_request_id,
+                r.{arm}_status as source_status, legacy_bool(r.{arm}_parse_err) as source_parse_failed
+            from records as r
+            join loaded as l on r.rid = l.rid
+            join answers as a on a.aid = l.rid * 4 + {n}
+            left join batch_problems as pr on pr.problem_id = l.problem_id
+            where coalesce(r.{arm}_status, '') <> ''""")
+        return " union all ".join(parts) + "\n order by source, run_id, model, seed, problem_id, arm"
 
-    def _results(self, writer: BatchWriter, runs_of_file: dict[int, list[str]]) -> list[FileResult]:
-        con = self.con
-        con.register("winners_t", self.winners)
-        counts = {
-            row[0]: row[1:]
-            for row in con.execute("""
-                with rows as (
-                    select c.file_idx,
-                        count(*) as n_read,
-                        count_if(c.reason is not null) as n_quarantined
-                    from checked as c group by all
-                ),
-                loaded as (
-                    select i.file_idx, count_if(w.loaded) as n_loaded, count_if(not w.loaded) as n_superseded
-                    from identified as i join winners_t as w using (importer, run, model_id, seed_i, file_idx)
-                    group by all
-                ),
-                arms as (
-                    select file_idx, count(*) as n_responses from long group by all
-                ),
-                never as (
-                    select i.file_idx, sum(""" + " + ".join(
-                        f"(i.{arm}_mode is not null and coalesce(i.{arm}_status, '') = '')::int" for arm in ARMS
-                    ) + """) as n_never
-                    from identified as i join winners_t as w using (importer, run, model_id, seed_i, file_idx)
-                    where w.loaded group by all
-                )
-                select r.file_idx, r.n_read, coalesce(l.n_loaded, 0), r.n_quarantined, coalesce(l.n_superseded, 0),
-                       coalesce(a.n_responses, 0), coalesce(n.n_never, 0)
-                from rows as r left join loaded as l using (file_idx) left join arms as a using (file_idx)
-                left join never as n using (file_idx)
-            """).fetchall()
-        }
-        newer = {}
-        for row in self.winners.to_pylist():
+    def _write_file_records(self, writer: BatchWriter, winners: pa.Table, runs: dict[int, list[str]]) -> list[FileResult]:
+        """Per file: its quarantine shard (or none), its manifest row, and its result for the summary."""
+        newer: dict[int, list[str]] = {}
+        for row in winners.to_pylist():
             if row["newer"]:
                 newer.setdefault(row["file_idx"], []).append(row["newer"])
-        con.unregister("winners_t")
-        quarantined = self._quarantine_rows()
         now = datetime.now(timezone.utc)
-        results = []
+        results, manifest = [], []
         for idx, file in enumerate(self.files):
-            n_read, n_loaded, n_quar, n_sup, n_resp, n_never = counts.get(idx, (0, 0, 0, 0, 0, 0))
-            result = FileResult(file.path, file.importer, n_read, n_loaded, n_quar, n_sup, n_resp, n_never,
-                                runs_of_file.get(idx, []), newer.get(idx, []))
-            q_shard = quarantine_shard(self.data, file.importer, file.path)
-            rows = quarantined.get(idx, [])
+            result = FileResult(file.path, file.importer, **self.counts[idx], runs=runs.get(idx, []),
+                                superseded_by=newer.get(idx, []))
+            shard = quarantine_shard(self.data, file.importer, file.path)
+            rows = self.quarantined.get(idx, [])
             if rows:
                 for row in rows:
                     row.update(file=file.origin.file, importer=file.importer, quarantined_at=now)
                     self.summary.quarantine_reasons[_reason_class(row["reason"])] += 1
-                writer.add(q_shard, pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA))
+                    if len(self.summary.quarantined) < KEPT:
+                        self.summary.quarantined.append((file.path, row["line"], row["reason"]))
+                writer.add(shard, pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA))
             else:
-                writer.remove(q_shard)
-            writer.add(manifest_shard(self.data, file.path), self._manifest(file, result, now))
+                writer.remove(shard)
+            manifest.append(self._manifest(file, result, now))
             results.append(result)
+        # One manifest shard per batch: the latest row of a file is its state (see `_imported`).
+        name = hashlib.sha256("|".join(m["file"] for m in manifest).encode() + now.isoformat().encode()).hexdigest()
+        writer.add(self.data.imports / f"import-{now:%Y%m%dT%H%M%S}-{name[:12]}.parquet",
+                   pa.Table.from_pylist(manifest, schema=MANIFEST_SCHEMA))
         return results
 
-    def _quarantine_rows(self) -> dict[int, list[dict]]:
-        out: dict[int, list[dict]] = {}
-        for idx, line, reason, raw in self.con.execute(
-            "select file_idx, line, reason, raw from checked where reason is not null order by file_idx, line"
-        ).fetchall():
-            if raw is None and idx in self.lines:
-                raw = show(self.lines[idx].data[line - 1].as_py())
-            out.setdefault(idx, []).append({"line": line, "reason": reason, "raw": raw})
-        return out
-
-    def _manifest(self, file: _File, result: FileResult, now: datetime) -> pa.Table:
-        row = {
+    def _manifest(self, file: _File, result: FileResult, now: datetime) -> dict:
+        return {
             "file": file.origin.file, "importer": file.importer, "importer_version": IMPORTER_VERSION,
             "model_override": self.override if file.format == RUN_CSV else None,
             "size": file.origin.size, "mtime_ns": file.origin.mtime_ns,
-            "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
-            "rows_quarantined": result.rows_quarantined, "rows_superseded": result.rows_superseded,
-            "responses": result.responses, "arms_never_ran": result.arms_never_ran, "runs": result.runs,
-            "imported_at": now,
+            **{name: getattr(result, name) for name in COUNTS}, "runs": result.runs, "imported_at": now,
         }
-        return pa.Table.from_pylist([row], schema=MANIFEST_SCHEMA)
+
+
+COUNTS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_superseded", "responses", "arms_never_ran")
 
 
 def _integer_check(column: str) -> str:

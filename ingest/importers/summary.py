@@ -9,6 +9,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+SHOWN = 20  # quarantined rows listed in the summary (all with --verbose)
+KEPT = 10_000  # quarantined rows remembered for the summary
+
 
 @dataclass
 class FileResult:
@@ -37,6 +40,7 @@ class ImportSummary:
     refused: list[tuple[Path, str]] = field(default_factory=list)  # named files that cannot be imported
     unknown_models: Counter = field(default_factory=Counter)
     quarantine_reasons: Counter = field(default_factory=Counter)
+    quarantined: list[tuple[Path, int | None, str]] = field(default_factory=list)  # the first few, to show
     problems: int = 0
     regraded_problems: int = 0
     elapsed_s: float = 0.0
@@ -78,6 +82,10 @@ class ImportSummary:
         if self.quarantine_reasons:
             reasons = ", ".join(f"{reason} ({n})" for reason, n in self.quarantine_reasons.most_common(6))
             out.append(f"quarantined: {reasons}")
+            shown = self.quarantined[: None if verbose else SHOWN]
+            out += [f"  {path}:{line}: {reason}" for path, line, reason in shown]
+            if t("rows_quarantined") > len(shown):
+                out.append(f"  … and {t('rows_quarantined') - len(shown)} more (see marts.quarantine after `evalhouse build`)")
         if self.unknown_models:
             out.append("not in the model registry (kept as given): " + ", ".join(sorted(self.unknown_models)))
         for f in self.files:

@@ -40,6 +40,8 @@ final as (
         reported_correct,
         case
             when error is not null then 'api_error'
+            -- imports whose gold the warehouse cannot recompute keep the source's verdict (ingest/importers/regrade.py)
+            when verdict_reason = 'source_verdict_only' then verdict
             when needs_verifier then coalesce(verdict, 'parse_error')
             when answer is null then 'parse_error'
             when answer = coalesce(problem_gold, gold_answer) then 'correct'
@@ -47,6 +49,7 @@ final as (
         end as verdict,
         case
             when error is not null then coalesce(error_class, 'api_error')
+            when verdict_reason = 'source_verdict_only' then verdict_reason
             when needs_verifier then coalesce(verdict_reason, 'no verifier verdict')
             when answer is null then coalesce(parse_error, verdict_reason, 'no answer found')
             when answer = coalesce(problem_gold, gold_answer) then 'ok'
