@@ -39,6 +39,7 @@ def response_write_options(schema: pa.Schema) -> dict[str, Any]:
     names = schema.names
     return {
         "compression": {n: ("zstd" if n in _TEXT else "none") for n in names},
+        "compression_level": {n: 1 for n in names if n in _TEXT},
         "use_dictionary": [n for n in names if n not in _TEXT],
         "write_statistics": [n for n in names if n in _KEYS],
     }

@@ -414,7 +414,9 @@ class _Batch:
                 join model_map as m on m.model_given = trim(r.model)
                 where c.reason is null
             )
-            select *, {problem_id_sql('namespace', 'kind_t', 'digit_i', 'idx')} as problem_id from typed
+            select *, {problem_id_sql('namespace', 'kind_t', 'digit_i', 'idx')} as problem_id,
+                try_strptime(regexp_extract(run, '(\\d{{8}}_\\d{{6}})', 1), '%Y%m%d_%H%M%S') as created_at
+            from typed
         """)
         con.unregister("model_map")
 
@@ -536,9 +538,11 @@ class _Batch:
         self.con.execute("create or replace temp table batch_problems as select * from problems_arrow")
         self.con.unregister("problems_arrow")
         if table.num_rows:
-            digest = hashlib.sha256(
-                "\n".join(f"{r['problem_id']}|{r['gold_answer']}|{r['question']}" for r in table.to_pylist()).encode()
-            ).hexdigest()[:16]
+            digest = hashlib.sha256()
+            for name in ("problem_id", "gold_answer", "question"):
+                for buffer in table.column(name).combine_chunks().buffers():
+                    digest.update(b"" if buffer is None else buffer)
+            digest = digest.hexdigest()[:16]
             target = self.data.problems / "source=legacy" / f"legacy-{digest}.parquet"
             if not target.exists():
                 writer.add(target, table)
@@ -592,7 +596,7 @@ class _Batch:
                 {correct} as reported_correct, null as error,
                 {"try_cast(r.code_latency_ms as double)" if arm == "code" else "null"} as latency_ms,
                 null as prompt_tokens, null as completion_tokens, 0 as sample,
-                try_strptime(regexp_extract(l.run, '(\d{{8}}_\d{{6}})', 1), '%Y%m%d_%H%M%S') as created_at,
+                l.created_at,
                 l.importer as prompt_version,
                 a.parsed_answer, a.parse_error,
                 case when pr.gold_answer is null then case when {correct} then 'correct' else 'wrong' end
