@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -76,7 +77,9 @@ def python_replies(rows: Iterable[tuple[int, str, str]]) -> pa.Table:
     """(aid, kind, text) of replies DuckDB could not settle, read as `extract_answer` reads them."""
     aids, parsed, raw, errors = [], [], [], []
     for aid, kind, text in rows:
-        extraction = extract(text)
+        with warnings.catch_warnings():  # literal_eval of model text warns on its backslashes
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            extraction = extract(text)
         answer = normalize(kind, extraction.answer) if extraction.ok else (None, None, extraction.error)
         aids.append(aid)
         parsed.append(answer[0])
@@ -197,6 +200,8 @@ def _text(value: Any) -> str | None:
 def _literal(text: str) -> Any:
     """A Python repr read as a value (`([0, 2], 7)`, `{0: [1]}`), or the text itself."""
     try:
-        return ast.literal_eval(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         return text

@@ -19,21 +19,21 @@ joined as (
 select
     source, model, kind, arm,
     count(*) as n_imported,
-    count_if(verdict_reason <> 'source_verdict_only') as n_regraded,
-    count_if(verdict_reason = 'source_verdict_only') as n_source_verdict_only,
-    count_if(reason is null) as n_agree,
-    count_if(reason is not null) as n_disagree,
-    count_if(verdict_reason <> 'source_verdict_only' and source_gold is not null and source_gold <> gold)
+    count(*) filter (where verdict_reason <> 'source_verdict_only') as n_regraded,
+    count(*) filter (where verdict_reason = 'source_verdict_only') as n_source_verdict_only,
+    count(*) filter (where reason is null) as n_agree,
+    count(*) filter (where reason is not null) as n_disagree,
+    count(*) filter (where verdict_reason <> 'source_verdict_only' and source_gold is not null and source_gold <> gold)
         as n_source_gold_differs,
-    count_if(reason = 'wrong_gold') as n_wrong_gold,
-    count_if(reason = 'lost_precision') as n_lost_precision,
-    count_if(reason = 'answer_missing') as n_answer_missing,
-    count_if(reason = 'unparseable_answer') as n_unparseable_answer,
-    count_if(reason = 'source_parse_failure') as n_source_parse_failure,
-    count_if(reason = 'source_type_check') as n_source_type_check,
-    count_if(reason = 'answer_format') as n_answer_format,
-    count_if(reason = 'other') as n_other,
-    count_if(is_correct)::double / count(*) as accuracy,
-    count_if(reported_correct)::double / count(*) as accuracy_reported
+    count(*) filter (where reason = 'wrong_gold') as n_wrong_gold,
+    count(*) filter (where reason = 'lost_precision') as n_lost_precision,
+    count(*) filter (where reason = 'answer_missing') as n_answer_missing,
+    count(*) filter (where reason = 'unparseable_answer') as n_unparseable_answer,
+    count(*) filter (where reason = 'source_parse_failure') as n_source_parse_failure,
+    count(*) filter (where reason = 'source_type_check') as n_source_type_check,
+    count(*) filter (where reason = 'answer_format') as n_answer_format,
+    count(*) filter (where reason = 'other') as n_other,
+    count(*) filter (where is_correct)::double / count(*) as accuracy,
+    count(*) filter (where reported_correct)::double / count(*) as accuracy_reported
 from joined
 group by all
