@@ -197,15 +197,18 @@ def test_a_newer_copy_of_a_run_replaces_the_older(workdir, tmp_path):
     assert again.unchanged == [copies["partial"]] and stored() == (72, str(copies["final"].resolve()))
 
 
-def test_both_copies_in_one_import_keep_the_newer(workdir, tmp_path):
-    """Given both copies at once, the import loads the newer and reports the older as superseded."""
+@pytest.mark.parametrize("batch_bytes", [64 << 20, 1], ids=["one batch", "a batch per file"])
+def test_both_copies_in_one_import_keep_the_newer(workdir, tmp_path, batch_bytes):
+    """Given both copies at once, in one batch or in batches running side by side, the newer is loaded
+    and the older reported as superseded."""
     source = EXPS / "previous_results" / "screening" / "qwen3-32b_seed0" / "tb" / "run_20260110_124857" / "res.jsonl"
     for name, stamp in (("a", 1_800_000_000), ("b", 1_700_000_000)):
         path = tmp_path / name / "run_20260110_124857" / "res.jsonl"
         path.parent.mkdir(parents=True)
         shutil.copy(source, path)
         os.utime(path, (stamp, stamp))
-    summary = import_paths([tmp_path], workdir, Options(progress=False))
+    summary = import_paths([tmp_path], workdir, Options(progress=False, batch_bytes=batch_bytes))
     by_name = {f.path.parent.parent.name: f for f in summary.files}
     assert (by_name["a"].rows_loaded, by_name["b"].rows_superseded) == (18, 18)
     assert summary.total("responses") == 72
+    assert duckdb.sql(f"select count(*) from read_parquet('{workdir.responses}/**/*.parquet')").fetchone() == (72,)

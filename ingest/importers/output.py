@@ -6,7 +6,7 @@ importing a run again overwrites it, and the shard's Parquet metadata records th
 
 Shards are written the way `ingest.shards.write_atomic` writes one: to a hidden temporary file,
 flushed, then renamed. A batch writes all its temporary files first (two at a time: the Parquet
-writer releases the GIL), flushes them, renames them, then flushes each folder once.
+writer releases the GIL), then renames them, then flushes each folder once.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,34 +98,44 @@ def recorded_origin(shard: Path) -> Origin | None:
 
 
 class BatchWriter:
-    """Collects a batch's shards; `commit` writes them and makes them all visible."""
+    """A batch's shards: `add` queues them, `prepare` writes them to hidden temporary files (in
+    parallel, flushed), `publish` renames them into place (all but those it is told to discard) and
+    flushes each folder once."""
 
     def __init__(self) -> None:
         self.pending: list[tuple[Path, pa.Table, dict[str, Any]]] = []
+        self.prepared: list[tuple[int, Path, Path]] = []  # (ticket, temporary file, target)
         self.removals: list[Path] = []
-        self.written: list[Path] = []
 
     def add(self, target: Path, table: pa.Table, origin: Origin | None = None,
-            options: dict[str, Any] | None = None) -> None:
+            options: dict[str, Any] | None = None) -> int:
+        """Queue a shard; returns its ticket (to discard it at publish time)."""
         if origin is not None:
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: origin.to_json().encode()})
         self.pending.append((target, table, options or {"compression": "zstd"}))
+        return len(self.prepared) + len(self.pending) - 1
 
     def remove(self, target: Path) -> None:
         if target.exists():
             self.removals.append(target)
 
-    def commit(self) -> None:
+    def prepare(self) -> None:
+        first = len(self.prepared)
         for folder in {target.parent for target, _, _ in self.pending}:
             folder.mkdir(parents=True, exist_ok=True)
-        try:
-            with ThreadPoolExecutor(WRITERS) as pool:
-                temps = list(pool.map(self._write_temp, self.pending))
-        except BaseException:
-            self.abort()
-            raise
+        items = list(enumerate(self.pending, start=first))
+        self.pending = []
+        with ThreadPoolExecutor(WRITERS) as pool:
+            for done in pool.map(self._write_temp, items):
+                self.prepared.append(done)
+
+    def publish(self, discard: set[int] = frozenset()) -> None:
+        self.prepare()
         folders = set()
-        for tmp, (target, _, _) in zip(temps, self.pending):
+        for ticket, tmp, target in self.prepared:
+            if ticket in discard:
+                tmp.unlink(missing_ok=True)
+                continue
             os.replace(tmp, target)
             folders.add(target.parent)
         for target in self.removals:
@@ -132,20 +143,24 @@ class BatchWriter:
             folders.add(target.parent)
         for folder in folders:
             _fsync(folder)
-        self.pending, self.removals = [], []
+        self.prepared, self.removals = [], []
 
-    def _write_temp(self, item: tuple[Path, pa.Table, dict[str, Any]]) -> Path:
-        target, table, options = item
-        tmp = target.with_name(f".{target.stem}.parquet.tmp-{os.getpid()}")
-        self.written.append(tmp)
-        pq.write_table(table, tmp, **options)
-        _fsync(tmp)
-        return tmp
+    @staticmethod
+    def _write_temp(item: tuple[int, tuple[Path, pa.Table, dict[str, Any]]]) -> tuple[int, Path, Path]:
+        ticket, (target, table, options) = item
+        tmp = target.with_name(f".{target.stem}.parquet.tmp-{os.getpid()}-{uuid.uuid4().hex}")
+        try:
+            pq.write_table(table, tmp, **options)
+            _fsync(tmp)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return ticket, tmp, target
 
     def abort(self) -> None:
-        for tmp in self.written:
+        for _, tmp, _ in self.prepared:
             tmp.unlink(missing_ok=True)
-        self.pending, self.removals, self.written = [], [], []
+        self.pending, self.prepared, self.removals = [], [], []
 
 
 def _fsync(path: Path) -> None:

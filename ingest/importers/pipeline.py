@@ -13,7 +13,10 @@ import hashlib
 import re
 import shutil
 import tempfile
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,7 +110,8 @@ class Options:
     progress: bool = True
     batch_bytes: int = BATCH_BYTES
     memory_limit: str = "2GB"
-    threads: int | None = None
+    threads: int | None = None  # DuckDB threads [default: one per core]
+    workers: int = 2  # batches in flight: one reads while another writes
 
 
 def import_paths(paths: Iterable[Path], data: Paths, options: Options = Options()) -> ImportSummary:
@@ -118,16 +122,27 @@ def import_paths(paths: Iterable[Path], data: Paths, options: Options = Options(
     override = _resolve_override(options.model, summary)
     clean_leftovers(data.raw)
     todo = list(_plan(paths, data, override, summary, _imported(data)))
+    publishing = _Publishing()
     with _connection(options) as con, tqdm(
-        total=sum(d.path.stat().st_size for d in todo), unit="B", unit_scale=True, unit_divisor=1024,
+        total=sum(d.size for d in todo), unit="B", unit_scale=True, unit_divisor=1024,
         disable=not options.progress, dynamic_ncols=True, desc="import",
     ) as bar:
-        for batch in _batches(todo, options.batch_bytes):
-            results = _Batch(con, data, batch, override, summary).run()
-            summary.files += results
-            bar.update(sum(r.size for r in batch))
-            bar.set_postfix(rows=summary.total("rows_read"), responses=summary.total("responses"), refresh=False)
-    summary.bytes_read = sum(d.path.stat().st_size for d in todo)
+
+        def run(batch: list[_File]) -> list[FileResult]:
+            cursor = _prepare(con.cursor())
+            try:
+                results = _Batch(cursor, data, batch, override, summary, publishing).run()
+            finally:
+                cursor.close()
+            with publishing:
+                bar.update(sum(f.size for f in batch))
+                bar.set_postfix(rows=summary.total("rows_read"), responses=summary.total("responses"), refresh=False)
+            return results
+
+        with ThreadPoolExecutor(max(1, options.workers)) as pool:
+            for results in pool.map(run, _batches(todo, options.batch_bytes)):
+                summary.files += results
+    summary.bytes_read = sum(d.size for d in todo)
     summary.elapsed_s = time.perf_counter() - start
     return summary
 
@@ -191,7 +206,7 @@ def _plan(paths: Iterable[Path], data: Paths, override: str | None, summary: Imp
                 summary.unchanged.append(found.path)
             else:
                 yield file
-    refused_writer.commit()
+    refused_writer.publish()
 
 
 def _quarantine_whole_file(found: Detected, data: Paths, writer: BatchWriter) -> None:
@@ -239,6 +254,36 @@ def _batches(files: list[_File], limit: int) -> Iterator[list[_File]]:
         yield batch
 
 
+class _Publishing:
+    """What batches share while they publish, one at a time: a lock, and which file each run was
+    loaded from earlier in this import (so a newer copy that lands later can take that file's rows
+    back out of its `loaded` count)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.runs: dict[tuple, tuple[FileResult, str, int, int, int]] = {}  # run -> result, shard, counts
+
+    def __enter__(self) -> _Publishing:
+        self.lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+    def replaced(self, run: tuple, by: str) -> None:
+        """The run loaded earlier in this import from another file is replaced by a newer copy."""
+        earlier = self.runs.pop(run, None)
+        if earlier is None:
+            return
+        result, shard, rows, responses, never = earlier
+        result.rows_loaded -= rows
+        result.rows_superseded += rows
+        result.responses -= responses
+        result.arms_never_ran -= never
+        result.runs.remove(shard)
+        result.superseded_by.append(by)
+
+
 @contextmanager
 def _connection(options: Options) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB bounded in memory, spilling to a private temporary folder."""
@@ -248,17 +293,22 @@ def _connection(options: Options) -> Iterator[duckdb.DuckDBPyConnection]:
         config["threads"] = options.threads
     con = duckdb.connect(config=config)
     try:
-        con.execute("set enable_progress_bar = false")
-        con.execute(f"create or replace temp macro legacy_exec_status(status) as ({EXEC_STATUS})")
-        con.execute(
-            "create or replace temp macro legacy_bool(x) as (case lower(trim(x)) "
-            "when 'true' then true when '1' then true when '1.0' then true "
-            "when 'false' then false when '0' then false when '0.0' then false end)"
-        )
-        yield con
+        yield _prepare(con)
     finally:
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The session settings and macros the batch SQL uses (a cursor needs its own)."""
+    con.execute("set enable_progress_bar = false")
+    con.execute(f"create or replace temp macro legacy_exec_status(status) as ({EXEC_STATUS})")
+    con.execute(
+        "create or replace temp macro legacy_bool(x) as (case lower(trim(x)) "
+        "when 'true' then true when '1' then true when '1.0' then true "
+        "when 'false' then false when '0' then false when '0.0' then false end)"
+    )
+    return con
 
 
 class _Batch:
@@ -267,13 +317,21 @@ class _Batch:
     The records' text (prompts and replies, nearly all the bytes) stays in the Arrow table the
     readers produced: DuckDB scans it in place, every intermediate table is narrow and keyed by the
     record's `rid`, and the responses' text is gathered from it by Arrow in one `take`.
+
+    Batches run two at a time. Everything up to written (not yet visible) shard files happens in
+    parallel; deciding which copy of a run is the newest and making shards visible happens under
+    `publishing`, one batch at a time, so two batches holding copies of one run cannot race.
     """
 
-    def __init__(self, con, data: Paths, files: list[_File], override: str | None, summary: ImportSummary):
+    def __init__(self, con, data: Paths, files: list[_File], override: str | None, summary: ImportSummary,
+                 publishing: _Publishing):
         self.con, self.data, self.files, self.override, self.summary = con, data, files, override, summary
+        self.publishing = publishing
         self.lines: dict[int, Lines] = {}
         self.counts = {idx: dict.fromkeys(COUNTS, 0) for idx in range(len(files))}
         self.quarantined: dict[int, list[dict]] = {}
+        self.unknown_models: Counter = Counter()
+        self.problem_counts = (0, 0)
 
     def run(self) -> list[FileResult]:
         writer = BatchWriter()
@@ -281,18 +339,18 @@ class _Batch:
             self._load_records()
             self._check()
             self._identify()
-            winners = self._choose_copies()
-            self._select_loaded(winners)
             self._read_answers()
             self._problems(writer)
-            runs = self._write_responses(writer)
-            results = self._write_file_records(writer, winners, runs)
-            writer.commit()
+            staged = self._stage_responses(writer)
+            writer.prepare()
+            with self.publishing:
+                winners = self._choose_copies()
+                results = self._publish(writer, winners, staged)
         except BaseException:
             writer.abort()
             raise
         finally:
-            for name in ("checks", "identity", "loaded", "answers", "batch_problems", "files"):
+            for name in ("checks", "identity", "answers", "batch_problems", "files", "run_counts"):
                 self.con.execute(f"drop table if exists {name}")
             self.con.unregister("records")
         return results
@@ -394,7 +452,7 @@ class _Batch:
         for name in given:
             resolved = resolve(name)
             if resolved is None:
-                self.summary.unknown_models[name] += 1
+                self.unknown_models[name] += 1
             models.append({"model_given": name, "model_id": resolved or name})
         con.register("model_map", pa.Table.from_pylist(models, schema=pa.schema(
             [("model_given", pa.string()), ("model_id", pa.string())])))
@@ -443,23 +501,6 @@ class _Batch:
             ("importer", pa.string()), ("run", pa.string()), ("model_id", pa.string()), ("seed_i", pa.int32()),
             ("file_idx", pa.int32()), ("loaded", pa.bool_()), ("newer", pa.string())]))
 
-    def _select_loaded(self, winners: pa.Table) -> None:
-        """The records whose run is loaded from their file; count their responses and arms that never ran."""
-        con = self.con
-        con.register("winners", winners)
-        con.execute("""
-            create or replace temp table loaded as
-            select i.* from identity as i join winners as w using (importer, run, model_id, seed_i, file_idx)
-            where w.loaded
-        """)
-        con.unregister("winners")
-        ran = " + ".join(f"(coalesce(r.{arm}_status, '') <> '')::int" for arm in ARMS)
-        never = " + ".join(f"(r.{arm}_mode is not null and coalesce(r.{arm}_status, '') = '')::int" for arm in ARMS)
-        for idx, n_ran, n_never in con.execute(f"""
-            select r.file_idx, sum({ran}), sum({never}) from records as r join loaded as l on r.rid = l.rid group by all
-        """).fetchall():
-            self.counts[idx].update(responses=int(n_ran), arms_never_ran=int(n_never))
-
     # -- answers ------------------------------------------------------------------------------
     @staticmethod
     def _arm_rows(arm: str, columns: str, mode: str | None = None, join: str = "") -> str:
@@ -467,7 +508,7 @@ class _Batch:
         where = f"coalesce(r.{arm}_status, '') <> ''" + (f" and r.{arm}_mode = '{mode}'" if mode else "")
         return f"""
             select l.rid * 4 + {ARMS.index(arm)} as aid, {columns}
-            from records as r join loaded as l on r.rid = l.rid {join}
+            from records as r join identity as l on r.rid = l.rid {join}
             where {where}
         """
 
@@ -528,12 +569,11 @@ class _Batch:
     def _problems(self, writer: BatchWriter) -> None:
         rows = self.con.execute("""
             select l.problem_id, l.kind_t, l.digit_i, l.idx, any_value(nullif(r.question, '')), any_value(l.namespace)
-            from loaded as l join records as r on r.rid = l.rid
+            from identity as l join records as r on r.rid = l.rid
             group by l.problem_id, l.kind_t, l.digit_i, l.idx order by l.problem_id
         """).fetchall()
         table = problems_table(rows)
-        self.summary.problems += table.num_rows
-        self.summary.regraded_problems += table.num_rows - table.column("gold_answer").null_count
+        self.problem_counts = (table.num_rows, table.num_rows - table.column("gold_answer").null_count)
         self.con.register("problems_arrow", table)
         self.con.execute("create or replace temp table batch_problems as select * from problems_arrow")
         self.con.unregister("problems_arrow")
@@ -548,26 +588,48 @@ class _Batch:
                 writer.add(target, table)
 
     # -- writing ------------------------------------------------------------------------------
-    def _write_responses(self, writer: BatchWriter) -> dict[int, list[str]]:
-        """One shard per run, cut from one sorted Arrow table; returns each file's shards."""
+    def _stage_responses(self, writer: BatchWriter) -> dict[tuple, int]:
+        """One shard per run and file, cut from one sorted Arrow table and queued on the writer.
+
+        Returns the writer's ticket of each (importer, run, model, seed, file_idx); if a batch holds
+        two copies of a run, both are staged and `_publish` keeps the newer. Also counts, per run and
+        file, the responses and the arms that never ran (table `run_counts`).
+        """
+        ran = " + ".join(f"(coalesce(r.{arm}_status, '') <> '')::int" for arm in ARMS)
+        never = " + ".join(f"(r.{arm}_mode is not null and coalesce(r.{arm}_status, '') = '')::int" for arm in ARMS)
+        self.con.execute(f"""
+            create or replace temp table run_counts as
+            select l.importer, l.run, l.model_id, l.seed_i, l.file_idx,
+                   count(*) as n_rows, sum({ran}) as n_responses, sum({never}) as n_never
+            from identity as l join records as r on r.rid = l.rid
+            group by all
+        """)
         responses = self._with_text(self.con.execute(self._responses_sql()).to_arrow_table())
         responses = responses.select(IMPORT_RESPONSE_SCHEMA.names).cast(IMPORT_RESPONSE_SCHEMA)
         options = response_write_options(IMPORT_RESPONSE_SCHEMA)
-        runs: dict[int, list[str]] = {}
+        tickets: dict[tuple, int] = {}
         offset = 0
-        ran = " + ".join(f"(coalesce(r.{arm}_status, '') <> '')::int" for arm in ARMS)
-        for importer, run, model, seed, idx, n in self.con.execute(f"""
-            select importer, run, model_id, seed_i, min(l.file_idx), sum({ran}) as n
-            from loaded as l join records as r on r.rid = l.rid
-            group by all having n > 0
-            order by importer, run, model_id, seed_i
+        for importer, run, model, seed, idx, n in self.con.execute("""
+            select importer, run, model_id, seed_i, file_idx, n_responses from run_counts
+            where n_responses > 0 order by importer, run, model_id, seed_i, file_idx
         """).fetchall():
             shard = run_shard(self.data, importer, run, model, seed)
-            writer.add(shard, responses.slice(offset, n), self.files[idx].origin, options)
-            runs.setdefault(idx, []).append(str(shard))
+            tickets[(importer, run, model, seed, idx)] = writer.add(
+                shard, responses.slice(offset, n), self.files[idx].origin, options
+            )
             offset += n
         assert offset == responses.num_rows
-        return runs
+        for idx, file in enumerate(self.files):
+            rows = self.quarantined.get(idx, [])
+            shard = quarantine_shard(self.data, file.importer, file.path)
+            if rows:
+                now = datetime.now(timezone.utc)
+                for row in rows:
+                    row.update(file=file.origin.file, importer=file.importer, quarantined_at=now)
+                writer.add(shard, pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA))
+            else:
+                writer.remove(shard)
+        return tickets
 
     def _with_text(self, responses: pa.Table) -> pa.Table:
         """Add prompt and response_text, gathered from the records: row `rid` of arm number `k` is
@@ -610,44 +672,66 @@ class _Batch:
                 {exec_status} as exec_status,
                 {"try_cast(r.code_exit_code as integer)" if arm == "code" else "null"} as exec_exit_code,
                 {f"coalesce(r.code_stderr, case when {exec_status} = 'error' then regexp_extract(r.code_status, '^[^,]*,(.*)$', 1) end)" if arm == "code" else "null"} as exec_stderr,
-                l.model_given as model_as_given, l.idx as index_in_kind, a.raw_answer,
+                l.model_given as model_as_given, l.idx as index_in_kind, a.raw_answer, l.file_idx,
                 l.path as source_file, l.line as source_line, r.source_row, nullif(r.request_id, '') as source_request_id,
                 r.{arm}_status as source_status, legacy_bool(r.{arm}_parse_err) as source_parse_failed
             from records as r
-            join loaded as l on r.rid = l.rid
+            join identity as l on r.rid = l.rid
             join answers as a on a.aid = l.rid * 4 + {n}
             left join batch_problems as pr on pr.problem_id = l.problem_id
             where coalesce(r.{arm}_status, '') <> ''""")
-        return " union all ".join(parts) + "\n order by source, run_id, model, seed, problem_id, arm"
+        return " union all ".join(parts) + "\n order by source, run_id, model, seed, file_idx, problem_id, arm"
 
-    def _write_file_records(self, writer: BatchWriter, winners: pa.Table, runs: dict[int, list[str]]) -> list[FileResult]:
-        """Per file: its quarantine shard (or none), its manifest row, and its result for the summary."""
+    def _publish(self, writer: BatchWriter, winners: pa.Table, tickets: dict[tuple, int]) -> list[FileResult]:
+        """Under the publishing lock: make the newest copy of each run visible, record every file's
+        outcome (manifest, summary) and return the per-file results."""
+        runs: dict[int, list[str]] = {}
         newer: dict[int, list[str]] = {}
+        discard = set()
         for row in winners.to_pylist():
-            if row["newer"]:
+            key = (row["importer"], row["run"], row["model_id"], row["seed_i"], row["file_idx"])
+            if row["loaded"]:
+                self.publishing.replaced(key[:4], by=self.files[row["file_idx"]].origin.file)
+                if key in tickets:
+                    runs.setdefault(row["file_idx"], []).append(str(run_shard(self.data, *key[:4])))
+            else:
                 newer.setdefault(row["file_idx"], []).append(row["newer"])
+                if key in tickets:
+                    discard.add(tickets[key])
+        self.con.register("loaded_runs", winners)
+        loaded_runs = self.con.execute("""
+            select c.importer, c.run, c.model_id, c.seed_i, c.file_idx, c.n_rows, c.n_responses, c.n_never
+            from run_counts as c join loaded_runs as w using (importer, run, model_id, seed_i, file_idx)
+            where w.loaded
+        """).fetchall()
+        self.con.unregister("loaded_runs")
+        for *_, idx, _, n_responses, n_never in loaded_runs:
+            self.counts[idx]["responses"] += int(n_responses)
+            self.counts[idx]["arms_never_ran"] += int(n_never)
+        self.summary.unknown_models.update(self.unknown_models)
+        self.summary.problems += self.problem_counts[0]
+        self.summary.regraded_problems += self.problem_counts[1]
         now = datetime.now(timezone.utc)
         results, manifest = [], []
         for idx, file in enumerate(self.files):
             result = FileResult(file.path, file.importer, **self.counts[idx], runs=runs.get(idx, []),
                                 superseded_by=newer.get(idx, []))
-            shard = quarantine_shard(self.data, file.importer, file.path)
-            rows = self.quarantined.get(idx, [])
-            if rows:
-                for row in rows:
-                    row.update(file=file.origin.file, importer=file.importer, quarantined_at=now)
-                    self.summary.quarantine_reasons[_reason_class(row["reason"])] += 1
-                    if len(self.summary.quarantined) < KEPT:
-                        self.summary.quarantined.append((file.path, row["line"], row["reason"]))
-                writer.add(shard, pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA))
-            else:
-                writer.remove(shard)
+            for row in self.quarantined.get(idx, []):
+                self.summary.quarantine_reasons[_reason_class(row["reason"])] += 1
+                if len(self.summary.quarantined) < KEPT:
+                    self.summary.quarantined.append((file.path, row["line"], row["reason"]))
             manifest.append(self._manifest(file, result, now))
             results.append(result)
+        for importer, run, model, seed, idx, n_rows, n_responses, n_never in loaded_runs:
+            shard = str(run_shard(self.data, importer, run, model, seed))
+            if shard in results[idx].runs:
+                self.publishing.runs[(importer, run, model, seed)] = (
+                    results[idx], shard, int(n_rows), int(n_responses), int(n_never))
         # One manifest shard per batch: the latest row of a file is its state (see `_imported`).
         name = hashlib.sha256("|".join(m["file"] for m in manifest).encode() + now.isoformat().encode()).hexdigest()
         writer.add(self.data.imports / f"import-{now:%Y%m%dT%H%M%S}-{name[:12]}.parquet",
                    pa.Table.from_pylist(manifest, schema=MANIFEST_SCHEMA))
+        writer.publish(discard)
         return results
 
     def _manifest(self, file: _File, result: FileResult, now: datetime) -> dict:
