@@ -5,7 +5,8 @@ one response per arm that ran, quarantines what cannot be read (file, line, reas
 recomputes golds where the warehouse can. See README, "Importing legacy results".
 """
 from .detect import FORMATS, Detected, detect, discover
-from .pipeline import IMPORT_RESPONSE_SCHEMA, LegacyImportError, Options, import_paths
+from .pipeline import LegacyImportError, Options, import_paths
+from .schemas import IMPORT_RESPONSE_SCHEMA
 from .regrade import SOURCE_VERDICT_ONLY
 from .summary import FileResult, ImportSummary
 
