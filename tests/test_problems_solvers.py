@@ -132,12 +132,11 @@ def _brute_makespan(durations, attendees):
 
 def test_meeting_schedule_matches_time_indexed_brute_force():
     """msp's branch and bound equals trying every start time for every meeting (up to 4 meetings)."""
-    checked = 0
-    for inst in instances("msp", n=40):
-        if len(inst["durations"]) <= 4:
-            assert optimum("msp", inst) == _brute_makespan(inst["durations"], inst["attendees"])
-            checked += 1
-    assert checked >= 100
+    kind = get_kind("msp")
+    small = [kind.make(0, index).instance for index in range(600) if kind.level(index) <= 3]  # 3-4 meetings
+    for inst in small:
+        assert optimum("msp", inst) == _brute_makespan(inst["durations"], inst["attendees"])
+    assert len(small) == 180
 
 
 def test_knapsack_selection_matches_brute_force():
