@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -109,7 +110,7 @@ def _run(code: str, limits: Limits, isolation: str) -> Execution:
         work.mkdir()
         root.mkdir()
         (work / "main.py").write_text(code, encoding="utf-8")
-        uid = secrets.randbelow(_UIDS[1] - _UIDS[0]) + _UIDS[0] if os.geteuid() == 0 else None
+        uid = _fresh_uid() if os.geteuid() == 0 and (isolation == "namespaces" or _stdlib_world_readable()) else None
         if uid is not None:
             os.chmod(folder, 0o711)
             os.chown(work, uid, uid)
@@ -148,6 +149,17 @@ def _run(code: str, limits: Limits, isolation: str) -> Execution:
                 os.close(fd)
         shutil.rmtree(folder, ignore_errors=True)
     return _verdict(captured, limits, duration, isolation)
+
+
+def _fresh_uid() -> int:
+    return secrets.randbelow(_UIDS[1] - _UIDS[0]) + _UIDS[0]
+
+
+@functools.lru_cache(maxsize=1)
+def _stdlib_world_readable() -> bool:
+    """Without namespaces a fresh uid sees the host's files: can it still import the standard library?"""
+    path = Path(sysconfig.get_path("stdlib")).resolve()
+    return all(p.stat().st_mode & 0o005 == 0o005 for p in [path, *path.parents])
 
 
 @dataclass

@@ -103,7 +103,20 @@ def _limit(limits, uid):
         os.setuid(uid)
         # Counted per uid, and this uid is fresh: the cap covers exactly this program's processes.
         resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+    else:
+        # Basic isolation: the count includes the user's other processes (not enforced at all for root).
+        resource.setrlimit(resource.RLIMIT_NPROC, (_own_processes() + limits["processes"],) * 2)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+
+
+def _own_processes():
+    me, count = os.getuid(), 0
+    for pid in os.listdir("/proc"):
+        try:
+            count += pid.isdigit() and os.stat(f"/proc/{pid}").st_uid == me
+        except OSError:
+            pass
+    return count
 
 
 _PATH_EVENTS = {

@@ -128,6 +128,8 @@ def read_partition(answer: Any) -> list[list[int]] | None:
 
 def field(answer: Any, *names: str) -> Any:
     """The value of the first key matching one of `names` (case and `_`/space-insensitive), or None."""
+    if isinstance(answer, str):
+        answer = literal(answer)
     if not isinstance(answer, dict):
         return None
     wanted = [n.replace("_", "").lower() for n in names]

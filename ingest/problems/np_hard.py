@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from . import graphs
-from .answers import field, read_bool, read_colours, read_int, read_int_list
+from .answers import field, literal, read_bool, read_colours, read_int, read_int_list
 from .base import Kind, Verdict, VerifiedKind, remembered
 
 
@@ -180,6 +180,8 @@ class Tsp(_TspBase):
 
 def _decision(answer: Any, witness_names: tuple[str, ...], read_witness) -> dict[str, Any] | None:
     """{feasible, witness} from an object, a bare yes/no, or a bare witness (which means yes)."""
+    if isinstance(answer, str) and isinstance(literal(answer), (dict, list)):
+        answer = literal(answer)
     if isinstance(answer, dict):
         feasible = read_bool(field(answer, "feasible", "answer", "possible"))
         witness = field(answer, *witness_names)
