@@ -39,10 +39,24 @@ def kinds_of(family: str) -> list[str]:
     return [name for name, kind in KINDS.items() if kind.family == family]
 
 
+ALIASES = {"clrs30": "clrs", "fg": "fine_grained", "nphard": "np_hard"}
+
+
+def expand_kinds(names: Iterable[str]) -> list[str]:
+    """Kind names, with a family name (`fine_grained`, `clrs` or `clrs30`, `np_hard`) or `all` standing
+    for its kinds; unknown names raise UnknownKind."""
+    out: list[str] = []
+    for name in names:
+        family = ALIASES.get(name, name)
+        found = list(KINDS) if name == "all" else kinds_of(family) if family in FAMILIES else [get_kind(name).name]
+        out += [k for k in found if k not in out]
+    return out
+
+
 def generate(kinds: Iterable[str], digits: Iterable[int], n: int, problem_seed: int = 0) -> Iterator[Problem]:
     """Every instance of a plan: `n` per kind and digit (per kind where the kind has no digit)."""
     digits = list(digits)
-    for name in kinds:
+    for name in expand_kinds(kinds):
         kind = get_kind(name)
         for digit in digits if kind.has_digit else [0]:
             for index in range(n):
@@ -59,6 +73,7 @@ __all__ = [
     "Verdict",
     "VerifiedKind",
     "canonical",
+    "expand_kinds",
     "generate",
     "get_kind",
     "kinds_of",
