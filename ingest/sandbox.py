@@ -198,8 +198,16 @@ def _capture(proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: f
                         stopped = "output"
                 else:
                     status += chunk
-    lines = [line for line in status.decode(errors="replace").splitlines() if line.strip()]
-    return _Captured(bytes(out[: limits.output_bytes]), bytes(err), json.loads(lines[-1]) if lines else {}, stopped)
+    return _Captured(bytes(out[: limits.output_bytes]), bytes(err), _status(status), stopped)
+
+
+def _status(raw: bytearray) -> dict:
+    """The launcher's last status line; {} when it died before writing one."""
+    lines = [line for line in raw.decode(errors="replace").splitlines() if line.strip()]
+    try:
+        return json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        return {}
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -39,7 +39,7 @@ def read_int(answer: Any) -> int | None:
         return read_int(answer[0])
     if not isinstance(answer, str):
         return None
-    text = answer.strip().replace(",", "").replace("_", "").replace(" ", "")
+    text = answer.strip().replace(",", "").replace("_", "").replace(" ", "").replace("\u2212", "-")
     if text.startswith("+"):
         text = text[1:]
     if re.fullmatch(r"-?\d+\.0*", text):
