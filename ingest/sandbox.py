@@ -2,7 +2,8 @@
 
 Each program runs in a process of its own, started through `sandbox_child.py`, with:
 
-- wall-clock and CPU time limits, and an address-space cap (a 10 GB allocation fails at once);
+- wall-clock and CPU time limits, an address-space cap per process (a 10 GB allocation fails at once)
+  and a cap on the resident memory of all its processes together;
 - a process cap that holds for root: the program runs as a fresh unprivileged uid, so the kernel's
   per-user RLIMIT_NPROC counts exactly its processes, and a PID namespace kills every one of them
   when the program ends or is stopped;
@@ -40,6 +41,7 @@ log = logging.getLogger("evalhouse.sandbox")
 
 _CHILD = Path(sandbox_child.__file__).resolve()
 _STDERR_TAIL = 64 * 1024
+_MEMORY_POLL_S = 0.05
 _UIDS = (2_000_000_000, 2_100_000_000)  # fresh uids for programs: no account, no files, no processes
 
 
@@ -139,7 +141,7 @@ def _run(code: str, limits: Limits, isolation: str) -> Execution:
         os.close(status_w)
         status_w = -1
         try:
-            captured = _capture(proc, status_r, limits, start + limits.wall_s)
+            captured = _capture(proc, status_r, limits, start + limits.wall_s, uid)
         finally:
             _kill(proc)
         duration = (time.perf_counter() - start) * 1000
@@ -167,11 +169,12 @@ class _Captured:
     stdout: bytes
     stderr: bytes
     status: dict
-    stopped: str | None  # wall | output | None
+    stopped: str | None  # wall | output | memory | None
 
 
-def _capture(proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: float) -> _Captured:
-    """Read stdout, stderr and the status pipe as they come; stop at the output cap or the deadline."""
+def _capture(proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: float, uid: int | None) -> _Captured:
+    """Read stdout, stderr and the status pipe as they come; stop at the output cap, the deadline, or
+    (when the program has a uid of its own) when all its processes together pass the memory cap."""
     out, err, status = bytearray(), bytearray(), bytearray()
     err_total, stopped = 0, None
     with selectors.DefaultSelector() as sel:
@@ -183,7 +186,11 @@ def _capture(proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: f
             if left <= 0:
                 stopped = "wall"
                 break
-            for key, _ in sel.select(left):
+            ready = sel.select(min(left, _MEMORY_POLL_S))
+            if uid is not None and _resident_mb(uid) > limits.memory_mb:
+                stopped = "memory"
+                break
+            for key, _ in ready:
                 chunk = os.read(key.fd, 1 << 16)
                 if not chunk:
                     sel.unregister(key.fileobj)
@@ -199,6 +206,24 @@ def _capture(proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: f
                 else:
                     status += chunk
     return _Captured(bytes(out[: limits.output_bytes]), bytes(err), _status(status), stopped)
+
+
+def _resident_mb(uid: int) -> float:
+    """Resident memory of every process running as `uid`: the program's total, since the uid is its own.
+
+    RLIMIT_AS caps each process; this caps their sum (a fork bomb of allocators) without cgroups."""
+    total_kb = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as fh:
+                fields = dict(line.split(b":", 1) for line in fh.read().splitlines() if b":" in line)
+        except OSError:
+            continue
+        if int(fields.get(b"Uid", b"-1 ").split()[0]) == uid:
+            total_kb += int(fields.get(b"VmRSS", b"0 kB").split()[0])
+    return total_kb / 1024
 
 
 def _status(raw: bytearray) -> dict:
@@ -242,6 +267,8 @@ def _verdict(c: _Captured, limits: Limits, duration: float, isolation: str) -> E
     evidence = _stderr_limit(stderr, limits)
     if c.stopped == "output":
         return done("killed", "output", f"output passed {limits.output_bytes} bytes")
+    if c.stopped == "memory":
+        return done("killed", "memory", f"memory limit ({limits.memory_mb} MB) reached by all its processes together")
     if c.stopped == "wall":
         if evidence and evidence[0] == "processes":
             return done("killed", "processes", f"{evidence[1]}; stopped at the wall limit ({limits.wall_s:g} s)")

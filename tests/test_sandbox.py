@@ -87,6 +87,23 @@ def test_ten_gigabytes_is_refused(limits):
     assert result.stdout == ""
 
 
+def test_memory_is_capped_across_processes():
+    """Several processes that each stay under the per-process cap are stopped when together they pass it."""
+    code = (
+        "import os, time\n"
+        "for _ in range(4):\n"
+        "    if os.fork() == 0:\n"
+        "        block = bytearray(120 * 1024 * 1024)\n"
+        "        time.sleep(30)\n"
+        "time.sleep(30)\n"
+    )
+    result = run_code(code, Limits(wall_s=20, memory_mb=256, processes=8))
+    assert (result.status, result.limit) == ("killed", "memory")
+    assert "all its processes together" in result.reason
+    time.sleep(0.2)
+    assert sandbox_processes() == 0
+
+
 def test_printing_a_gigabyte_is_cut_off():
     """Output is read as it comes and the program is killed at the cap, long before 1 GB."""
     code = "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(1024):\n    sys.stdout.write(chunk)\n"
