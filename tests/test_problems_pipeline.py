@@ -68,3 +68,13 @@ def test_new_kinds_grade_through_the_warehouse(workdir, server):
         "select count(*) filter (where exec_status = 'ok'), count(*) from staging.stg_responses where arm = 'code' and parse_error is distinct from 'no_code'"
     ).fetchone()
     assert code[0] == code[1] > 0
+
+
+def test_kinds_and_show_describe_the_suite():
+    """`problems kinds` lists every kind with its family; `problems show` prints a question and its gold."""
+    listing = CliRunner().invoke(main, ["problems", "kinds", "--family", "np_hard"])
+    assert listing.exit_code == 0
+    assert [line.split()[0] for line in listing.output.splitlines()] == ["spp", "tsp", "tsp_d", "msp", "ksp", "gcp", "gcp_d", "bsp", "edp"]
+    shown = CliRunner().invoke(main, ["problems", "show", "sub", "--digit", "6", "--index", "2"])
+    p = get_kind("sub").make(6, 2)
+    assert shown.exit_code == 0 and p.question in shown.output and f"gold_answer: {p.gold_answer}" in shown.output

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import threading
@@ -15,24 +16,33 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from evalhouse.ingest import sandbox
 from evalhouse.ingest.sandbox import _UIDS, Limits, run_code
 
 FAST = Limits(wall_s=10, cpu_s=2)
 KERNEL_ONLY = Limits(wall_s=10, cpu_s=2, audit=False)
 
 
-def sandbox_processes() -> int:
-    """Processes on the host that run as a sandbox uid."""
+@pytest.fixture
+def own_uid(monkeypatch) -> int:
+    """Pin the uid this test's programs run as, so counts ignore other sandboxes on the machine."""
+    uid = random.randrange(*_UIDS)
+    monkeypatch.setattr(sandbox, "_fresh_uid", lambda: uid)
+    return uid
+
+
+def sandbox_processes(uid: int) -> int:
+    """Processes on the host that run as `uid`."""
     count = 0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             with open(f"/proc/{pid}/status") as fh:
-                uid = next(int(line.split()[1]) for line in fh if line.startswith("Uid:"))
+                found = next(int(line.split()[1]) for line in fh if line.startswith("Uid:"))
         except (OSError, StopIteration):
             continue
-        count += _UIDS[0] <= uid < _UIDS[1]
+        count += found == uid
     return count
 
 
@@ -61,7 +71,7 @@ def test_an_exception_is_an_error_with_its_message():
     result = run_code("def f():\n    return 1 / 0\nprint(f())", FAST)
     assert (result.status, result.limit, result.exit_code) == ("error", None, 1)
     assert result.reason == "ZeroDivisionError: division by zero"
-    assert 'File "/sandbox/main.py", line 2' in result.stderr or "main.py" in result.stderr
+    assert 'main.py", line 2' in result.stderr
 
 
 @pytest.mark.parametrize("limits", [FAST, KERNEL_ONLY], ids=["full", "kernel"])
@@ -87,7 +97,7 @@ def test_ten_gigabytes_is_refused(limits):
     assert result.stdout == ""
 
 
-def test_memory_is_capped_across_processes():
+def test_memory_is_capped_across_processes(own_uid):
     """Several processes that each stay under the per-process cap are stopped when together they pass it."""
     code = (
         "import os, time\n"
@@ -101,7 +111,7 @@ def test_memory_is_capped_across_processes():
     assert (result.status, result.limit) == ("killed", "memory")
     assert "all its processes together" in result.reason
     time.sleep(0.2)
-    assert sandbox_processes() == 0
+    assert sandbox_processes(own_uid) == 0
 
 
 def test_printing_a_gigabyte_is_cut_off():
@@ -140,8 +150,6 @@ def test_outside_files_do_not_exist_in_the_kernel_cage(secret):
     result = run_code(code, KERNEL_ONLY)
     assert result.status == "ok", result.stderr
     assert result.stdout.startswith("False False False False")
-    os.system(f"true {secret}")  # the host still reads it
-    assert secret.read_text().endswith("12345")
 
 
 @pytest.mark.parametrize("limits", [FAST, KERNEL_ONLY], ids=["full", "kernel"])
@@ -187,13 +195,13 @@ def test_loading_c_code_is_blocked():
     assert (result.status, result.limit) == ("killed", "ctypes")
 
 
-def test_fork_bomb_is_capped_and_cleaned_up():
+def test_fork_bomb_is_capped_and_cleaned_up(own_uid):
     """A fork bomb never exceeds the process cap, is stopped with that reason, and leaves no process behind."""
     peak, stop = [0], threading.Event()
 
     def watch():
         while not stop.is_set():
-            peak[0] = max(peak[0], sandbox_processes())
+            peak[0] = max(peak[0], sandbox_processes(own_uid))
             time.sleep(0.005)
 
     watcher = threading.Thread(target=watch)
@@ -211,7 +219,7 @@ def test_fork_bomb_is_capped_and_cleaned_up():
     assert stubborn.status in ("timeout", "killed") and stubborn.limit in ("wall", "processes")
     assert 0 < peak[0] <= 8
     time.sleep(0.2)
-    assert sandbox_processes() == 0
+    assert sandbox_processes(own_uid) == 0
     assert subprocess.run(["true"]).returncode == 0  # the host can still start processes
 
 
