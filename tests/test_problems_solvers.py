@@ -440,3 +440,28 @@ def test_spanning_trees_match_scipy():
             else:
                 assert solve(kind, inst) == sorted(sorted([int(u), int(v)]) for u, v in zip(tree.row, tree.col))
 
+
+
+def test_production_branch_and_bound_agrees_with_the_table_and_milp():
+    """The any-resources branch and bound equals the two-resource table on generated instances, and
+    enumeration or MILP on legacy-shaped ones (as many resources as products)."""
+    import random as _random
+
+    from evalhouse.ingest.problems.ilp import production_bb, production_dp
+
+    for inst in instances("ilp_prod", [2, 4, 8, 12], 25):
+        args = inst["profit"], inst["consumption"], inst["capacity"], inst["upper_bounds"]
+        assert production_bb(*args) == production_dp(*args)
+    rng = _random.Random(5)
+    for trial in range(120):
+        n = rng.choice([2, 3, 4, 6])
+        profit = [rng.randint(1, 30) for _ in range(n)]
+        use = [[rng.randint(0, 30) for _ in range(n)] for _ in range(n)]
+        cap = [rng.randint(5, 60) for _ in range(n)]
+        ub = [3] * n
+        best = max(
+            sum(p * x for p, x in zip(profit, xs))
+            for xs in itertools.product(range(4), repeat=n)
+            if all(sum(r[j] * xs[j] for j in range(n)) <= c for r, c in zip(use, cap))
+        )
+        assert production_bb(profit, use, cap, ub) == best

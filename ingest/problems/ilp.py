@@ -121,13 +121,13 @@ class IlpProd(Kind):
         return None if any(v is None for v in parts.values()) else parts
 
     def solve(self, instance):
-        return production_dp(instance["profit"], instance["consumption"], instance["capacity"], instance["upper_bounds"])
+        args = instance["profit"], instance["consumption"], instance["capacity"], instance["upper_bounds"]
+        # Generated instances have two resources (a table); legacy ones have up to 16 (branch and bound).
+        return production_dp(*args) if len(instance["capacity"]) == 2 else production_bb(*args)
 
 
 def production_dp(profit, consumption, capacity, bounds) -> int:
     """Bounded integer knapsack over two resources: best[c1, c2] = best profit within (c1, c2). Exact int64."""
-    if len(capacity) != 2:
-        raise ValueError("production_dp handles two resources")
     c1, c2 = capacity
     best = np.zeros((c1 + 1, c2 + 1), dtype=np.int64)
     for j, p in enumerate(profit):
@@ -140,6 +140,43 @@ def production_dp(profit, consumption, capacity, bounds) -> int:
             np.maximum(nxt[a:, b:], best[: c1 + 1 - a, : c2 + 1 - b] + k * p, out=nxt[a:, b:])
         best = nxt
     return int(best[c1, c2])
+
+
+def production_bb(profit, consumption, capacity, bounds) -> int:
+    """The same program for any number of resources: depth-first branch and bound.
+
+    The bound relaxes to one resource at a time (a fractional knapsack) and takes the smallest; it only
+    prunes, and only when it cannot reach one more than the best so far, so the result stays exact.
+    """
+    n, m = len(profit), len(capacity)
+    order = sorted(range(n), key=lambda j: (-profit[j] / (1 + sum(consumption[i][j] for i in range(m))), j))
+    best = 0
+
+    def bound(k: int, left: list[int], value: int) -> float:
+        rest = order[k:]
+        tightest = float("inf")
+        for i in range(m):
+            total, room = float(value), float(left[i])
+            for j in sorted(rest, key=lambda j: -profit[j] / consumption[i][j] if consumption[i][j] else -float("inf")):
+                w = consumption[i][j]
+                take = bounds[j] if w == 0 else min(bounds[j], room / w)
+                total += take * profit[j]
+                room -= take * w
+            tightest = min(tightest, total)
+        return tightest
+
+    def search(k: int, left: list[int], value: int) -> None:
+        nonlocal best
+        best = max(best, value)
+        if k == n or bound(k, left, value) + 1e-6 < best + 1:
+            return
+        j = order[k]
+        most = min([bounds[j]] + [left[i] // consumption[i][j] for i in range(m) if consumption[i][j]])
+        for count in range(most, -1, -1):
+            search(k + 1, [left[i] - count * consumption[i][j] for i in range(m)], value + count * profit[j])
+
+    search(0, list(capacity), 0)
+    return best
 
 
 class IlpPartition(Kind):
