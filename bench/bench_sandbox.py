@@ -17,12 +17,14 @@ from evalhouse.ingest.sandbox import Limits, run_code
 PROGRAM = "import json, heapq, itertools\nprint(json.dumps(sorted(heapq.nlargest(5, range(1000)))))\n"
 
 
-def timed(fn, runs: int) -> list[float]:
-    out = []
+def timed(variants: dict, runs: int) -> dict[str, list[float]]:
+    """Milliseconds per call, the variants interleaved so a busy machine slows them alike."""
+    out: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - start) * 1000)
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            fn()
+            out[name].append((time.perf_counter() - start) * 1000)
     return out
 
 
@@ -30,9 +32,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=40)
     runs = parser.parse_args().runs
-    plain = timed(lambda: subprocess.run([sys.executable, "-S", "-c", PROGRAM], capture_output=True, check=True), runs)
-    caged = timed(lambda: run_code(PROGRAM, Limits()), runs)
-    basic = timed(lambda: run_code(PROGRAM, Limits(isolation="basic")), runs)
+    times = timed(
+        {
+            "plain": lambda: subprocess.run([sys.executable, "-S", "-c", PROGRAM], capture_output=True, check=True),
+            "caged": lambda: run_code(PROGRAM, Limits()),
+            "basic": lambda: run_code(PROGRAM, Limits(isolation="basic")),
+        },
+        runs,
+    )
+    plain, caged, basic = times["plain"], times["caged"], times["basic"]
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(lambda _: run_code(PROGRAM, Limits()), range(runs)))

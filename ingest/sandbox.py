@@ -19,8 +19,8 @@ Namespaces need root (or CAP_SYS_ADMIN). Without them ("basic" isolation) the rl
 """
 from __future__ import annotations
 
+import ast
 import functools
-import json
 import logging
 import os
 import secrets
@@ -124,11 +124,15 @@ def _run(code: str, limits: Limits, isolation: str) -> Execution:
             "root": str(root),
             "status_fd": status_w,
             "audit": limits.audit,
-            "limits": asdict(limits),
+            "cpu_s": limits.cpu_s,
+            "memory_mb": limits.memory_mb,
+            "file_mb": limits.file_mb,
+            "processes": limits.processes,
+            "read_roots": _read_roots(),
         }
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [os.path.realpath(sys.executable), "-s", "-S", "-B", "-X", "utf8", str(_CHILD), json.dumps(spec)],
+            [os.path.realpath(sys.executable), "-s", "-S", "-B", "-X", "utf8", str(_CHILD), sandbox_child.format_spec(spec)],
             cwd=work,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -153,6 +157,15 @@ def _run(code: str, limits: Limits, isolation: str) -> Execution:
     return _verdict(captured, limits, duration, isolation)
 
 
+@functools.lru_cache(maxsize=1)
+def _read_roots() -> list[str]:
+    """Folders the program may read (never write): the base interpreter's standard library (never a
+    virtual environment's folders, which hold the project's packages)."""
+    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix,
+            "installed_base": sys.base_prefix, "installed_platbase": sys.base_exec_prefix}
+    return sorted({os.path.realpath(sysconfig.get_path(name, vars=base)) for name in ("stdlib", "platstdlib")})
+
+
 def _fresh_uid() -> int:
     return secrets.randbelow(_UIDS[1] - _UIDS[0]) + _UIDS[0]
 
@@ -160,8 +173,7 @@ def _fresh_uid() -> int:
 @functools.lru_cache(maxsize=1)
 def _stdlib_world_readable() -> bool:
     """Without namespaces a fresh uid sees the host's files: can it still import the standard library?"""
-    path = Path(sysconfig.get_path("stdlib")).resolve()
-    return all(p.stat().st_mode & 0o005 == 0o005 for p in [path, *path.parents])
+    return all(p.stat().st_mode & 0o005 == 0o005 for root in _read_roots() for p in [Path(root), *Path(root).parents])
 
 
 @dataclass
@@ -177,6 +189,7 @@ def _capture(proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: f
     (when the program has a uid of its own) when all its processes together pass the memory cap."""
     out, err, status = bytearray(), bytearray(), bytearray()
     err_total, stopped = 0, None
+    next_poll = time.perf_counter() + _MEMORY_POLL_S  # a program done within one poll never pays for it
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ, "out")
         sel.register(proc.stderr, selectors.EVENT_READ, "err")
@@ -187,9 +200,11 @@ def _capture(proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: f
                 stopped = "wall"
                 break
             ready = sel.select(min(left, _MEMORY_POLL_S))
-            if uid is not None and _resident_mb(uid) > limits.memory_mb:
-                stopped = "memory"
-                break
+            if uid is not None and time.perf_counter() >= next_poll:
+                next_poll = time.perf_counter() + _MEMORY_POLL_S
+                if _resident_mb(uid) > limits.memory_mb:
+                    stopped = "memory"
+                    break
             for key, _ in ready:
                 chunk = os.read(key.fd, 1 << 16)
                 if not chunk:
@@ -230,9 +245,10 @@ def _status(raw: bytearray) -> dict:
     """The launcher's last status line; {} when it died before writing one."""
     lines = [line for line in raw.decode(errors="replace").splitlines() if line.strip()]
     try:
-        return json.loads(lines[-1]) if lines else {}
-    except ValueError:
+        status = ast.literal_eval(lines[-1]) if lines else {}
+    except (ValueError, SyntaxError):
         return {}
+    return status if isinstance(status, dict) else {}
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -13,20 +13,19 @@ kills whatever the program left behind in the namespace. If the launcher is kill
 init dies with it (PDEATHSIG) and takes the namespace down. Without namespaces ("basic" isolation:
 not root, or no kernel support) only the rlimits, the uid change (as root) and the audit hook apply.
 
-Standard library only: this file runs under `python -s -S` without evalhouse on the path.
+Standard library only: this file runs under `python -s -S` without evalhouse on the path, and it imports
+as little as it can (no json, re or enum), because its start-up time is paid by every program.
 """
 import ctypes
-import json
 import os
 import resource
-import signal
 import sys
-import sysconfig
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+SIGKILL = 9
 VIOLATION_EXIT = 97
 MARKER = "evalhouse-sandbox: blocked"
 WORK_INSIDE = "/sandbox"  # where the program's folder appears inside the namespace
@@ -46,13 +45,23 @@ def _mount(source, target, fstype, flags, data=None):
 
 
 def _die_with_parent():
-    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
+    _check(_libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
 
 
-def _read_roots():
-    """Folders the program may read (never write): the standard library it imports from."""
-    roots = {os.path.realpath(sysconfig.get_path(name)) for name in ("stdlib", "platstdlib")}
-    return sorted(roots)
+def parse_spec(text):
+    """The launcher's orders: `key=value` lines (ints where they look like ints, lists split on `:`)."""
+    spec = {}
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        spec[key] = int(value) if value.lstrip("-").isdigit() else None if value == "" else value
+    spec["read_roots"] = [r for r in (spec.get("read_roots") or "").split(":") if r]
+    return spec
+
+
+def format_spec(spec):
+    """The inverse of `parse_spec`, used by the parent (`sandbox.run_code`)."""
+    flat = {**spec, "read_roots": ":".join(spec["read_roots"])}
+    return "\n".join(f"{k}={'' if v is None else int(v) if isinstance(v, bool) else v}" for k, v in flat.items())
 
 
 # -- the cage ---------------------------------------------------------------------------------
@@ -69,7 +78,7 @@ def _bind(source, root, writable=False, at=None):
     _mount(None, target, None, flags)
 
 
-def _build_root(root, work):
+def _build_root(root, work, read_roots):
     """A tmpfs root with /usr, the standard library, a few devices and the work folder; then read-only."""
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
@@ -77,7 +86,7 @@ def _build_root(root, work):
             os.symlink(os.readlink(top), root + top)
         elif os.path.isdir(top):
             _bind(top, root)
-    for path in ["/usr", "/etc/ld.so.cache", *_read_roots()]:
+    for path in ["/usr", "/etc/ld.so.cache", *read_roots]:
         if os.path.exists(path) and not path.startswith("/usr/"):
             _bind(path, root)
     os.makedirs(root + "/dev")
@@ -170,16 +179,19 @@ def _run_program(spec, uid):
     """In the program's process: limits, identity, hook, then the model's code as __main__."""
     os.closerange(3, 1 << 16)
     work = WORK_INSIDE if spec["namespaces"] else spec["work"]
-    _limit(spec["limits"], uid)
-    import runpy
-    import traceback
-
+    _limit(spec, uid)
+    path = os.path.join(work, "main.py")
+    with open(path, "rb") as fh:
+        source = fh.read()
     if spec["audit"]:
-        _install_audit_hook(work, _read_roots())
+        _install_audit_hook(work, spec["read_roots"])
     sys.argv = ["main.py"]
     sys.path[0] = work
+    main = type(sys)("__main__")
+    main.__file__ = path
+    sys.modules["__main__"] = main
     try:
-        runpy.run_path(os.path.join(work, "main.py"), run_name="__main__")
+        exec(compile(source, path, "exec"), main.__dict__)
     except SystemExit as exc:
         sys.stdout.flush()
         code = exc.code
@@ -188,9 +200,11 @@ def _run_program(spec, uid):
         print(code, file=sys.stderr)
         os._exit(1)
     except BaseException as exc:  # the program's own error: report it as Python would
+        import traceback
+
         sys.stdout.flush()
         tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename != os.path.join(work, "main.py"):
+        while tb is not None and tb.tb_frame.f_code.co_filename != path:
             tb = tb.tb_next
         traceback.print_exception(type(exc), exc, tb)
         sys.stderr.flush()
@@ -215,11 +229,11 @@ def _wait_program(pid):
 
 
 def _report(fd, payload):
-    os.write(fd, (json.dumps(payload) + "\n").encode())
+    os.write(fd, (repr(payload) + "\n").encode())
 
 
 def main():
-    spec = json.loads(sys.argv[1])
+    spec = parse_spec(sys.argv[1])
     status_fd = spec["status_fd"]
     uid = spec["uid"]
     try:
@@ -235,7 +249,7 @@ def main():
         try:
             _die_with_parent()
             if spec["namespaces"]:
-                _build_root(spec["root"], spec["work"])
+                _build_root(spec["root"], spec["work"], spec["read_roots"])
                 os.chroot(spec["root"])
             os.chdir(WORK_INSIDE if spec["namespaces"] else spec["work"])
         except OSError as exc:
