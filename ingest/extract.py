@@ -159,7 +159,25 @@ def extract_code(text: str | None) -> str | None:
         if isinstance(code, str) and code.strip():
             return strip_fence(code)
     m = re.search(r"```(?:python|py)\s*\n(.*?)```", text, re.S)
-    return m.group(1).strip() if m else None
+    if m:
+        return m.group(1).strip()
+    return _code_in_broken_json(text)
+
+
+_CODE_FIELD = re.compile(r""""code"\s*:\s*"(.*?)"\s*,\s*"(?:simulation|answer|reasoning|trace)"\s*:""", re.S)
+
+
+def _code_in_broken_json(text: str) -> str | None:
+    """The `code` string of an object that does not parse (raw newlines or quotes inside it)."""
+    m = _CODE_FIELD.search(text)
+    if not m:
+        return None
+    raw = m.group(1)
+    try:
+        code = json.loads(f'"{raw}"', strict=False)
+    except ValueError:
+        code = raw.replace("\\n", "\n").replace('\\"', '"').replace("\\t", "\t")
+    return strip_fence(code) if code.strip() else None
 
 
 def strip_fence(code: str) -> str:

@@ -48,6 +48,8 @@ def test_code_from_json_field_or_fence():
     assert extract_code('{"code": "```python\\nprint(2)\\n```", "answer": 2}') == "print(2)"
     assert extract_code("Here:\n```python\nprint(3)\n```\n{\"answer\": 3}") == "print(3)"
     assert extract_code('{"answer": 3}') is None
+    broken = '{"code": "def f():\n    return "x"\nprint(f())", "simulation": "prints x", "answer": "x"}'
+    assert extract_code(broken) == 'def f():\n    return "x"\nprint(f())'
 
 
 def test_printed_value_is_last_line():
