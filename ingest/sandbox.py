@@ -9,7 +9,8 @@ Each program runs in a process of its own, started through `sandbox_child.py`, w
   when the program ends or is stopped;
 - no network: a new network namespace with no interface up;
 - no files outside its folder: a read-only root holding only system libraries, the Python standard
-  library and the program's folder (the one writable place, capped in file size);
+  library and the program's folder (the one writable place: a small tmpfs, capped in size, file count
+  and file size, so it cannot fill the host's disk);
 - an audit hook inside the interpreter that stops the program at its first attempt to open a socket,
   read or write outside its folder, start another program or load C code, and says which;
 - an output cap: stdout and stderr are read as they come, and the program is killed when they pass it.
@@ -54,6 +55,7 @@ class Limits:
     memory_mb: int = 512
     processes: int = 8
     file_mb: int = 16
+    folder_mb: int = 64
     output_bytes: int = 1 << 20
     isolation: str = "auto"
     audit: bool = True
@@ -127,6 +129,7 @@ def _run(code: str, limits: Limits, isolation: str) -> Execution:
             "cpu_s": limits.cpu_s,
             "memory_mb": limits.memory_mb,
             "file_mb": limits.file_mb,
+            "folder_mb": limits.folder_mb,
             "processes": limits.processes,
             "read_roots": _read_roots(),
         }
@@ -267,6 +270,7 @@ def _kill(proc: subprocess.Popen) -> None:
 _STDERR_LIMITS = (
     ("MemoryError", "memory", "memory limit ({memory_mb} MB) reached"),
     ("File too large", "file", "file size limit ({file_mb} MB) reached"),
+    ("No space left on device", "file", "its folder is full ({folder_mb} MB, 4096 files)"),
     ("can't start new thread", "processes", "process limit ({processes}) reached"),
     ("Resource temporarily unavailable", "processes", "process limit ({processes}) reached"),
     ("Network is unreachable", "network", "no network in the sandbox"),

@@ -4,7 +4,8 @@ It starts as root in a process of its own and builds the cage before the model's
 
     launcher ── unshare(mount, net, pid, ipc, uts) ── fork ──> init (pid 1 of a new pid namespace)
         init: private mounts, a read-only root holding only the Python standard library, system
-              libraries and the program's folder (read-write), chroot into it, then fork ──> program
+              libraries and the program's folder (a small tmpfs, the one writable place), chroot into
+              it, then fork ──> program
         program: rlimits (CPU, address space, file size, open files, processes), a fresh unprivileged
               uid (so RLIMIT_NPROC holds), no_new_privs, an audit hook, then the model's code.
 
@@ -78,7 +79,7 @@ def _bind(source, root, writable=False, at=None):
     _mount(None, target, None, flags)
 
 
-def _build_root(root, work, read_roots):
+def _build_root(root, work, read_roots, folder_mb, uid):
     """A tmpfs root with /usr, the standard library, a few devices and the work folder; then read-only."""
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
@@ -94,7 +95,15 @@ def _build_root(root, work, read_roots):
         target = root + "/dev/" + dev
         open(target, "a").close()
         _mount("/dev/" + dev, target, None, MS_BIND)
-    _bind(work, root, writable=True, at=WORK_INSIDE)
+    # The program's folder: a small tmpfs of its own (so it cannot fill the host's disk), holding main.py.
+    inside = root + WORK_INSIDE
+    os.makedirs(inside)
+    _mount("tmpfs", inside, "tmpfs", MS_NOSUID | MS_NODEV, f"size={folder_mb}m,nr_inodes=4096,mode=0700")
+    with open(os.path.join(work, "main.py"), "rb") as src, open(os.path.join(inside, "main.py"), "wb") as dst:
+        dst.write(src.read())
+    if uid is not None:
+        os.chown(inside, uid, uid)
+        os.chown(os.path.join(inside, "main.py"), uid, uid)
     _mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
@@ -249,7 +258,7 @@ def main():
         try:
             _die_with_parent()
             if spec["namespaces"]:
-                _build_root(spec["root"], spec["work"], spec["read_roots"])
+                _build_root(spec["root"], spec["work"], spec["read_roots"], spec["folder_mb"], uid)
                 os.chroot(spec["root"])
             os.chdir(WORK_INSIDE if spec["namespaces"] else spec["work"])
         except OSError as exc:

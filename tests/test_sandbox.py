@@ -114,6 +114,25 @@ def test_memory_is_capped_across_processes(own_uid):
     assert sandbox_processes(own_uid) == 0
 
 
+def test_filling_the_disk_stops_at_the_folder_cap():
+    """Many files under the per-file cap still cannot fill the host's disk: the folder itself is capped."""
+    code = "block = b'x' * (8 << 20)\nfor i in range(1000):\n    open(f'f{i}.bin', 'wb').write(block)\n"
+    result = run_code(code, Limits(wall_s=20, folder_mb=32, file_mb=16))
+    assert (result.status, result.limit) == ("killed", "file")
+    assert "folder is full" in result.reason
+
+
+def test_orphans_die_with_the_program(own_uid):
+    """A child that detaches (setsid) and outlives the program is killed when the program ends."""
+    code = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint('parent done')\n"
+    start = time.monotonic()
+    result = run_code(code, Limits(wall_s=20))
+    assert result.ok and result.stdout == "parent done\n"
+    assert time.monotonic() - start < 10
+    time.sleep(0.2)
+    assert sandbox_processes(own_uid) == 0
+
+
 def test_printing_a_gigabyte_is_cut_off():
     """Output is read as it comes and the program is killed at the cap, long before 1 GB."""
     code = "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(1024):\n    sys.stdout.write(chunk)\n"
