@@ -11,7 +11,7 @@ out="$data/outputs"
 mkdir -p "$out"
 
 echo "== 1. problems (exact golds)"
-evalhouse problems generate --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 5
+evalhouse problems generate --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 3
 
 echo "== 2. the project's OpenAI-compatible endpoint on 127.0.0.1 (simulated, synthetic models)"
 port_file=$(mktemp)
@@ -27,7 +27,7 @@ echo "== 3. collect: 4 models from 2 labs, 4 arms, 2 seeds"
 evalhouse ingest run --base-url "$base_url" \
     --model synthetic/atlas-large --model synthetic/atlas-mini \
     --model synthetic/boreal-pro --model synthetic/boreal-lite \
-    --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 5 --seeds 0,1 \
+    --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 3 --seeds 0,1 \
     --arms nl,sim,controlsim,code --concurrency 32 --exec-workers 2
 
 echo "== 4. per-model metrics (the seed's 31-model table)"
