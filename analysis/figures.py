@@ -17,6 +17,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from .format import slug  # noqa: E402
+
 ARM_ORDER = ["nl", "sim", "controlsim", "code"]
 ARM_LABELS = {"nl": "NL", "sim": "Sim", "controlsim": "ControlSim", "code": "Code"}
 ALL_MODELS = "All models"
@@ -249,7 +251,7 @@ def draw_all(out_dir: Path, code_vs_nl=None, lab_effects=None) -> list[Path]:
                                      f"Accuracy by difficulty{note}")
         written += code_nl_heatmap(code_vs_nl, out_dir / "code_nl_heatmap")
     if lab_effects is not None:
-        written += mixed_effect_forest(lab_effects, out_dir / f"forest_{lab_effects.metric}")
+        written += mixed_effect_forest(lab_effects, out_dir / f"forest_{slug(lab_effects.metric)}")
     return written
 
 

@@ -8,14 +8,10 @@ import numpy as np
 
 
 def p_text(p: float) -> str:
-    """A p-value as a paper prints it: `p < 0.001`, else three decimals (two above 0.01)."""
+    """A p-value as a paper prints it: `p < 0.001`, else three decimals."""
     if p is None or not math.isfinite(p):
         return "p = n/a"
-    if p < 0.001:
-        return "p < 0.001"
-    if p < 0.01:
-        return f"p = {p:.3f}"
-    return f"p = {p:.2f}"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def p_latex(p: float) -> str:
@@ -37,6 +33,13 @@ def num(x: float, digits: int = 3) -> str:
     if x is None or not math.isfinite(x):
         return "n/a"
     return f"{x:.{digits}f}"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a metric or model name."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_") or "x"
 
 
 def jsonable(obj: Any) -> Any:

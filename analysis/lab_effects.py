@@ -397,3 +397,28 @@ _WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight"
 def _count(k: int, lower: bool = False) -> str:
     word = _WORDS[k] if k < len(_WORDS) else str(k)
     return word if lower else word.capitalize()
+
+
+# ---- loading -------------------------------------------------------------------------------------------
+
+DESCRIPTIVE = ("model", "lab", "category", "is_flagship", "display_name", "model_as_given")
+
+
+def load_metrics(source: str = "marts.model_metrics", warehouse_path=None) -> pd.DataFrame:
+    """Long-form metrics from the warehouse mart (with registry display names) or from a CSV/Parquet
+    file, long (`metric`, `value` columns) or wide (one numeric column per metric, as the seed's table)."""
+    from .sources import load_frame, query
+
+    if source == "marts.model_metrics":
+        return query("""
+            select m.*, reg.display_name
+            from marts.model_metrics as m left join seeds.model_registry as reg using (model)
+        """, warehouse_path)
+    frame = load_frame(source, warehouse_path=warehouse_path)
+    if {"metric", "value"} <= set(frame.columns):
+        return frame
+    if "is_flagship" not in frame.columns and "category" in frame.columns:
+        frame["is_flagship"] = (frame["category"] == "flagship").astype(int)
+    values = [c for c in frame.columns if c not in DESCRIPTIVE and pd.api.types.is_numeric_dtype(frame[c])]
+    ids = [c for c in DESCRIPTIVE if c in frame.columns]
+    return frame.melt(id_vars=ids, value_vars=values, var_name="metric", value_name="value")
