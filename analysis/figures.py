@@ -89,7 +89,8 @@ def _lines_over(ax, frame: pd.DataFrame, x: str, xs: list, styles: Styles, jitte
         err = np.vstack([g["accuracy"] - g["ci_low"], g["ci_high"] - g["accuracy"]]).clip(min=0)
         if not (model_ci or model == ALL_MODELS):
             err = None
-        ax.errorbar(pos, g["accuracy"], yerr=err, capsize=2, elinewidth=0.8, **styles.kwargs(model))
+        ax.errorbar(pos, g["accuracy"], yerr=err, capsize=2, elinewidth=0.8, label=styles.label(model),
+                    **styles.kwargs(model))
     ax.set_ylim(-0.02, 1.02)
     ax.set_xticks(np.arange(len(xs)))
 
@@ -102,6 +103,10 @@ def _figure_legend(fig, styles: Styles, anchor=(0.5, 0.0), ncol: int | None = No
 
 def accuracy_by_arm(result, out: Path, title: str | None = None) -> list[Path]:
     """Accuracy over the arms: a line per model coloured by lab, and the pooled all-models line."""
+    return _save(accuracy_by_arm_figure(result, title), out)
+
+
+def accuracy_by_arm_figure(result, title: str | None = None):
     frame = result.accuracy_by_arm
     styles = Styles(result.labs)
     arms = _arms(frame)
@@ -113,7 +118,7 @@ def accuracy_by_arm(result, out: Path, title: str | None = None) -> list[Path]:
         ax.set_ylabel("Accuracy (95% instance-bootstrap CI)")
         ax.set_title(title or "Accuracy by arm")
         ax.legend(handles=styles.legend_handles(), loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        return _save(fig, out)
+        return fig
 
 
 def accuracy_by_arm_and_kind(result, out: Path, title: str | None = None) -> list[Path]:
@@ -170,6 +175,10 @@ def code_nl_heatmap(result, out: Path, title: str | None = None) -> list[Path]:
 
     The last row pools all models and the last column all kinds; a bold value's 95% CI excludes 0.
     """
+    return _save(code_nl_heatmap_figure(result, title), out)
+
+
+def code_nl_heatmap_figure(result, title: str | None = None):
     delta = result.delta
     styles = Styles(result.labs)
     kinds = sorted(set(delta["kind"]) - {"all"}) + ["all"]
@@ -203,7 +212,7 @@ def code_nl_heatmap(result, out: Path, title: str | None = None) -> list[Path]:
         bar.set_label(f"{t} − {c} accuracy")
         ax.set_title(title or f"{t} − {c} on paired instances (bold: 95% CI excludes 0; labels coloured by lab)")
         fig.tight_layout()
-        return _save(fig, out)
+        return fig
 
 
 def mixed_effect_forest(result, out: Path, title: str | None = None) -> list[Path]:

@@ -232,6 +232,9 @@ def naive_comparison(values: pd.Series, level: pd.Series) -> NaiveComparison:
         raise ValueError(f"each level of the predictor needs at least 2 models (have {len(a)} and {len(b)})")
     n1, n2 = len(a), len(b)
     pooled = math.sqrt(((n1 - 1) * a.var(ddof=1) + (n2 - 1) * b.var(ddof=1)) / (n1 + n2 - 2))
+    if not pooled > 1e-12 * max(1.0, abs(a.mean()), abs(b.mean())):
+        raise ValueError(f"{values.name or 'the metric'} does not vary within the levels of the predictor; "
+                         "there is nothing to compare")
     student = stats.ttest_ind(a, b, equal_var=True)
     welch = stats.ttest_ind(a, b, equal_var=False)
     return NaiveComparison(
@@ -297,7 +300,7 @@ def lab_effects(metrics: pd.DataFrame, metric: str, subsets: list[Subset] = (), 
     if not levels <= {0, 1} or len(levels) < 2:
         raise ValueError(f"{predictor} must take the values 0 and 1 (has {sorted(levels)})")
     frame = frame.dropna(subset=[group])
-    naive = naive_comparison(frame["value"], frame[predictor])
+    naive = naive_comparison(frame["value"].rename(metric), frame[predictor])
     fits = []
     for subset in [Subset("all"), *subsets]:
         drop = _excluded(frame, subset)

@@ -64,6 +64,7 @@ class _Profile:
         self.XtX = d.X.T @ d.X
         self.Xty = d.X.T @ d.y
         self.yty = float(d.y @ d.y)
+        self.tss = float(np.sum((d.y - d.y.mean()) ** 2))
 
     def weights(self, theta: float) -> np.ndarray:
         t = theta * theta
@@ -79,9 +80,9 @@ class _Profile:
         rss = yVy - float(beta @ XVy)  # r′V⁻¹r
         n, p = self.d.n, self.d.p
         dof = n - p if self.reml else n
-        sigma2 = rss / dof
-        if not sigma2 > 0:
+        if not rss > 1e-10 * self.tss:  # an exact fit, up to rounding: no likelihood maximum
             raise ZeroDivisionError("no residual variance")
+        sigma2 = rss / dof
         logdet_v = float(np.sum(np.log1p(self.n_i * theta * theta)))
         loglik = -0.5 * (dof * (1.0 + math.log(2 * math.pi * sigma2)) + logdet_v)
         if self.reml:
@@ -94,14 +95,37 @@ class _Profile:
         except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
             return -math.inf
 
+    def loglik_grid(self, thetas: np.ndarray) -> np.ndarray:
+        """`loglik` at many θ at once (the same arithmetic, batched over θ); −inf where it is undefined."""
+        t = thetas**2
+        w = t[:, None] / (1.0 + self.n_i[None, :] * t[:, None])  # (T, k)
+        XVX = self.XtX[None] - np.einsum("tk,kp,kq->tpq", w, self.sx, self.sx)
+        XVy = self.Xty[None] - np.einsum("tk,kp,k->tp", w, self.sx, self.sy)
+        yVy = self.yty - w @ (self.sy**2)
+        try:
+            chol = np.linalg.cholesky(XVX)
+            beta = np.linalg.solve(XVX, XVy[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            return np.array([self.loglik(th) for th in thetas])
+        rss = yVy - np.einsum("tp,tp->t", beta, XVy)
+        n, p = self.d.n, self.d.p
+        dof = n - p if self.reml else n
+        ok = rss > 1e-10 * self.tss
+        sigma2 = np.where(ok, rss, 1.0) / dof
+        logdet_v = np.log1p(self.n_i[None, :] * t[:, None]).sum(axis=1)
+        loglik = -0.5 * (dof * (1.0 + np.log(2 * math.pi * sigma2)) + logdet_v)
+        if self.reml:
+            loglik -= np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        return np.where(ok, loglik, -np.inf)
+
 
 def _maximise(profile: _Profile) -> tuple[float, bool]:
     """θ̂ and whether the search converged: a log grid with 0, widened while the best point is its top
-    end, then bounded Brent between the best point's neighbours."""
+    end, then bounded Brent between the best point's neighbours. The boundary θ = 0 wins ties."""
     top = 3.0
     while True:
         grid = np.concatenate([[0.0], np.logspace(-6, top, 60 * int(top + 7))])
-        values = np.array([profile.loglik(th) for th in grid])
+        values = profile.loglik_grid(grid)
         if not np.isfinite(values).any():
             raise ValueError("the (RE)ML criterion is not finite for any group variance: the fixed effects fit the "
                              "response exactly (no residual variance)")
@@ -109,13 +133,13 @@ def _maximise(profile: _Profile) -> tuple[float, bool]:
         if best < len(grid) - 1 or top >= 12:
             break
         top += 3.0
-    if best == len(grid) - 1:
-        raise ValueError("the group variance swamps the residual variance (θ̂ > 1e12): within-group values are constant")
-    lo, hi = grid[max(best - 1, 0)], grid[best + 1]
+    lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
     res = optimize.minimize_scalar(lambda th: -profile.loglik(th), bounds=(lo, hi), method="bounded",
                                    options={"xatol": 1e-12 * max(hi, 1e-6), "maxiter": 500})
-    candidates = [(profile.loglik(th), th) for th in (res.x, grid[best], 0.0)]
-    ll, theta = max(candidates)
+    at_zero = profile.loglik(0.0)
+    ll, theta = max((profile.loglik(th), th) for th in (res.x, grid[best]))
+    if at_zero >= ll - 1e-10 * max(1.0, abs(ll)):  # a tie within rounding goes to the boundary, as lme4's
+        ll, theta = at_zero, 0.0
     return float(theta), bool(res.success or theta in (0.0, grid[best])) and math.isfinite(ll)
 
 
@@ -347,6 +371,8 @@ def fit_mixedlm(data: pd.DataFrame, formula: str, group: str, reml: bool = True,
         raise ValueError(f"a random effect needs at least 2 groups; {group!r} has {k}")
     if k >= d.n:
         raise ValueError(f"every {group!r} has one observation: the group and residual variances cannot be told apart")
+    if np.ptp(d.y) == 0:
+        raise ValueError(f"the response of {formula!r} is constant: there is no variance to decompose")
     if np.linalg.matrix_rank(d.X) < d.p:
         raise ValueError(f"the fixed-effect design of {formula!r} is rank deficient")
     profile = _Profile(d, reml)
@@ -354,6 +380,9 @@ def fit_mixedlm(data: pd.DataFrame, formula: str, group: str, reml: bool = True,
     fit = profile.solve(theta)
     at_zero = profile.loglik(0.0)
     sigma2 = fit["sigma2"]
+    if sigma2 < 1e-8 * profile.tss / d.n:
+        raise ValueError(f"the residual variance vanishes as the {group!r} variance grows: within-group values are "
+                         "constant (up to the fixed effects), so the likelihood has no maximum")
     cov = sigma2 * np.linalg.inv(fit["XVX"])
     conditional_modes = fit["w"] * (profile.sy - profile.sx @ fit["beta"])
     sizes = {lab: int(c) for lab, c in zip(d.group_labels, profile.n_i)}
