@@ -87,18 +87,19 @@ def _lines_over(ax, frame: pd.DataFrame, x: str, xs: list, styles: Styles, jitte
             continue
         pos = np.arange(len(xs)) + (0 if model == ALL_MODELS else jitter * (j - (len(models) - 2) / 2))
         err = np.vstack([g["accuracy"] - g["ci_low"], g["ci_high"] - g["accuracy"]]).clip(min=0)
-        if not (model_ci or model == ALL_MODELS):
-            err = None
-        ax.errorbar(pos, g["accuracy"], yerr=err, capsize=2, elinewidth=0.8, label=styles.label(model),
-                    **styles.kwargs(model))
+        if model_ci or model == ALL_MODELS:
+            ax.errorbar(pos, g["accuracy"], yerr=err, capsize=2, elinewidth=0.8, label=styles.label(model),
+                        **styles.kwargs(model))
+        else:
+            ax.plot(pos, g["accuracy"], label=styles.label(model), **styles.kwargs(model))
     ax.set_ylim(-0.02, 1.02)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_xticks(np.arange(len(xs)))
 
 
-def _figure_legend(fig, styles: Styles, anchor=(0.5, 0.0), ncol: int | None = None) -> None:
+def _figure_legend(fig, styles: Styles) -> None:
     handles = styles.legend_handles()
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=anchor,
-               ncol=ncol or min(4, len(handles)), fontsize=8)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(4, len(handles)))
 
 
 def accuracy_by_arm(result, out: Path, title: str | None = None) -> list[Path]:
@@ -111,13 +112,13 @@ def accuracy_by_arm_figure(result, title: str | None = None):
     styles = Styles(result.labs)
     arms = _arms(frame)
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig, ax = plt.subplots(figsize=(8.6, 4.2), layout="constrained")
         _lines_over(ax, frame, "arm", arms, styles, jitter=0.03)
         ax.set_xticklabels([ARM_LABELS.get(a, a) for a in arms])
         ax.set_xlabel("Arm")
         ax.set_ylabel("Accuracy (95% instance-bootstrap CI)")
         ax.set_title(title or "Accuracy by arm")
-        ax.legend(handles=styles.legend_handles(), loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        fig.legend(handles=styles.legend_handles(), loc="outside right upper")
         return fig
 
 
@@ -130,18 +131,18 @@ def accuracy_by_arm_and_kind(result, out: Path, title: str | None = None) -> lis
     cols = min(4, len(kinds))
     rows = math.ceil(len(kinds) / cols)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(rows, cols, figsize=(2.7 * cols + 0.4, 2.3 * rows + 0.9), sharey=True, squeeze=False)
+        fig, axes = plt.subplots(rows, cols, figsize=(2.7 * cols + 0.4, 2.3 * rows + 1.3), sharex=True, sharey=True,
+                                 squeeze=False, layout="constrained")
         for ax, kind in zip(axes.flat, kinds):
             _lines_over(ax, frame[frame["kind"] == kind], "arm", arms, styles, model_ci=False)
             ax.set_xticklabels([ARM_LABELS.get(a, a) for a in arms], fontsize=7)
             ax.set_title(kind)
-        for ax in axes.flat[len(kinds):]:
+        for i, ax in enumerate(axes.flat[len(kinds):], start=len(kinds)):
             ax.set_visible(False)
+            axes.flat[i - cols].tick_params(labelbottom=True)
         for ax in axes[:, 0]:
             ax.set_ylabel("Accuracy")
-        fig.suptitle((title or "Accuracy by arm, per problem kind") + "\n(bars: 95% CI of the all-models line)",
-                     y=1.02)
-        fig.tight_layout()
+        fig.suptitle((title or "Accuracy by arm, per problem kind") + "\n(bars: 95% CI of the all-models line)")
         _figure_legend(fig, styles)
         return _save(fig, out)
 
@@ -156,16 +157,15 @@ def accuracy_by_digit(result, out: Path, title: str | None = None) -> list[Path]
     arms = _arms(frame)
     digits = sorted(set(frame["digit"]))
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(arms), figsize=(3.0 * len(arms) + 0.4, 3.3), sharey=True, squeeze=False)
+        fig, axes = plt.subplots(1, len(arms), figsize=(3.0 * len(arms) + 0.4, 3.9), sharey=True, squeeze=False,
+                                 layout="constrained")
         for ax, arm in zip(axes.flat, arms):
             _lines_over(ax, frame[frame["arm"] == arm], "digit", digits, styles, model_ci=False)
             ax.set_xticklabels([str(d) for d in digits])
             ax.set_xlabel("Digits")
             ax.set_title(ARM_LABELS.get(arm, arm))
         axes[0, 0].set_ylabel("Accuracy")
-        fig.suptitle((title or "Accuracy by difficulty (kinds with digits)") + "\n(bars: 95% CI of the all-models line)",
-                     y=1.04)
-        fig.tight_layout()
+        fig.suptitle((title or "Accuracy by difficulty (kinds with digits)") + "\n(bars: 95% CI of the all-models line)")
         _figure_legend(fig, styles)
         return _save(fig, out)
 
@@ -189,7 +189,7 @@ def code_nl_heatmap_figure(result, title: str | None = None):
     limit = max(0.05, float(np.nanmax(np.abs(grid.to_numpy()))))
     t, c = ARM_LABELS.get(result.treatment, result.treatment), ARM_LABELS.get(result.control, result.control)
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, ax = plt.subplots(figsize=(0.62 * len(kinds) + 3.2, 0.42 * len(models) + 1.6))
+        fig, ax = plt.subplots(figsize=(0.62 * len(kinds) + 3.2, 0.42 * len(models) + 1.6), layout="constrained")
         image = ax.imshow(grid.to_numpy(float), cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit), aspect="auto")
         for (r, k), value in np.ndenumerate(grid.to_numpy(float)):
             if np.isnan(value):
@@ -211,7 +211,6 @@ def code_nl_heatmap_figure(result, title: str | None = None):
         bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
         bar.set_label(f"{t} − {c} accuracy")
         ax.set_title(title or f"{t} − {c} on paired instances (bold: 95% CI excludes 0; labels coloured by lab)")
-        fig.tight_layout()
         return fig
 
 
@@ -219,7 +218,7 @@ def mixed_effect_forest(result, out: Path, title: str | None = None) -> list[Pat
     """The mixed-model effect with its Wald 95% CI on all models and on each sensitivity subset."""
     fits = result.fits
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(8.5, 0.55 * len(fits) + 1.5))
+        fig, ax = plt.subplots(figsize=(9.5, 0.55 * len(fits) + 1.5), layout="constrained")
         for y, f in enumerate(reversed(fits)):
             lo, hi = f.ci
             colour = "black" if f.subset.name == "all" else LAB_PALETTE[0]
@@ -242,7 +241,6 @@ def mixed_effect_forest(result, out: Path, title: str | None = None) -> list[Pat
         ax.set_xlabel(f"Effect of {result.predictor} on {result.metric} (mixed model, {result.method}; Wald 95% CI)")
         ax.set_title(title or f"{result.metric} ~ {result.predictor} + (1|{result.group}) across sensitivity subsets")
         ax.grid(axis="y", visible=False)
-        fig.tight_layout()
         return _save(fig, out)
 
 
@@ -270,7 +268,8 @@ def _save(fig, out: Path) -> list[Path]:
     written = []
     for suffix in (".png", ".pdf"):
         target = out.with_suffix(suffix)
-        fig.savefig(target, bbox_inches="tight")
+        fig.savefig(target)
+        fig.set_layout_engine("none")  # the layout is solved; the second format reuses it
         written.append(target)
     plt.close(fig)
     return written

@@ -1,6 +1,6 @@
 """Linear mixed model with a random intercept per group, fitted the way lme4 fits it.
 
-statsmodels builds the design (formula, fixed-effect matrix, groups); the fit itself maximises lme4's
+patsy (statsmodels' formula engine) builds the design; the fit itself maximises lme4's
 profiled (RE)ML criterion over θ = σ_group / σ, the only free parameter once β and σ² are profiled out.
 With one random intercept the criterion is a closed form in per-group sums, so it is evaluated exactly
 on a grid that includes the boundary θ = 0 and then refined; nothing can wander to a degenerate point
@@ -15,6 +15,7 @@ with the χ²₀:₁ mixture p-value that a variance on the boundary calls for (
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -58,9 +59,10 @@ class _Profile:
         self.d, self.reml = d, reml
         k = len(d.group_labels)
         self.n_i = np.bincount(d.groups, minlength=k).astype(float)
-        self.sx = np.zeros((k, d.p))
-        np.add.at(self.sx, d.groups, d.X)
+        self.sx = np.column_stack([np.bincount(d.groups, weights=col, minlength=k) for col in d.X.T])
         self.sy = np.bincount(d.groups, weights=d.y, minlength=k)
+        self.sxx = (self.sx[:, :, None] * self.sx[:, None, :]).reshape(k, -1)  # per-group outer products
+        self.sxy = self.sx * self.sy[:, None]
         self.XtX = d.X.T @ d.X
         self.Xty = d.X.T @ d.y
         self.yty = float(d.y @ d.y)
@@ -99,8 +101,9 @@ class _Profile:
         """`loglik` at many θ at once (the same arithmetic, batched over θ); −inf where it is undefined."""
         t = thetas**2
         w = t[:, None] / (1.0 + self.n_i[None, :] * t[:, None])  # (T, k)
-        XVX = self.XtX[None] - np.einsum("tk,kp,kq->tpq", w, self.sx, self.sx)
-        XVy = self.Xty[None] - np.einsum("tk,kp,k->tp", w, self.sx, self.sy)
+        p = self.d.p
+        XVX = self.XtX[None] - (w @ self.sxx).reshape(-1, p, p)
+        XVy = self.Xty[None] - w @ self.sxy
         yVy = self.yty - w @ (self.sy**2)
         try:
             chol = np.linalg.cholesky(XVX)
@@ -108,7 +111,7 @@ class _Profile:
         except np.linalg.LinAlgError:
             return np.array([self.loglik(th) for th in thetas])
         rss = yVy - np.einsum("tp,tp->t", beta, XVy)
-        n, p = self.d.n, self.d.p
+        n = self.d.n
         dof = n - p if self.reml else n
         ok = rss > 1e-10 * self.tss
         sigma2 = np.where(ok, rss, 1.0) / dof
@@ -313,25 +316,33 @@ def _p_cell(p: float) -> str:
 
 
 def _design(data: pd.DataFrame, formula: str, group: str) -> _Design:
-    import statsmodels.formula.api as smf
+    """y, X (patsy, as statsmodels' formulas build them) and integer group codes, rows with NA dropped."""
+    import patsy
 
     if group not in data.columns:
         raise ValueError(f"group column {group!r} not in data (columns: {', '.join(map(str, data.columns))})")
-    frame = data.dropna(subset=[group])
+    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula)) & set(data.columns)
+    frame = data.loc[data[group].notna(), sorted(used) + ([] if group in used else [group])]
+    kinds = {}
+    for c in used:
+        if pd.api.types.is_bool_dtype(frame[c]):
+            kinds[c] = float  # a 0/1 outcome (is_correct) is a number here, not a two-level factor
+        elif frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]):
+            kinds[c] = "category"  # the same levels patsy would sort, built without a per-row Python loop
+    frame = frame.astype(kinds)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = smf.mixedlm(formula, frame, groups=frame[group])
+        y, X = patsy.dmatrices(formula, frame, return_type="dataframe")
     except Exception as exc:  # patsy's errors name the bad term; pass them on as a user error
         raise ValueError(f"cannot build {formula!r}: {str(exc).splitlines()[0]}") from None
-    labels = [str(x) for x in pd.unique(model.groups)]
-    index = {g: i for i, g in enumerate(labels)}
+    if y.shape[1] != 1:
+        raise ValueError(f"the response of {formula!r} must be one numeric column")
+    codes, labels = pd.factorize(frame.loc[y.index, group])
     return _Design(
-        y=np.asarray(model.endog, dtype=float),
-        X=np.asarray(model.exog, dtype=float),
-        names=list(model.exog_names),
-        groups=np.array([index[str(g)] for g in model.groups]),
-        group_labels=labels,
+        y=y.to_numpy(float)[:, 0],
+        X=X.to_numpy(float),
+        names=list(X.columns),
+        groups=codes.astype(np.int64),
+        group_labels=[str(x) for x in labels],
     )
 
 
@@ -340,6 +351,7 @@ def _statsmodels_default(data: pd.DataFrame, formula: str, group: str, reml: boo
     import statsmodels.formula.api as smf
 
     frame = data.dropna(subset=[group])
+    frame = frame.astype({c: float for c in frame.columns if pd.api.types.is_bool_dtype(frame[c])})
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
