@@ -7,6 +7,10 @@ stratum, as many instances as it holds, with replacement; a statistic that is a 
 instances (accuracy = Σ correct / Σ answered; paired delta = Σ (code − nl) / Σ pairs) is then a matrix
 product of the replicate's instance counts with the per-instance sums, for every statistic at once.
 The same replicates serve every model and arm, so paired differences keep their pairing.
+
+Binary outcomes make many instances identical (the same correct/answered counts in every cell); a
+stratum with few distinct rows draws multinomial counts per distinct row instead of per instance, which
+is the same bootstrap distribution with far fewer random draws.
 """
 from __future__ import annotations
 
@@ -38,6 +42,13 @@ def stratum_sums(values: np.ndarray, strata: np.ndarray, n_strata: int, n_boot: 
             continue
         block = values[:, members].T  # (I_s, R)
         observed[s] = block.sum(axis=0)
+        patterns, freq = np.unique(block, axis=0, return_counts=True)
+        if 4 * len(patterns) <= size:
+            # A replicate's sums depend only on how often each distinct row is drawn, and those counts are
+            # multinomial(I_s, row frequencies): the same distribution at a fraction of the draws.
+            counts = rng.multinomial(size, freq / size, size=n_boot)
+            replicates[:, s] = counts @ patterns
+            continue
         step = max(1, CHUNK_CELLS // size)
         for start in range(0, n_boot, step):
             rows = min(step, n_boot - start)

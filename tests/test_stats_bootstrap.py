@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from evalhouse.analysis import bootstrap
 from evalhouse.analysis.code_vs_nl import code_vs_nl
@@ -71,3 +72,23 @@ def test_percentile_interval_ignores_undefined_replicates():
     reps = np.array([[np.nan], [1.0], [2.0], [3.0]])
     lo, hi = bootstrap.percentile_interval(reps, level=0.5)
     assert lo[0] == 1.5 and hi[0] == 2.5
+
+
+def test_pattern_draws_match_instance_draws():
+    """Binary rows take the multinomial-per-distinct-row path; it has the instance path's distribution."""
+    rng = np.random.default_rng(4)
+    first = rng.random(400) < 0.3
+    values = np.vstack([first, first | (rng.random(400) < 0.4)]).astype(float)  # correlated rows
+    strata = np.zeros(400, dtype=int)
+    _, by_pattern = bootstrap.stratum_sums(values, strata, 1, n_boot=4000, seed=2)
+    unique_row = np.arange(400.0)[None, :]  # makes every instance distinct: forces per-instance draws
+    _, by_instance = bootstrap.stratum_sums(np.vstack([values, unique_row]), strata, 1, n_boot=4000, seed=2)
+    for r in range(2):
+        theory = 400 * values[r].var()
+        assert by_pattern[:, 0, r].var() == pytest.approx(theory, rel=0.1)
+        assert by_instance[:, 0, r].var() == pytest.approx(theory, rel=0.1)
+        assert by_pattern[:, 0, r].mean() == pytest.approx(values[r].sum(), abs=1.0)
+    cov_pattern = np.cov(by_pattern[:, 0, 0], by_pattern[:, 0, 1])[0, 1]
+    cov_instance = np.cov(by_instance[:, 0, 0], by_instance[:, 0, 1])[0, 1]
+    theory = 400 * np.cov(values, bias=True)[0, 1]
+    assert cov_pattern == pytest.approx(theory, rel=0.1) and cov_instance == pytest.approx(theory, rel=0.1)
