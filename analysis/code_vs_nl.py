@@ -89,21 +89,7 @@ class CodeVsNLResult:
         t, c = self.treatment, self.control
         lines = ["=" * 96, f" {t.upper()} vs {c.upper()}: {self.n_responses:,} responses, {self.n_instances:,} instances,"
                  f" {len(self.models)} models   (bootstrap: {self.n_boot} resamples of instances, seed {self.seed})",
-                 "=" * 96, "", "Accuracy by arm (all kinds), 95% cluster-bootstrap CI"]
-        arms = [a for a in ARM_ORDER if a in set(self.accuracy_by_arm["arm"])] + \
-            sorted(set(self.accuracy_by_arm["arm"]) - set(ARM_ORDER))
-        header = f"  {'model':<36}" + "".join(f"{a:>24}" for a in arms)
-        lines.append(header)
-        table = self.accuracy_by_arm.set_index(["model", "arm"])
-        for model in [*self.models, ALL_MODELS]:
-            row = f"  {model[:35]:<36}"
-            for a in arms:
-                if (model, a) in table.index:
-                    r = table.loc[(model, a)]
-                    row += f"{r['accuracy']:>8.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
-                else:
-                    row += f"{'—':>24}"
-            lines.append(row)
+                 "=" * 96, "", *_arm_table_lines(self.accuracy_by_arm, self.models)]
         lines += ["", f"Paired {t} − {c} per model (Wilcoxon over instances; exact McNemar over pairs;"
                   f" adjusted over {len(self.models)} models)",
                   f"  {'model':<36}{'pairs':>7}{'inst':>6}{'Δ':>8}{'95% CI':>18}{'d':>7}{'Wilcoxon p':>12}"
@@ -132,18 +118,6 @@ class CodeVsNLResult:
 
     def latex(self) -> str:
         t, c = tex(self.treatment), tex(self.control)
-        arms = [a for a in ARM_ORDER if a in set(self.accuracy_by_arm["arm"])]
-        table = self.accuracy_by_arm.set_index(["model", "arm"])
-        acc_rows = []
-        for model in [*self.models, ALL_MODELS]:
-            cells = []
-            for a in arms:
-                if (model, a) in table.index:
-                    r = table.loc[(model, a)]
-                    cells.append(f"{r['accuracy']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]")
-                else:
-                    cells.append("--")
-            acc_rows.append(f"{tex(model)} & " + " & ".join(cells) + r" \\")
         test_rows = [
             f"{tex(r.model)} & {r.n_instances} & {r.delta:+.3f} [{r.delta_ci_low:+.3f}, {r.delta_ci_high:+.3f}] & "
             f"{num(r.cohens_d, 2)} & {_p_cell(r.wilcoxon_p)} & {_p_cell(r.wilcoxon_p_holm)} & "
@@ -151,13 +125,7 @@ class CodeVsNLResult:
             for r in self.paired.itertuples()
         ]
         return "\n".join([
-            r"\begin{table}[t]", r"\centering", r"\small",
-            r"\begin{tabular}{l" + "c" * len(arms) + "}", r"\hline",
-            "Model & " + " & ".join(tex(a) for a in arms) + r" \\", r"\hline", *acc_rows, r"\hline",
-            r"\end{tabular}",
-            rf"\caption{{Accuracy by arm with 95\% bootstrap intervals ({self.n_boot} resamples of problem instances,"
-            r" stratified by kind and digit).}",
-            r"\end{table}", "",
+            _arm_table_latex(self.accuracy_by_arm, self.models, self.n_boot), "",
             r"\begin{table}[t]", r"\centering", r"\small",
             r"\begin{tabular}{lrcrrrrr}", r"\hline",
             rf"Model & Inst. & $\Delta$ ({t}$-${c}) [95\% CI] & $d_z$ & Wilcoxon $p$ & Holm $p$ & $b/c$ & McNemar $p$ \\",
@@ -172,6 +140,76 @@ class CodeVsNLResult:
 
 def _p_cell(p: float) -> str:
     return "$<0.001$" if p < 0.001 else f"{p:.3f}"
+
+
+def _arms_of(frame: pd.DataFrame) -> list[str]:
+    present = set(frame["arm"])
+    return [a for a in ARM_ORDER if a in present] + sorted(present - set(ARM_ORDER))
+
+
+def _cell(table: pd.DataFrame, model: str, arm: str, empty: str) -> str:
+    if (model, arm) not in table.index:
+        return empty
+    r = table.loc[(model, arm)]
+    return f"{r['accuracy']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+
+
+def _arm_table_lines(accuracy_by_arm: pd.DataFrame, models: list[str]) -> list[str]:
+    arms = _arms_of(accuracy_by_arm)
+    table = accuracy_by_arm.set_index(["model", "arm"])
+    lines = ["Accuracy by arm (all kinds), 95% cluster-bootstrap CI", f"  {'model':<36}" + "".join(f"{a:>24}" for a in arms)]
+    for model in [*models, ALL_MODELS]:
+        lines.append(f"  {model[:35]:<36}" + "".join(f"{_cell(table, model, a, '—'):>24}" for a in arms))
+    return lines
+
+
+def _arm_table_latex(accuracy_by_arm: pd.DataFrame, models: list[str], n_boot: int) -> str:
+    arms = _arms_of(accuracy_by_arm)
+    table = accuracy_by_arm.set_index(["model", "arm"])
+    rows = [f"{tex(m)} & " + " & ".join(_cell(table, m, a, "--") for a in arms) + r" \\" for m in [*models, ALL_MODELS]]
+    return "\n".join([
+        r"\begin{table}[t]", r"\centering", r"\small",
+        r"\begin{tabular}{l" + "c" * len(arms) + "}", r"\hline",
+        "Model & " + " & ".join(tex(a) for a in arms) + r" \\", r"\hline", *rows, r"\hline", r"\end{tabular}",
+        rf"\caption{{Accuracy by arm with 95\% bootstrap intervals ({n_boot} resamples of problem instances,"
+        r" stratified by kind and digit).}",
+        r"\end{table}",
+    ])
+
+
+@dataclass
+class AccuracyResult:
+    """Accuracy with instance-bootstrap intervals, for data without a Code/NL pair (any arms)."""
+
+    n_boot: int
+    seed: int
+    n_responses: int
+    n_instances: int
+    labs: dict[str, str]
+    accuracy: pd.DataFrame
+    accuracy_by_arm: pd.DataFrame
+    accuracy_by_digit: pd.DataFrame
+
+    @property
+    def models(self) -> list[str]:
+        return sorted(self.labs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "analysis": "accuracy", "n_responses": self.n_responses, "n_instances": self.n_instances,
+            "bootstrap": {"n_boot": self.n_boot, "seed": self.seed, "cluster": "problem_id", "strata": "kind x digit"},
+            "labs": self.labs,
+            "accuracy_by_arm": self.accuracy_by_arm.to_dict(orient="records"),
+            "accuracy": self.accuracy.to_dict(orient="records"),
+            "accuracy_by_digit": self.accuracy_by_digit.to_dict(orient="records"),
+        })
+
+    def summary(self) -> str:
+        return "\n".join([f"{self.n_responses:,} responses, {self.n_instances:,} instances, {len(self.models)} models", "",
+                          *_arm_table_lines(self.accuracy_by_arm, self.models)])
+
+    def latex(self) -> str:
+        return _arm_table_latex(self.accuracy_by_arm, self.models, self.n_boot)
 
 
 # ---- loading -----------------------------------------------------------------------------------------
@@ -214,9 +252,9 @@ class _Coded:
 
 def _code(df: pd.DataFrame) -> _Coded:
     m, models = pd.factorize(df["model"], sort=True)
-    arm_values = pd.unique(df["arm"])
+    a_found, arm_values = pd.factorize(df["arm"])
     arms = [a for a in ARM_ORDER if a in set(arm_values)] + sorted(set(arm_values) - set(ARM_ORDER))
-    a = pd.Categorical(df["arm"], categories=arms).codes
+    a = pd.Index(arms).get_indexer(arm_values)[a_found]  # codes in the arms' canonical order
     i, instances = pd.factorize(df["problem_id"])
     k, kinds = pd.factorize(df["kind"], sort=True)
     digit = df["digit"].fillna(0).to_numpy(np.int64)
@@ -266,14 +304,38 @@ def _anova(y: np.ndarray, a: np.ndarray, b: np.ndarray, names: tuple[str, str]) 
     return anova_two_way(y, a, b, names)
 
 
-def code_vs_nl(responses: pd.DataFrame, treatment: str = "code", control: str = "nl", n_boot: int = bootstrap.N_BOOT,
-               seed: int = 0, criteria: Criteria | None = None) -> CodeVsNLResult:
-    """Run Phases 3–4 on graded responses (one row per response that came back)."""
+def _check(responses: pd.DataFrame) -> None:
     missing = set(RESPONSE_COLUMNS) - set(responses.columns)
     if missing:
         raise ValueError(f"responses lack column(s) {', '.join(sorted(missing))}")
     if responses.empty:
         raise ValueError("no graded responses to analyse")
+
+
+def _strata(c: _Coded) -> tuple[np.ndarray, int]:
+    """Each instance's design cell (kind × digit): the strata the bootstrap resamples within."""
+    return c.inst_kind * len(c.digits) + c.inst_digit, len(c.kinds) * len(c.digits)
+
+
+def accuracy(responses: pd.DataFrame, n_boot: int = bootstrap.N_BOOT, seed: int = 0) -> AccuracyResult:
+    """Accuracy per model × arm (× kind, × digit, pooled) with instance-bootstrap intervals, any arms."""
+    _check(responses)
+    c = _code(responses)
+    M, A, I = len(c.models), len(c.arms), c.n_instances
+    cell = (c.m * A + c.a) * I + c.i
+    values = np.vstack([_cell_sums(cell, M * A, I, c.correct.astype(float)), _cell_sums(cell, M * A, I)])
+    stratum, n_strata = _strata(c)
+    obs, reps = bootstrap.stratum_sums(values, stratum, n_strata, n_boot, seed)
+    labs = _labs(responses, c.models)
+    acc = _accuracy_tables(c, obs.reshape(len(c.kinds), len(c.digits), -1),
+                           reps.reshape(n_boot, len(c.kinds), len(c.digits), -1), labs)
+    return AccuracyResult(n_boot, seed, len(responses), I, labs, acc["kind"], acc["arm"], acc["digit"])
+
+
+def code_vs_nl(responses: pd.DataFrame, treatment: str = "code", control: str = "nl", n_boot: int = bootstrap.N_BOOT,
+               seed: int = 0, criteria: Criteria | None = None) -> CodeVsNLResult:
+    """Run Phases 3–4 on graded responses (one row per response that came back)."""
+    _check(responses)
     c = _code(responses)
     for arm in (treatment, control):
         if arm not in c.arms:
@@ -296,9 +358,9 @@ def code_vs_nl(responses: pd.DataFrame, treatment: str = "code", control: str = 
 
     # Bootstrap over instances within kind × digit, all statistics at once.
     n_digits = len(c.digits)
-    stratum = c.inst_kind * n_digits + c.inst_digit
+    stratum, n_strata = _strata(c)
     values = np.vstack([k, n, t_sum - c_sum, n_pairs])
-    obs, reps = bootstrap.stratum_sums(values, stratum, len(c.kinds) * n_digits, n_boot, seed)
+    obs, reps = bootstrap.stratum_sums(values, stratum, n_strata, n_boot, seed)
     obs = obs.reshape(len(c.kinds), n_digits, -1)
     reps = reps.reshape(n_boot, len(c.kinds), n_digits, -1)
 

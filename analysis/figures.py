@@ -244,19 +244,22 @@ def mixed_effect_forest(result, out: Path, title: str | None = None) -> list[Pat
         return _save(fig, out)
 
 
-def draw_all(out_dir: Path, code_vs_nl=None, lab_effects=None) -> list[Path]:
-    """Every figure the given results support, into `out_dir`; returns the files written."""
+def draw_all(out_dir: Path, accuracy=None, lab_effects=None) -> list[Path]:
+    """Every figure the given results support, into `out_dir`; returns the files written.
+
+    `accuracy` is a Code-vs-NL result (all four response figures) or an accuracy-only result (no heatmap).
+    """
     out_dir = Path(out_dir)
     written: list[Path] = []
-    if code_vs_nl is not None:
-        synthetic = all(m.startswith("synthetic/") for m in code_vs_nl.models)
+    if accuracy is not None:
+        synthetic = all(m.startswith("synthetic/") for m in accuracy.models)
         note = " (synthetic models)" if synthetic else ""
-        written += accuracy_by_arm(code_vs_nl, out_dir / "accuracy_by_arm", f"Accuracy by arm{note}")
-        written += accuracy_by_arm_and_kind(code_vs_nl, out_dir / "accuracy_by_arm_kind",
+        written += accuracy_by_arm(accuracy, out_dir / "accuracy_by_arm", f"Accuracy by arm{note}")
+        written += accuracy_by_arm_and_kind(accuracy, out_dir / "accuracy_by_arm_kind",
                                             f"Accuracy by arm, per problem kind{note}")
-        written += accuracy_by_digit(code_vs_nl, out_dir / "accuracy_by_digit",
-                                     f"Accuracy by difficulty{note}")
-        written += code_nl_heatmap(code_vs_nl, out_dir / "code_nl_heatmap")
+        written += accuracy_by_digit(accuracy, out_dir / "accuracy_by_digit", f"Accuracy by difficulty{note}")
+        if hasattr(accuracy, "delta"):
+            written += code_nl_heatmap(accuracy, out_dir / "code_nl_heatmap")
     if lab_effects is not None:
         written += mixed_effect_forest(lab_effects, out_dir / f"forest_{slug(lab_effects.metric)}")
     return written

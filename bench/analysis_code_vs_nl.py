@@ -77,7 +77,7 @@ def main() -> None:
         write_warehouse(responses, db)
         loaded, t_load = timed("read graded.graded_responses (DuckDB → pandas)", load_responses, db)
         result, t_cvn = timed("code_vs_nl (1,000 bootstrap resamples)", code_vs_nl, loaded)
-        _, t_fig = timed("draw every figure (PNG + PDF)", draw_all, Path(tmp) / "figures", code_vs_nl=result)
+        _, t_fig = timed("draw every figure (PNG + PDF)", draw_all, Path(tmp) / "figures", accuracy=result)
     _, t_mixed = timed("fit_mixedlm is_correct ~ arm + (1|problem_id), all rows", fit_mixedlm,
                        responses.astype({"arm": str, "problem_id": str}), "is_correct ~ arm", "problem_id",
                        check_statsmodels=False)

@@ -23,7 +23,7 @@ def test_draw_all_writes_png_and_pdf(result, tmp_path):
     """Five figures, each as a non-trivial PNG and a PDF."""
     effects = lab_effects(load_metrics(str(REPO / "examples" / "hubris_models.csv")), "hubris",
                           [exclude_category("reasoning")])
-    written = draw_all(tmp_path, code_vs_nl=result, lab_effects=effects)
+    written = draw_all(tmp_path, accuracy=result, lab_effects=effects)
     stems = {p.stem for p in written}
     assert stems == {"accuracy_by_arm", "accuracy_by_arm_kind", "accuracy_by_digit", "code_nl_heatmap", "forest_hubris"}
     for path in written:
@@ -62,3 +62,17 @@ def test_no_digit_figure_without_digits(result, tmp_path):
     assert accuracy_by_digit(flat, tmp_path / "d") == []
     assert not list(tmp_path.iterdir())
     assert isinstance(result.accuracy_by_digit, pd.DataFrame)
+
+
+def test_accuracy_only_result_draws_without_heatmap(result, tmp_path):
+    """Responses without a code/nl pair still get the accuracy figures (same accuracies), no heatmap."""
+    from evalhouse.analysis.code_vs_nl import accuracy
+
+    data = simulate_responses(n_models=4, kinds=3, digits=2, instances=8, seeds=2)
+    only = accuracy(data[data.arm.isin(["nl", "sim"])], n_boot=100)
+    ours = only.accuracy_by_arm.set_index(["model", "arm"])["accuracy"]
+    full = result.accuracy_by_arm.set_index(["model", "arm"])["accuracy"]
+    assert ours.to_numpy() == pytest.approx(full.loc[ours.index].to_numpy())
+    assert {p.stem for p in draw_all(tmp_path, accuracy=only)} == {"accuracy_by_arm", "accuracy_by_arm_kind",
+                                                                   "accuracy_by_digit"}
+    assert "Accuracy by arm" in only.summary() and r"\begin{tabular}" in only.latex()

@@ -170,7 +170,7 @@ def code_vs_nl_cmd(treatment, control, where, n_boot, seed, alpha, min_instances
                         criteria=_criteria(min_instances, alpha))
     _emit(result, json_out, latex_out)
     if figures_dir:
-        for path in draw_all(figures_dir, code_vs_nl=result):
+        for path in draw_all(figures_dir, accuracy=result):
             click.echo(f"figure: {path}")
 
 
