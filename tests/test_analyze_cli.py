@@ -118,11 +118,15 @@ def test_lab_effects_from_a_wide_csv(tmp_path):
 
 
 def test_analyze_all_refreshes_every_output(with_metrics, monkeypatch, tmp_path):
-    """Code vs NL and every metric's lab effects, as JSON, text, LaTeX and figures, in one folder."""
+    """Code vs NL and every metric's lab effects, as JSON, text, LaTeX and figures, in one folder; what
+    cannot be analysed is listed with the reason."""
     monkeypatch.setenv("EVALHOUSE_WAREHOUSE", str(with_metrics.warehouse))
     result = CliRunner().invoke(main, ["analyze", "all", "--out", str(tmp_path), "--n-boot", "200"])
     assert result.exit_code == 0, result.output
     names = {p.name for p in tmp_path.rglob("*") if p.is_file()}
-    for stem in ("code_vs_nl", "lab_effects_hubris", "lab_effects_d1", "lab_effects_d2"):
+    for stem in ("code_vs_nl", "lab_effects_hubris", "lab_effects_d2"):
         assert {f"{stem}.json", f"{stem}.txt", f"{stem}.tex"} <= names
     assert {"accuracy_by_arm.png", "code_nl_heatmap.pdf", "forest_hubris.png"} <= names
+    # d1 is 1 − is_flagship exactly on the seed's table: nothing to estimate, said rather than fitted
+    assert "skipped lab_effects:d1: d1 does not vary within the levels of the predictor" in result.output
+    assert "lab_effects_d1.json" not in names
