@@ -57,7 +57,8 @@ class CodeVsNLResult:
 
     @property
     def models(self) -> list[str]:
-        return list(self.paired["model"])
+        """Every model with responses; `paired` holds those that have both arms."""
+        return sorted(self.labs)
 
     def to_dict(self) -> dict[str, Any]:
         def records(frame: pd.DataFrame | None):
@@ -91,7 +92,7 @@ class CodeVsNLResult:
                  f" {len(self.models)} models   (bootstrap: {self.n_boot} resamples of instances, seed {self.seed})",
                  "=" * 96, "", *_arm_table_lines(self.accuracy_by_arm, self.models)]
         lines += ["", f"Paired {t} − {c} per model (Wilcoxon over instances; exact McNemar over pairs;"
-                  f" adjusted over {len(self.models)} models)",
+                  f" adjusted over {len(self.paired)} models)",
                   f"  {'model':<36}{'pairs':>7}{'inst':>6}{'Δ':>8}{'95% CI':>18}{'d':>7}{'Wilcoxon p':>12}"
                   f"{'Bonf.':>9}{'Holm':>9}{'b/c':>11}{'McNemar p':>11}"]
         for r in self.paired.itertuples():
@@ -132,7 +133,7 @@ class CodeVsNLResult:
             r"\hline", *test_rows, r"\hline", r"\end{tabular}",
             rf"\caption{{Paired {t} vs {c} per model: Wilcoxon signed-rank over per-instance differences, exact McNemar"
             rf" over paired responses ($b$: only {t} correct, $c$: only {c} correct), Holm-adjusted over"
-            rf" {len(self.models)} models. Pooled $d_z = {num(self.pooled_cohens_d, 2)}$.}}",
+            rf" {len(self.paired)} models. Pooled $d_z = {num(self.pooled_cohens_d, 2)}$.}}",
             r"\end{table}", "",
             self.verdict.latex(),
         ])
@@ -372,17 +373,19 @@ def code_vs_nl(responses: pd.DataFrame, treatment: str = "code", control: str = 
     rows, diffs_all = [], []
     has = n_pairs > 0
     for mi, model in enumerate(c.models):
+        sel = p.model == mi
+        if not sel.any():  # the model lacks one of the arms: nothing to pair, nothing to test
+            continue
         inst = np.flatnonzero(has[mi])
         diffs = (t_sum[mi, inst] - c_sum[mi, inst]) / n_pairs[mi, inst]
         diffs_all.append(diffs)
-        sel = p.model == mi
         w = wilcoxon_signed_rank(diffs)
         mc = mcnemar_exact(p.treatment[sel], p.control[sel])
         d = model_delta.loc[model]
         rows.append({
             "model": model, "lab": labs[model], "n_pairs": int(sel.sum()), "n_instances": len(inst),
-            "accuracy_treatment": float(p.treatment[sel].mean()) if sel.any() else np.nan,
-            "accuracy_control": float(p.control[sel].mean()) if sel.any() else np.nan,
+            "accuracy_treatment": float(p.treatment[sel].mean()),
+            "accuracy_control": float(p.control[sel].mean()),
             "delta": d["delta"], "delta_ci_low": d["ci_low"], "delta_ci_high": d["ci_high"],
             "cohens_d": cohens_d_paired(diffs),
             "wilcoxon_stat": w.statistic, "wilcoxon_n_nonzero": w.n_nonzero,

@@ -150,3 +150,13 @@ def test_outputs_render(sim):
     for model in r.models:
         assert model in r.summary() and model.replace("_", r"\_") in r.latex()
     assert math.isfinite(r.pooled_cohens_d)
+
+
+def test_model_without_the_control_arm_is_left_out_of_the_tests():
+    """A model with only code responses keeps its accuracy but is not tested (and not counted in m)."""
+    data = simulate_responses(n_models=3, kinds=2, digits=2, instances=10, seeds=1).astype({"model": str, "arm": str})
+    data = data[~((data.model == "synthetic/model-2") & (data.arm == "nl"))]
+    r = code_vs_nl(data, n_boot=100)
+    assert list(r.paired.model) == ["synthetic/model-0", "synthetic/model-1"]
+    assert "synthetic/model-2" in set(r.accuracy_by_arm.model) and "synthetic/model-2" in r.summary()
+    assert r.paired.wilcoxon_p_bonferroni.to_numpy() == pytest.approx(np.minimum(1, 2 * r.paired.wilcoxon_p.to_numpy()))
