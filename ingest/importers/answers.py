@@ -18,57 +18,70 @@ from typing import Any
 
 import pyarrow as pa
 
-from evalhouse.ingest.extract import _FENCE, _MISSING, Extraction, _answer_key, _load
+from evalhouse.ingest.extract import (
+    _FENCE,
+    _MISSING,
+    _THINKING,
+    Extraction,
+    _answer_in_broken_json,
+    _answer_key,
+    _load,
+)
 from evalhouse.ingest.problems import KINDS, canonical
 
 from .records import REPLY, REPR, VALUE
 
 SENTINELS = {"-1": "legacy_sentinel"}  # what the Sept pipeline wrote when it could not parse an answer
 # The spellings of the answer key tried by path; any other spelling `extract_answer` accepts
-# ("Final_answer", " answer ") is left to Python, found by ANSWER_KEY_TEXT.
+# ("Final_answer", " answer "), and an `answer:` it could read out of broken JSON, leave the reply
+# to Python: ANSWER_KEY_TEXT finds them (a superset of `extract._ANSWER_KEY`).
 ANSWER_PATHS = ["Answer", "answer", "ANSWER", "final_answer", "Final_Answer", "FINAL_ANSWER"]
-ANSWER_KEY_TEXT = r"""(?i)["']\s*(final_)?answer\s*["']\s*:"""
+ANSWER_KEY_TEXT = r"""(?i)answer\s*["']?\s*[:=]"""
+THINKING_TEXT = r"(?i)<(think|thinking|reasoning)>"
 
 
 def reply_answers_sql(source: str) -> str:
     """Select over `source` (aid, kind, text): answer_json, answer_error, and needs_python.
 
-    The span from the first `{` to the last `}` is parsed once to validate it and once to read the
-    answer paths. A valid span starts with `{`, so it is an object. Python takes the rest: spans
-    that are not JSON, objects with two spellings of the key or an unusual one; their text is kept
-    in the result (`text`, null elsewhere) so it need not be read again.
+    DuckDB settles what `extract_answer` would certainly conclude: a blank reply; one with no `{`
+    at all; one whose span from the first `{` to the last `}` is a JSON object (a valid span starts
+    with `{`, so it is an object) holding one spelling of the answer key, or none and nothing that
+    looks like an answer elsewhere. Python reads the rest (spans that are not JSON, reasoning tags,
+    unusual keys, answers in broken JSON); their text is kept in the result (`text`, null elsewhere).
     """
     paths = ", ".join(f"'$.\"{p}\"'" for p in ANSWER_PATHS)
     key = ANSWER_KEY_TEXT.replace("'", "''")
     blank = "coalesce(regexp_full_match(text, '\\s*'), true)"
     return f"""
     with spans as (
-        select aid, kind, text, {blank} as blank, regexp_extract(text, '(?s)\\{{.*\\}}') as span from {source}
+        select aid, kind, text, {blank} as blank, regexp_extract(text, '(?s)\\{{.*\\}}') as span,
+               regexp_matches(text, '{THINKING_TEXT}') as thinking
+        from {source}
     ),
     objects as (
-        select *, coalesce(not blank and span <> '' and json_valid(span), false) as is_object from spans
+        select *, coalesce(not blank and not thinking and span <> '' and json_valid(span), false) as is_object
+        from spans
     ),
     keyed as (
         select *,
-            case when is_object then list_filter(json_extract(span, [{paths}]), x -> x is not null) end as found,
-            not blank and span <> '' and not is_object as unsettled
+            case when is_object then list_filter(json_extract(span, [{paths}]), x -> x is not null) end as found
         from objects
     ),
     judged as (
         select *,
-            unsettled or len(found) > 1 or (len(found) = 0 and regexp_matches(span, '{key}')) as needs_python
+            case
+                when blank then 'empty_response'
+                when strpos(text, '{{') = 0 then 'no_json_object'
+                when is_object and len(found) = 0 and not regexp_matches(text, '{key}') then 'no_answer_field'
+            end as answer_error
         from keyed
     )
     select
         aid, kind,
-        case when len(found) = 1 then found[1] end as answer_json,
-        case
-            when blank then 'empty_response'
-            when span = '' then 'no_json_object'
-            when not needs_python and len(found) = 0 then 'no_answer_field'
-        end as answer_error,
-        needs_python,
-        case when needs_python then text end as text
+        case when answer_error is null and len(found) = 1 then found[1] end as answer_json,
+        answer_error,
+        answer_error is null and not coalesce(len(found) = 1, false) as needs_python,
+        case when answer_error is null and not coalesce(len(found) = 1, false) then text end as text
     from judged
     """
 
@@ -93,12 +106,13 @@ def extract(text: str | None) -> Extraction:
     """`extract.extract_answer`, with its object scan done from brace to quote instead of per character.
 
     The replies that reach Python are long ones holding several objects or a cut-off one, where the
-    per-character scan costs milliseconds each. Same sources (fenced blocks, then the text), same
-    spans, same parsing (`extract._load`), same key rule; a test checks the two agree on every
-    reply in the shared legacy data.
+    per-character scan costs milliseconds each. Same steps (reasoning tags dropped, fenced blocks then
+    the text, `extract._load`, the same key rule, then `answer:` in broken JSON); a test checks the
+    two agree on every reply in the shared legacy data.
     """
     if text is None or not text.strip():
         return Extraction(error="empty_response")
+    text = _THINKING.sub("", text)
     found = None
     for source in [m.group(1) for m in _FENCE.finditer(text)] + [text]:
         for span in _spans(source):
@@ -109,6 +123,10 @@ def extract(text: str | None) -> Extraction:
                     return Extraction(answer=answer, payload=value)
                 if found is None:
                     found = value
+    if "{" in text:
+        answer = _answer_in_broken_json(text)
+        if answer is not _MISSING:
+            return Extraction(answer=answer)
     if found is None:
         return Extraction(error="no_json_object")
     return Extraction(error="no_answer_field", payload=found)
