@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from evalhouse.config import DEFAULT_BASE_URL, api_key, paths
-from evalhouse.ingest.importers import LegacyImportError
 from evalhouse.ingest.metrics import MetricsError, load_metrics
 from evalhouse.ingest.spec import SpecError, load_spec, make_config
 
@@ -16,7 +15,7 @@ from .common import csv_list, user_errors
 
 @click.group()
 def ingest() -> None:
-    """Take data in: collect from an API, load metrics."""
+    """Take data in: collect from an API, import legacy results, load metrics."""
 
 
 @ingest.command("run")
@@ -105,7 +104,6 @@ def metrics_cmd(file: Path) -> None:
 @click.option("--verbose", "-v", is_flag=True, help="List every file with its counts, and the files skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
 @click.option("--memory-limit", default="2GB", show_default=True, help="Memory DuckDB may use (it spills beyond).")
-@user_errors(LegacyImportError)
 def import_cmd(sources, model, progress, verbose, as_json, memory_limit) -> None:
     """Import legacy result files (res.jsonl, res.csv, run_*_results_seed_N.csv), files or folders.
 
@@ -120,9 +118,13 @@ def import_cmd(sources, model, progress, verbose, as_json, memory_limit) -> None
         evalhouse ingest import ../shared/realdata/toolproj
         evalhouse ingest import run_20250924_005007_results_seed_0.csv --model deepseek-ai/deepseek-coder-7b-instruct-v1.5
     """
-    from evalhouse.ingest.importers import Options, import_paths
+    from evalhouse.ingest.importers import LegacyImportError, Options, import_paths
 
-    summary = import_paths([Path(s) for s in sources], paths(), Options(model=model, progress=progress, memory_limit=memory_limit))
+    options = Options(model=model, progress=progress, memory_limit=memory_limit)
+    try:
+        summary = import_paths([Path(s) for s in sources], paths(), options)
+    except LegacyImportError as exc:
+        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
