@@ -1,0 +1,75 @@
+"""Client-side requests/min and tokens/min limits, so a run stays under a provider's quota instead of
+learning it from 429s.
+
+Both are token buckets. The tokens bucket may go into debt: a request reserves an estimate before it is
+sent (its prompt, and a completion as long as the ones seen so far) and settles the difference once the
+provider reports its usage. aiolimiter's leaky bucket has no way to settle afterwards, hence this class.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class Bucket:
+    """`per_minute` units a minute, at most a minute's worth at once; FIFO among waiters."""
+
+    def __init__(self, per_minute: float):
+        if per_minute <= 0:
+            raise ValueError("a rate limit must be positive")
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.level = self.capacity
+        self._stamp = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.level = min(self.capacity, self.level + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    async def take(self, amount: float = 1.0) -> None:
+        """Wait until `amount` units are free and take them."""
+        amount = min(amount, self.capacity)
+        async with self._lock:
+            self._refill()
+            while self.level < amount:
+                await asyncio.sleep((amount - self.level) / self.rate)
+                self._refill()
+            self.level -= amount
+
+    def settle(self, delta: float) -> None:
+        """Charge (positive) or refund (negative) the difference between a reservation and the truth."""
+        self._refill()
+        self.level = min(self.capacity, self.level - delta)
+
+
+class Limits:
+    """The run's optional requests/min and tokens/min limits, applied together."""
+
+    def __init__(self, requests_per_minute: float | None, tokens_per_minute: float | None, max_tokens: int):
+        self.requests = Bucket(requests_per_minute) if requests_per_minute else None
+        self.tokens = Bucket(tokens_per_minute) if tokens_per_minute else None
+        self._completion_mean = float(min(max_tokens, 512))
+        self._seen = 0
+
+    @property
+    def active(self) -> bool:
+        return self.requests is not None or self.tokens is not None
+
+    def estimate(self, prompt_chars: int) -> float:
+        """Tokens a request is expected to use: ~4 characters a prompt token, plus a typical completion."""
+        return prompt_chars / 4 + self._completion_mean
+
+    async def take(self, reserved: float) -> None:
+        if self.requests is not None:
+            await self.requests.take(1)
+        if self.tokens is not None:
+            await self.tokens.take(reserved)
+
+    def settle(self, reserved: float, used: int | None, completion_tokens: int | None) -> None:
+        if completion_tokens is not None:
+            self._seen += 1
+            self._completion_mean += (completion_tokens - self._completion_mean) / min(self._seen, 100)
+        if self.tokens is not None and used is not None:
+            self.tokens.settle(used - reserved)
