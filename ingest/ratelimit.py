@@ -12,13 +12,17 @@ import time
 
 
 class Bucket:
-    """`per_minute` units a minute, at most a minute's worth at once; FIFO among waiters."""
+    """`per_minute` units a minute, paced: at most a second's worth (and at least one unit) at once.
+
+    A bucket that held a whole minute could let through two minutes' worth within one sliding minute;
+    a second's worth keeps any 60-second window within the limit. Waiters are served in order.
+    """
 
     def __init__(self, per_minute: float):
         if per_minute <= 0:
             raise ValueError("a rate limit must be positive")
-        self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
+        self.capacity = max(1.0, self.rate)
         self.level = self.capacity
         self._stamp = time.monotonic()
         self._lock = asyncio.Lock()

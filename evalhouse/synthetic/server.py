@@ -7,6 +7,7 @@ are faults, each drawn per request with its own probability, or scripted for the
     429        Too Many Requests with Retry-After (seconds, or an HTTP date)
     500, 503   server errors
     timeout    the server never answers
+    slow       the answer comes, `slow_s` seconds late (a straggler)
     reset      the connection is dropped before any answer
     malformed  a 200 whose body is cut-off JSON
     nochoices  a 200 with an empty `choices` list
@@ -36,10 +37,10 @@ from evalhouse.ingest.prompts import code_text, problem_text
 
 from .models import CATALOG, SyntheticModel, reply
 
-FAULTS = ("429", "500", "503", "timeout", "reset", "malformed", "nochoices", "error200", "choiceerr", "empty",
+FAULTS = ("429", "500", "503", "timeout", "slow", "reset", "malformed", "nochoices", "error200", "choiceerr", "empty",
           "truncated")
 # The faults a well-behaved client retries, which `--fault-rate` spreads its rate over.
-TRANSIENT_FAULTS = ("429", "500", "503", "timeout", "reset", "malformed")
+TRANSIENT_FAULTS = ("429", "500", "503", "timeout", "slow", "reset", "malformed")
 
 
 @dataclass
@@ -49,6 +50,7 @@ class ServerConfig:
     latency_sigma: float = 0.0  # lognormal sigma; 0 gives a fixed latency
     faults: dict[str, float] = field(default_factory=dict)  # fault -> probability per request
     script: list[str | None] = field(default_factory=list)  # faults (or None) for the first requests, in order
+    slow_s: float = 2.0  # the delay of a `slow` answer
     retry_after: str = "1"  # the Retry-After header sent with 429s: seconds, or "date:N" for an HTTP date N s ahead
     expect_key: str | None = None  # answer 401 unless this bearer key is sent
     record_bodies: bool = False  # keep the request bodies (for tests)
@@ -257,6 +259,8 @@ class SyntheticServer:
             await asyncio.sleep(delay)
         if fault == "timeout":
             await asyncio.sleep(3600)
+        if fault == "slow":
+            await asyncio.sleep(self.config.slow_s)
         if fault == "reset":
             return None
         if fault == "429":
