@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import random
 import signal
 import time
@@ -251,13 +252,13 @@ class Collector:
 
         def manifest(status: str) -> None:
             doc = {
-                "run_id": self.run_id, "status": status, "started_at": started,
+                "run_id": self.run_id, "status": status, "pid": os.getpid(), "started_at": started,
                 "updated_at": datetime.now(timezone.utc).isoformat(), "evalhouse_version": __version__,
                 "prompt_version": prompts.PROMPT_VERSION, "generator_version": GENERATOR_VERSION,
                 "config": config, "summary": self.summary.as_dict(),
             }
             self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / ".run.json.tmp"
+            tmp = self.folder / f".run.json.tmp-{os.getpid()}"
             tmp.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
             tmp.replace(self.folder / "run.json")
 

@@ -96,13 +96,28 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def clean_leftovers(root: Path) -> int:
-    """Remove temporary files that killed writers left behind; returns how many."""
+    """Remove temporary files (`.<name>.tmp-<pid>`) that dead writers left behind; returns how many.
+
+    A file whose writer is still alive is another run's write in progress and is left alone.
+    """
     removed = 0
     if root.exists():
-        for tmp in root.rglob(".*.parquet.tmp-*"):
-            tmp.unlink(missing_ok=True)
-            removed += 1
+        for tmp in root.rglob(".*.tmp-*"):
+            pid = tmp.name.rpartition(".tmp-")[2]
+            if pid.isdigit() and not _alive(int(pid)):
+                tmp.unlink(missing_ok=True)
+                removed += 1
     return removed
 
 

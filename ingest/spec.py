@@ -50,10 +50,14 @@ def spec_keys() -> list[str]:
     return sorted((fields - renamed) | set(OPTION_FIELDS))
 
 
+_NAMES = {int: ("an integer", "integers"), float: ("a number", "numbers"), bool: ("true or false", "booleans"),
+          str: ("a string", "strings")}
+
+
 def _describe(tp: Any) -> str:
     if typing.get_origin(tp) is list:
-        return f"a list of {_describe(typing.get_args(tp)[0])}s"
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}[tp]
+        return f"a list of {_NAMES[typing.get_args(tp)[0]][1]}"
+    return _NAMES[tp][0]
 
 
 def _scalar(value: Any, tp: Any) -> Any:
