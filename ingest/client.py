@@ -147,6 +147,10 @@ def payload(
 
 
 def _error_message(body: Any, fallback: str) -> str:
+    return _text(_raw_error_message(body, fallback))
+
+
+def _raw_error_message(body: Any, fallback: str) -> str:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         message = str(error.get("message") or fallback)
@@ -164,12 +168,18 @@ def _error_code(body: Any) -> int | None:
 
 
 def _text(content: Any) -> str | None:
-    """Message content as text: a string, or the text parts of a list of parts."""
-    if content is None or isinstance(content, str):
-        return content
+    """Message content as text: a string, or the text parts of a list of parts.
+
+    A lone surrogate (a JSON escape like \\ud800 that pairs with nothing) cannot be stored as UTF-8;
+    it becomes "?" here rather than failing the shard that holds it.
+    """
+    if content is None:
+        return None
     if isinstance(content, list):
-        return "".join(p.get("text") or "" for p in content if isinstance(p, dict))
-    return str(content)
+        content = "".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
+    elif not isinstance(content, str):
+        content = str(content)
+    return content.encode("utf-8", "replace").decode("utf-8")
 
 
 def parse_response(status: int, headers: Any, raw: bytes, latency_ms: float) -> Completion:

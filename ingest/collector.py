@@ -307,7 +307,7 @@ class Collector:
             jobs.append(self._ask(model, problem, "nl", seed, sample))
         if needed & {"sim", "controlsim", "code"}:
             jobs.append(self._sim_chain(model, problem, seed, sample, needed, state))
-        await asyncio.gather(*jobs)
+        await _together(jobs)
 
     async def _sim_chain(self, model, problem, seed, sample, needed, state) -> None:
         """sim first; controlsim and code depend on the program in the sim answer."""
@@ -328,7 +328,7 @@ class Collector:
             jobs.append(self._ask(model, problem, "controlsim", seed, sample, code=code))
         if "code" in dependent:
             jobs.append(self._execute(model, problem, seed, sample, code))
-        await asyncio.gather(*jobs)
+        await _together(jobs)
 
     def _base_row(self, model, problem: Problem, arm, seed, sample) -> dict[str, Any]:
         c = self.config
@@ -515,6 +515,21 @@ class Collector:
             else:
                 self._fill_grade(row, grade_value(problem.kind, problem.instance, value))
         self._store(row)
+
+
+async def _together(jobs: list) -> None:
+    """Run jobs concurrently; if one fails, cancel the others (gather would leave them running)."""
+    if len(jobs) == 1:
+        await jobs[0]
+        return
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _grade(problem: Problem, completion: Completion) -> Graded:

@@ -58,7 +58,7 @@ class Segment:
         self.rows = 0
 
     def append(self, row: Mapping[str, Any]) -> None:
-        self._fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._fh.write(json.dumps(row, separators=(",", ":")) + "\n")
         self._fh.flush()
         self.rows += 1
 

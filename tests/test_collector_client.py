@@ -62,6 +62,13 @@ def test_content_given_as_parts_is_joined():
     assert _parse(body).text == '{"answer": 5}'
 
 
+def test_a_lone_surrogate_in_the_answer_becomes_storable_text():
+    """Content with an unpaired \\ud800 escape is read as UTF-8-safe text (the surrogate becomes "?")."""
+    raw = b'{"choices": [{"message": {"content": "{\\"answer\\": \\"\\ud800\\"}"}, "finish_reason": "stop"}]}'
+    text = parse_response(200, {}, raw, 1.0).text
+    assert "ud800" not in text and text.encode("utf-8") == b'{"answer": "?"}'
+
+
 def test_truncated_answer_is_a_completion_not_an_error():
     """finish_reason `length` comes back as a completion (the grade says truncated), even when empty."""
     body = _ok(finish_reason="length")
