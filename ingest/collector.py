@@ -403,9 +403,8 @@ class Collector:
         takes over with that failure as its attempt 1, so waits and the attempt bound are stamina's.
         """
         c = self.config
-        reserved = self._limits.estimate(len(body)) if self._limits.active else 0.0
         try:
-            return await self._attempt(body, reserved), None, 1
+            return await self._attempt(body), None, 1
         except RetryableError as exc:
             last = exc
         except APIError as exc:
@@ -423,7 +422,7 @@ class Collector:
                     self.summary.retries[last.error_class] += 1
                     log.info("retry %d after %s: %s", attempts, last.error_class, last)
                     try:
-                        completion = await self._attempt(body, reserved)
+                        completion = await self._attempt(body)
                     except APIError as exc:
                         last = exc
                         raise
@@ -431,11 +430,11 @@ class Collector:
             return None, exc, attempts
         return completion, None, attempts
 
-    async def _attempt(self, body: bytes, reserved: float) -> Completion:
+    async def _attempt(self, body: bytes) -> Completion:
         """One request: within the rate limits, holding one slot of the window while it is in flight."""
         limits = self._limits
         if limits.active:
-            await limits.take(reserved)
+            reserved = await limits.take(len(body))
         async with self._window:
             self.summary.requests += 1
             completion = await self._client.complete(body)

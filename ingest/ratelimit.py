@@ -8,7 +8,9 @@ provider reports its usage. aiolimiter's leaky bucket has no way to settle after
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Callable
 
 
 class Bucket:
@@ -26,26 +28,38 @@ class Bucket:
         self.level = self.capacity
         self._stamp = time.monotonic()
         self._lock = asyncio.Lock()
+        self._refunded = asyncio.Event()
 
     def _refill(self) -> None:
         now = time.monotonic()
         self.level = min(self.capacity, self.level + (now - self._stamp) * self.rate)
         self._stamp = now
 
-    async def take(self, amount: float = 1.0) -> None:
-        """Wait until `amount` units are free and take them."""
-        amount = min(amount, self.capacity)
+    async def take(self, amount: float | Callable[[], float] = 1.0) -> float:
+        """Wait until `amount` units are free, take them and return how many were taken.
+
+        `amount` may be a function, asked again whenever this waiter gets its turn, so an estimate made
+        while waiting uses what was learned meanwhile.
+        """
         async with self._lock:
             self._refill()
-            while self.level < amount:
-                await asyncio.sleep((amount - self.level) / self.rate)
+            while True:
+                want = min(amount() if callable(amount) else amount, self.capacity)
+                if self.level >= want:
+                    break
+                self._refunded.clear()
+                with contextlib.suppress(asyncio.TimeoutError):  # refilled in time, unless a refund came first
+                    await asyncio.wait_for(self._refunded.wait(), (want - self.level) / self.rate)
                 self._refill()
-            self.level -= amount
+            self.level -= want
+            return want
 
     def settle(self, delta: float) -> None:
         """Charge (positive) or refund (negative) the difference between a reservation and the truth."""
         self._refill()
         self.level = min(self.capacity, self.level - delta)
+        if delta < 0:
+            self._refunded.set()
 
 
 class Limits:
@@ -65,11 +79,13 @@ class Limits:
         """Tokens a request is expected to use: ~4 characters a prompt token, plus a typical completion."""
         return prompt_chars / 4 + self._completion_mean
 
-    async def take(self, reserved: float) -> None:
+    async def take(self, prompt_chars: int) -> float:
+        """Wait for room for one request; returns the tokens reserved for it."""
         if self.requests is not None:
             await self.requests.take(1)
-        if self.tokens is not None:
-            await self.tokens.take(reserved)
+        if self.tokens is None:
+            return 0.0
+        return await self.tokens.take(lambda: self.estimate(prompt_chars))
 
     def settle(self, reserved: float, used: int | None, completion_tokens: int | None) -> None:
         if completion_tokens is not None:

@@ -60,3 +60,13 @@ def test_token_estimates_learn_the_typical_completion():
     for tokens in (100, 100, 100):
         limits.settle(612, 200, tokens)
     assert limits.estimate(400) == 200.0
+
+
+def test_tokens_per_minute_paces_by_reported_usage(workdir):
+    """At 30,000 tokens/min the run takes at least the time its reported usage needs; reservations (a
+    prompt and a typical completion each) are settled with that usage, or 12 requests would take 11 s."""
+    with endpoint(workdir) as server:
+        _, summary = collect(fast_config(server.url, n=12, concurrency=4, tokens_per_minute=30_000), workdir, None)
+    used = summary.prompt_tokens + summary.completion_tokens
+    assert summary.done == 12 and used > 1000
+    assert (used - 500) / 500 * 0.9 <= summary.elapsed_s < 8
