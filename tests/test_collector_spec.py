@@ -105,3 +105,13 @@ def test_progress_bar_shows_rate_eta_and_errors(workdir):
     assert result.exit_code == 0, result.output
     bar = result.stderr
     assert "20/20" in bar and "resp/s" in bar and "<" in bar and "errors=" in bar
+
+
+def test_every_long_option_of_ingest_run_is_a_spec_key():
+    """The spec and the command line name the same settings (`--spec` and `--run-id` name the run, not
+    the experiment)."""
+    from evalhouse.cli.ingest import run_cmd
+    from evalhouse.ingest.spec import spec_keys
+
+    options = {opt.lstrip("-").replace("-", "_") for p in run_cmd.params for opt in p.opts if opt.startswith("--")}
+    assert options - {"spec", "run_id"} <= set(spec_keys())
