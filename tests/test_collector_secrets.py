@@ -5,6 +5,9 @@ import os
 import subprocess
 import sys
 
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from .collector_kit import MODELS, endpoint
@@ -16,13 +19,41 @@ OTHER_KEY = "sk-or-v1-WRONG-badc0ffee-also-never-store-me-0123456789abcdef"
 CLI = [sys.executable, "-c", "from evalhouse.cli import main; main()"]
 
 
+def _texts(path) -> list[bytes]:
+    """What a file says, decoded where its bytes are compressed: Parquet cells, warehouse cells, raw bytes."""
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        return [str(column.to_pylist()).encode() for column in table.columns]
+    if path.suffix == ".duckdb" or path.name.endswith(".duckdb.building"):
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            cells = []
+            for schema, table in con.execute("select table_schema, table_name from information_schema.tables").fetchall():
+                rows = con.execute(f'select * from "{schema}"."{table}"').fetchall()
+                cells.append(str(rows).encode())
+            return cells + [path.read_bytes()]
+        finally:
+            con.close()
+    return [path.read_bytes()]
+
+
 def _files_holding(root, secrets) -> list[str]:
     hits = []
     for path in root.rglob("*"):
         if path.is_file():
-            data = path.read_bytes()
-            hits += [f"{path} holds {s[:12]}…" for s in secrets if s.encode() in data]
+            texts = _texts(path)
+            hits += [f"{path} holds {s[:12]}…" for s in secrets if any(s.encode() in t for t in texts)]
     return hits
+
+
+def test_the_search_finds_a_key_inside_compressed_files(tmp_path):
+    """The search reads Parquet and DuckDB cells, so a key in a compressed column would be found."""
+    key = "sk-or-v1-" + "k" * 40
+    pq.write_table(pa.table({"error": [f"Invalid key {key}"] * 1000}), tmp_path / "x.parquet", compression="zstd")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create table t as select 'Bearer ' || ? || i::varchar as h from range(100000) r(i)", [key])
+    con.close()
+    assert len(_files_holding(tmp_path, [key])) == 2
 
 
 def test_a_known_fake_key_appears_in_no_file_and_no_output(workdir, tmp_path):
