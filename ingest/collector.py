@@ -505,7 +505,7 @@ class Collector:
             exec_stderr=result.stderr[-2000:],
         )
         if not result.ok:
-            reason = f"execution {result.status}" + (f" ({result.limit} limit)" if result.limit else "")
+            reason = result.reason or f"execution {result.status}" + (f" ({result.limit} limit)" if result.limit else "")
             self._fill_grade(row, Graded(None, "exec_failed", "parse_error", reason))
         else:
             value = parse_printed(result.stdout)
@@ -532,19 +532,18 @@ async def _together(jobs: list) -> None:
 
 
 def _grade(problem: Problem, completion: Completion) -> Graded:
-    """Grade the answer; say why when the answer is missing because of how the model stopped."""
+    """Grade the answer; when it cannot be read, say how the model stopped if that explains it."""
     graded = grade_text(problem.kind, problem.instance, completion.text)
     if graded.parse_error is None:
         return graded
-    if not completion.text:
-        if completion.finish_reason == "length":
-            why = "max_tokens spent before any answer" + (" (on reasoning)" if completion.reasoning else "")
-            return Graded(None, "truncated", "parse_error", why)
-        return Graded(None, "empty_content", "parse_error", f"empty content (finish_reason {completion.finish_reason})")
     if completion.finish_reason == "length":
-        return Graded(None, "truncated", "parse_error", "answer cut off by max_tokens")
+        if completion.text:
+            return Graded(None, "truncated", "parse_error", "answer cut off by max_tokens")
+        why = "max_tokens spent before any answer" + (" (on reasoning)" if completion.reasoning else "")
+        return Graded(None, "truncated", "parse_error", why)
     if completion.finish_reason not in ("stop", None):
-        return Graded(None, graded.parse_error, "parse_error", f"{graded.verdict_reason} (finish_reason {completion.finish_reason})")
+        return Graded(None, graded.parse_error, "parse_error",
+                      f"{graded.verdict_reason} (finish_reason {completion.finish_reason})")
     return graded
 
 

@@ -97,7 +97,7 @@ def test_empty_content_is_asked_again_then_kept_as_an_unreadable_answer(workdir)
         _, summary = collect(fast_config(server.url, n=1, max_attempts=3), workdir, None)
         assert server.stats["requests"] == 3
     assert stored(workdir, "error, attempt, response_text, parse_error, verdict") == [
-        (None, 3, "", "empty_content", "parse_error")]
+        (None, 3, "", "empty_response", "parse_error")]
     assert summary.retries == {"empty_content": 2} and not summary.errors
 
 
