@@ -12,7 +12,7 @@ raises an `APIError` subclass that says whether trying again can help and whethe
      │    ├── MalformedBody      a 200 whose body is not JSON or holds no choices
      │    ├── ProviderError      an error inside a 200 (body `error`, or a choice finished with `error`)
      │    └── EmptyAnswer        a 200 whose content is empty although the model stopped normally
-     └── FatalError              400, 403, 404, 422 …: the same request would fail again
+     └── FatalError              400, 403, 404, 422 … (also inside a 200): the same request would fail again
           └── RunStopper         401 (key rejected), 402 (no credit): no request of this run can succeed
 
 The transport is aiohttp: at a window of 64 it spends a small fraction of the CPU per request that
@@ -89,7 +89,7 @@ class FatalError(APIError):
 class RunStopper(FatalError):
     """The key is rejected or the credit is gone: every other request would fail the same way."""
 
-    error_class = "auth"
+    error_class = "refused"
 
 
 @dataclass(frozen=True)

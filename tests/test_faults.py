@@ -63,3 +63,11 @@ def test_heavy_faults_leave_explicit_error_rows_that_a_later_run_completes(workd
     answered = stored(workdir, "response_id", "error is null")
     assert len(answered) == len({r[0] for r in answered}) == len(expected)
     assert second.done == len(errors) + first.pending
+
+
+def test_the_endpoint_refuses_unknown_faults():
+    """A misspelt fault is an error naming the known ones, not a silently healthy endpoint."""
+    from evalhouse.synthetic import ServerConfig
+
+    with pytest.raises(ValueError, match="unknown fault.*timout.*faults are 429"):
+        ServerConfig(faults={"timout": 0.1})
