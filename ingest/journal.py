@@ -51,16 +51,18 @@ class Segment:
         folder.mkdir(parents=True, exist_ok=True)
         self.seq = seq
         self.path = folder / segment_name(seq)
-        self._fh = open(self.path, "a", encoding="utf-8")
+        # Created under a temporary name and locked before it is renamed into view, so a recovering run
+        # never finds this segment unlocked.
+        fresh = folder / f"{segment_name(seq)}.tmp-{os.getpid()}"
+        self._fh = open(fresh, "a", encoding="utf-8")
         if not _try_lock(self._fh):
             self._fh.close()
-            raise RuntimeError(f"{self.path} is locked by another process")
-        self.rows = 0
+            raise RuntimeError(f"{fresh} is locked by another process")
+        os.replace(fresh, self.path)
 
     def append(self, row: Mapping[str, Any]) -> None:
         self._fh.write(json.dumps(row, separators=(",", ":")) + "\n")
         self._fh.flush()
-        self.rows += 1
 
     def remove(self) -> None:
         """Delete the segment (its rows are in a shard now) and release the lock."""
@@ -95,7 +97,11 @@ def recover(root: Path, write_shard) -> int:
     recovered = 0
     for path in orphaned_segments(root):
         seq = int(_SEGMENT.match(path.name).group(1))
-        with open(path, encoding="utf-8") as fh:
+        try:
+            fh = open(path, encoding="utf-8")
+        except FileNotFoundError:  # its live writer turned it into a shard meanwhile
+            continue
+        with fh:
             if not _try_lock(fh):
                 continue
             if not (path.parent / f"{shard_stem(seq)}.parquet").exists():
