@@ -27,6 +27,8 @@ from evalhouse.config import Paths
 from .plan import cells, load_configs
 
 GRADED = "graded.graded_responses"  # one row per response with its verdict
+# Cells with nothing stored come out of a left join as NULLs, and DuckDB's count_if over NULLs alone is
+# NULL, not 0: every count over a left join below coalesces first.
 ACCURACY_MARTS = {  # mart -> its key columns
     "acc_model_arm_kind": ("model", "arm", "kind"),
     "acc_model_arm_kind_digit": ("model", "arm", "kind", "digit"),
@@ -123,8 +125,8 @@ def _expect(con: duckdb.DuckDBPyConnection, configs, experiments: Path) -> str:
 def _counts(con) -> Check:
     rows = con.execute(
         """
-        select e.model, e.seed, count(*) as expected, count_if(a.answered) as collected,
-               count_if(a.errored and not a.answered) as errors
+        select e.model, e.seed, count(*) as expected, count_if(coalesce(a.answered, false)) as collected,
+               count_if(coalesce(a.errored and not a.answered, false)) as errors
         from expected as e left join answered as a using (model, problem_id, arm, seed, sample)
         group by all order by all
         """
@@ -141,7 +143,7 @@ def _counts(con) -> Check:
 def _coverage(con) -> Check:
     rows = con.execute(
         """
-        select e.model, e.arm, e.kind, e.digit, count_if(a.answered) as answered
+        select e.model, e.arm, e.kind, e.digit, count_if(coalesce(a.answered, false)) as answered
         from expected as e left join answered as a using (model, problem_id, arm, seed, sample)
         group by all order by all
         """

@@ -30,7 +30,6 @@ from evalhouse.ingest.store import load_state
 from .lock import LockHeld, RerunLock
 from .logs import rerun_logging
 from .plan import load_configs, plan
-from .report import build_report, write_report
 from .status import LAST_RERUN
 
 
@@ -183,6 +182,8 @@ def unreachable(base_url: str, timeout_s: float = 10.0) -> str | None:
 
 def refresh_outputs(paths: Paths, experiments: Path, log: logging.Logger) -> list[Path]:
     """Figures, results objects (JSON, and LaTeX where they have it) and report.html under data/outputs/."""
+    from .report import build_report, write_report  # scipy and statsmodels: loaded after the lock, not before
+
     out = paths.outputs
     report = build_report(paths, experiments, figure_dir=out / "figures")
     written = sorted((out / "figures").glob("*.*"))
