@@ -180,3 +180,25 @@ def test_second_rerun_sends_nothing_for_complete_work_and_exits_3_for_a_dead_end
     assert p.paths.warehouse.stat().st_mtime_ns > built_before
     assert _marts(p.paths) == marts
     assert json.loads((p.paths.logs / "rerun-last.json").read_text())["outcome"] == "collect failed"
+
+
+def test_rerun_over_a_corrupt_shard_names_it_and_keeps_the_warehouse(ops_project, tmp_path):
+    """A file under data/raw that is not Parquet is named by status and rerun; the build fails: exit 4, old warehouse kept."""
+    p = ops_project
+    bad = p.paths.responses / "source=manual" / "part-broken.parquet"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("model,answer\nnot,parquet\n")
+    marts, built = _marts(p.paths), p.paths.warehouse.stat().st_mtime_ns
+    try:
+        status = p.invoke("status", "--experiments", str(p.experiments))
+        result = p.invoke("rerun", "--experiments", str(p.experiments))
+    finally:
+        bad.unlink()
+        bad.parent.rmdir()
+    assert status.exit_code == 1 and status.output.startswith("Error: cannot read the shards under")
+    assert "part-broken.parquet" in status.output and "Traceback" not in status.output
+    assert result.exit_code == 4, result.output
+    assert "Error: cannot read the stored responses" in result.output and "part-broken.parquet" in result.output
+    assert "Error: dbt build failed" in result.output
+    assert p.paths.warehouse.stat().st_mtime_ns == built and _marts(p.paths) == marts
+    assert json.loads((p.paths.logs / "rerun-last.json").read_text())["outcome"] == "build failed"

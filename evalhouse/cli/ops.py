@@ -10,6 +10,7 @@ import click
 from evalhouse.analysis.sources import SourceError
 from evalhouse.config import paths
 from evalhouse.ingest.spec import SpecError
+from evalhouse.ops.status import StatusError
 
 from .common import user_errors
 
@@ -55,7 +56,7 @@ def rerun(experiments: Path, log_file: Path | None, quiet: bool) -> None:
 @click.command()
 @experiments_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@user_errors(SourceError)
+@user_errors(SourceError, StatusError)
 def status(experiments: Path, as_json: bool) -> None:
     """Runs, models, responses per arm, failed and pending work, the warehouse, and the next rerun's plan.
 

@@ -19,6 +19,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 
 from evalhouse.build import BuildError, build
@@ -31,6 +32,9 @@ from .lock import LockHeld, RerunLock
 from .logs import rerun_logging
 from .plan import load_configs, plan
 from .status import LAST_RERUN
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class ExitCode(IntEnum):
@@ -112,7 +116,11 @@ def _run_locked(paths: Paths, experiments: Path, log: logging.Logger, result: Re
         result.exit_code, result.message = ExitCode.USER_ERROR, str(exc)
         return
     log.info(f"{len(configs)} spec(s) in {experiments}: {', '.join(p.name for p, _ in configs)}")
-    state = load_state(paths.responses)
+    try:
+        state = load_state(paths.responses)
+    except duckdb.Error as exc:
+        log.error(f"cannot read the stored responses, so no spec is collected: {str(exc).splitlines()[0]}")
+        result.exit_code, configs = ExitCode.COLLECT_FAILED, []
     for spec, config in configs:
         todo = plan(spec, config, state)
         log.info(todo.describe())
@@ -149,8 +157,11 @@ def _collect(spec: Path, config: RunConfig, paths: Paths, log: logging.Logger, o
         outcome.failure = f"endpoint {config.base_url} unreachable ({down})"
         log.error(f"{spec.name}: {outcome.failure}; skipped, nothing stored")
         return
+    key = api_key()
+    if key is None and httpx.URL(config.base_url).host not in LOOPBACK:
+        log.warning(f"{spec.name}: no API key in {' or '.join(API_KEY_ENV)}; {config.base_url} may refuse every request")
     try:
-        run_id, summary = collect(config, paths, api_key(), None)
+        run_id, summary = collect(config, paths, key, None)
     except Exception as exc:  # one spec's crash must not stop the others; what it stored is kept
         outcome.failure = f"{type(exc).__name__}: {exc}"
         log.exception(f"{spec.name}: collection failed: {exc}")
@@ -174,7 +185,8 @@ def unreachable(base_url: str, timeout_s: float = 10.0) -> str | None:
     request after every retry.
     """
     try:
-        httpx.get(base_url.rstrip("/") + "/models", timeout=timeout_s)
+        with httpx.stream("GET", base_url.rstrip("/") + "/models", timeout=timeout_s):
+            pass  # the status line is enough; the body (a provider's model list) is not read
     except httpx.TransportError as exc:
         return type(exc).__name__ + (f": {exc}" if str(exc) else "")
     return None

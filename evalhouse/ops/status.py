@@ -24,6 +24,10 @@ from .lock import RerunLock
 from .plan import SpecPlan, load_configs, plan
 
 RUNS_SHOWN = 10
+
+
+class StatusError(Exception):
+    """The shards cannot be read (a file under data/raw that is not Parquet, say)."""
 LAST_RERUN = "rerun-last.json"
 
 
@@ -84,8 +88,11 @@ class Status:
 
 
 def status(paths: Paths, experiments: Path) -> Status:
-    plans, spec_error = _plans(paths, experiments)
-    runs, models, failed, totals = _shards(paths.responses)
+    try:
+        plans, spec_error = _plans(paths, experiments)
+        runs, models, failed, totals = _shards(paths.responses)
+    except duckdb.Error as exc:
+        raise StatusError(f"cannot read the shards under {paths.responses}: {str(exc).splitlines()[0]}") from None
     return Status(
         warehouse=_warehouse(paths), responses=totals, runs=runs, models=models, failed=failed,
         plans=plans, spec_error=spec_error, lock=_lock(paths), last_rerun=_last_rerun(paths), experiments=experiments,
