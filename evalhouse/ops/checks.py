@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from evalhouse.analysis.sources import warehouse
+from evalhouse.analysis.sources import SourceError, warehouse
 from evalhouse.config import Paths
 
 from .plan import cells, load_configs
@@ -85,11 +85,24 @@ def validate(paths: Paths, experiments: Path) -> Validation:
     """Run every check; raises SourceError when there is no warehouse and SpecError for a bad spec."""
     configs = load_configs(experiments) if any(experiments.glob("*.toml")) else []
     with warehouse(paths.warehouse) as con:
-        con.execute(f"create temp table answered as select model, problem_id, kind, digit, arm, seed, sample, "
-                    f"bool_or(is_answered) as answered, bool_or(not is_answered) as errored from {GRADED} group by all")
+        try:
+            con.execute(f"create temp table answered as select model, problem_id, kind, digit, arm, seed, sample, "
+                        f"bool_or(is_answered) as answered, bool_or(not is_answered) as errored from {GRADED} group by all")
+        except duckdb.Error as exc:
+            raise SourceError(f"{paths.warehouse}: cannot read {GRADED} ({str(exc).splitlines()[0]}); "
+                              "run `evalhouse build`") from None
         expectation = _expect(con, configs, experiments)
-        checks = [_counts(con), _coverage(con), _accuracy(con), _verdicts(con), _balance(con)]
+        checks = [_guarded(check, con) for check in (_counts, _coverage, _accuracy, _verdicts, _balance)]
     return Validation(paths.warehouse, _built_at(paths.warehouse), expectation, checks, _freshness(paths))
+
+
+def _guarded(check, con: duckdb.DuckDBPyConnection) -> Check:
+    """A check that cannot run (a table missing or changed) fails, saying why, and the others still run."""
+    try:
+        return check(con)
+    except duckdb.Error as exc:
+        name = check.__name__.lstrip("_")
+        return Check(name, "could not run", False, str(exc).splitlines()[0])
 
 
 def _expect(con: duckdb.DuckDBPyConnection, configs, experiments: Path) -> str:

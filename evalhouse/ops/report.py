@@ -23,7 +23,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from evalhouse import __version__
-from evalhouse.analysis.sources import warehouse
+from evalhouse.analysis.sources import SourceError, warehouse
 from evalhouse.config import Paths
 from evalhouse.ingest.prompts import ARMS
 from evalhouse.ingest.spec import SpecError
@@ -95,9 +95,18 @@ def build_report(paths: Paths, experiments: Path, figure_dir: Path) -> Report:
     figure_dir.mkdir(parents=True, exist_ok=True)
     with warehouse(paths.warehouse) as con:
         ctx = Context(con, paths, experiments, figure_dir)
-        sections = [s for s in (make(ctx) for make in SECTIONS) if s is not None]
+        sections = [s for s in (_guarded(make, ctx) for make in SECTIONS) if s is not None]
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return Report("evalhouse report", now, sections)
+
+
+def _guarded(make: Callable[[Context], Section | None], ctx: Context) -> Section | None:
+    """A section whose tables changed shape says so in the report instead of sinking the whole report."""
+    try:
+        return make(ctx)
+    except duckdb.Error as exc:
+        title = make.__name__.replace("_", " ").capitalize()
+        return Section(title, f'<p class="note">not available: {_e(str(exc).splitlines()[0])}</p>')
 
 
 def write_report(report: Report, out: Path) -> Path:
@@ -230,7 +239,7 @@ def validation(ctx: Context) -> Section | None:
 
     try:
         result = validate(ctx.paths, ctx.experiments)
-    except SpecError as exc:
+    except (SpecError, SourceError) as exc:
         return Section("Validation", f"<p class=\"note\">not run: {_e(str(exc))}</p>")
     rows = [[("PASS" if c.passed else "FAIL"), c.name, c.title, c.summary] for c in result.checks]
     details = "".join(f"<h3>{_e(c.name)}</h3><ul>{''.join(f'<li>{_e(d)}</li>' for d in c.details)}</ul>"
