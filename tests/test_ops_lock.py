@@ -43,7 +43,7 @@ def _wait_for(condition, seconds: float, what: str) -> None:
 
 
 def test_second_rerun_exits_75_and_a_killed_holder_is_recovered(tmp_path):
-    """While a rerun holds the lock another exits 75 at once; after SIGKILL the next one resumes and finishes."""
+    """While a rerun holds the lock another exits 75 at once; after SIGKILL the next one recovers it and finishes."""
     project = tmp_path / "project"
     (project / "experiments").mkdir(parents=True)
     data = project / "data"
@@ -60,10 +60,13 @@ def test_second_rerun_exits_75_and_a_killed_holder_is_recovered(tmp_path):
             assert second.returncode == 75
             assert "Error: another `evalhouse rerun` holds" in second.stderr and f"pid {first.pid}" in second.stderr
             assert first.poll() is None, "the second rerun waited for the first instead of exiting at once"
+            running = subprocess.run([EVALHOUSE, "status"], cwd=project, env=_env(), capture_output=True, text=True, timeout=60)
+            assert f"Lock       a rerun is running: pid {first.pid}" in running.stdout
         finally:
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
-        assert (data / "rerun.lock.json").exists()  # what a killed holder leaves behind
+        stale = subprocess.run([EVALHOUSE, "status"], cwd=project, env=_env(), capture_output=True, text=True, timeout=60)
+        assert f"Lock       stale: pid {first.pid}" in stale.stdout  # the holder file a killed rerun leaves behind
 
         server.config.latency_ms = 0
         third = subprocess.run([EVALHOUSE, "rerun"], cwd=project, env=_env(), capture_output=True, text=True, timeout=300)
