@@ -59,10 +59,12 @@ def test_rerun_heals_failed_work_builds_and_refreshes_outputs(ops_project):
     assert last["specs"][0]["stored"] == CELLS - p.status_before["next_rerun"]["specs"][0]["stored"]
     out = p.paths.outputs
     assert (out / "report.html").stat().st_size > 10_000
-    assert (out / "figures" / "accuracy_by_arm.png").exists()
-    hubris = json.loads((out / "mixedlm_hubris.json").read_text())
-    assert abs(hubris["fe_params"]["is_flagship"] - (-0.4206243)) < 1e-6
-    assert "is\\_flagship" in (out / "mixedlm_hubris.tex").read_text()
+    for figure in ("accuracy_by_arm", "accuracy_by_arm_kind", "accuracy_by_digit", "code_nl_heatmap", "forest_hubris"):
+        assert (out / "analysis" / "figures" / f"{figure}.png").exists()
+    assert json.loads((out / "analysis" / "code_vs_nl.json").read_text())["n_responses"] == CELLS
+    hubris = json.loads((out / "analysis" / "lab_effects_hubris.json").read_text())
+    all_models = next(f for f in hubris["mixed_effects"].values() if not f["models_excluded"])
+    assert abs(all_models["effect"] - (-0.4206243)) < 1e-6
     assert json.loads((out / "validation.json").read_text())["passed"] is True
 
 

@@ -17,9 +17,9 @@ from evalhouse.cli import main
 
 pytestmark = pytest.mark.slow
 
-SECTIONS = ["Overview", "Accuracy by model and arm", "Accuracy by arm", "Accuracy by kind and arm", "Code versus NL",
-            "Mixed models on model metrics", "Run health", "Validation"]
-TAB10_BLUE, TAB10_ORANGE = (31, 119, 180), (255, 127, 14)  # the figure's lab colours
+SECTIONS = ["Overview", "Accuracy by model and arm", "Accuracy by kind and arm", "Figures", "Code versus NL",
+            "Lab effects on model metrics", "Run health", "Validation"]
+LAB_BLUE, LAB_RED = (31, 119, 180), (214, 39, 40)  # the figures' colours of the two labs
 
 
 @pytest.fixture(scope="module")
@@ -51,28 +51,29 @@ def test_report_is_one_file_that_refers_to_nothing_outside_it(report):
     assert refs and all(r.startswith(("data:image/png;base64,", "#")) for r in refs)
     assert not re.search(r"<link|<script|@import|url\(|https?://", html, re.IGNORECASE)
     pngs = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(pngs) == 1 and base64.b64decode(pngs[0]).startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(pngs) >= 5 and all(base64.b64decode(p).startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
     for title in SECTIONS:
         assert f"<h2>{title}</h2>" in html
-    assert "value ~ is_flagship + (1 | lab)" in html and "is_flagship" in html
+    assert "value ~ is_flagship + (1 | lab)" in html and "LAB EFFECTS: hubris" in html
+    assert "Paired code − nl per model" in html
 
 
 def test_report_renders_in_headless_chromium(report, tmp_path):
-    """Chromium lays the report out offline: its DOM holds the tables and its screenshot shows the figure."""
+    """Chromium lays the report out offline: its DOM holds the tables and its screenshot shows the figures."""
     dom = _chromium("--dump-dom", report.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     text = dom.stdout
     for title in SECTIONS:
         assert f"<h2>{title}</h2>" in text
-    assert text.count('<table class="data">') >= 6
+    assert text.count('<table class="data">') == 5
     assert "synthetic/atlas-large" in text and "synthetic/boreal-lite" in text
     assert text.count('<td class="pass">PASS</td>') == 5
 
     shot = tmp_path / "report.png"
-    rendered = _chromium("--hide-scrollbars", "--window-size=1200,4000", f"--screenshot={shot}", report.as_uri())
+    rendered = _chromium("--hide-scrollbars", "--window-size=1200,3000", f"--screenshot={shot}", report.as_uri())
     assert rendered.returncode == 0 and shot.exists(), rendered.stderr[-2000:]
     pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=int)
-    for colour in (TAB10_BLUE, TAB10_ORANGE):  # colours nothing but the embedded figure uses
+    for colour in (LAB_BLUE, LAB_RED):  # colours nothing but the embedded figures use
         near = int((np.abs(pixels - colour).sum(axis=2) < 40).sum())
         assert near > 100, f"the figure's {colour} lines are not on the page ({near} pixels)"
 

@@ -29,7 +29,7 @@ def rerun(experiments: Path, log_file: Path | None, quiet: bool) -> None:
     """Resume every experiment spec, build the warehouse, refresh the analysis outputs; for cron.
 
     Idempotent: it collects only what is missing, asks again for responses stored as errors, then builds
-    and rewrites data/outputs/ (figures, mixed models, validation, report.html). One rerun at a time per
+    and rewrites data/outputs/ (analyses, figures, validation, report.html). One rerun at a time per
     data folder: a second one exits at once with code 75. A lock left by a killed rerun is recovered.
 
     \b
@@ -104,12 +104,15 @@ def validate(experiments: Path, as_json: bool) -> None:
 @click.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file to write [default: data/outputs/report.html].")
+@click.option("--n-boot", default=1000, show_default=True, type=click.IntRange(100),
+              help="Bootstrap resamples of the analyses' intervals.")
 @experiments_option
 @user_errors(SourceError)
-def report(out: Path | None, experiments: Path) -> None:
+def report(out: Path | None, n_boot: int, experiments: Path) -> None:
     """Write one self-contained HTML report: headline tables, figures, statistics, validation.
 
     Figures are embedded and the style is inline, so the one file opens offline and can be shared as is.
+    The statistics are those of `evalhouse analyze all`, computed afresh from the warehouse.
 
     \b
     Example:
@@ -120,7 +123,7 @@ def report(out: Path | None, experiments: Path) -> None:
     from evalhouse.ops.report import build_report, write_report
 
     p = paths()
-    with tempfile.TemporaryDirectory(prefix="evalhouse-report-") as figures:
-        built = build_report(p, experiments, figure_dir=Path(figures))
+    with tempfile.TemporaryDirectory(prefix="evalhouse-report-") as analysis_dir:
+        built = build_report(p, experiments, analysis_dir=Path(analysis_dir), n_boot=n_boot)
     target = write_report(built, out or p.outputs / "report.html")
     click.echo(f"report: {target} ({target.stat().st_size / 1024:.0f} KB, {len(built.sections)} sections)")

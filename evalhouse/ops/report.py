@@ -1,10 +1,12 @@
 """`evalhouse report`: one self-contained HTML file with the headline tables, figures and statistics.
 
 Figures are embedded as base64 PNG and the style is inline, so the file opens anywhere, offline, and can
-be mailed as it is. The report is a list of sections; each is one small function that reads the
-warehouse and returns a Section (or None when its data is absent), so a new analysis becomes a new
-function in SECTIONS. A section may carry results objects (anything with `to_dict()`, optionally
-`latex()`); `evalhouse rerun` saves those beside the report.
+be mailed as it is. The statistics and figures are the analysis package's (`analysis.outputs.refresh`:
+Code vs NL with instance-bootstrap intervals and paired tests, lab effects per metric), computed once
+per report into `analysis_dir`; the headline tables read the marts. The report is a list of sections;
+each is one small function that returns a Section (or None when its data is absent), so a new analysis
+becomes a new function in SECTIONS. A section may carry results objects (anything with `to_dict()`,
+optionally `latex()`); `evalhouse rerun` saves those beside the report.
 """
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from evalhouse import __version__
+from evalhouse.analysis.format import slug
+from evalhouse.analysis.outputs import Refresh, refresh
 from evalhouse.analysis.sources import SourceError, warehouse
 from evalhouse.config import Paths
 from evalhouse.ingest.prompts import ARMS
@@ -54,12 +57,16 @@ class Section:
 
 @dataclass
 class Context:
-    """What a section reads: the warehouse (read-only), the working folder's places, where figures go."""
+    """What a section reads: the warehouse (read-only), the working folder's places, the analyses' results."""
 
     con: duckdb.DuckDBPyConnection
     paths: Paths
     experiments: Path
-    figure_dir: Path
+    analysis: Refresh
+
+    def figure(self, stem: str) -> Path | None:
+        """The PNG the analyses drew under this name, if they drew it."""
+        return next((p for p in self.analysis.written if p.suffix == ".png" and p.stem == stem), None)
 
     def has(self, table: str) -> bool:
         schema, name = table.split(".")
@@ -75,6 +82,7 @@ class Report:
     title: str
     generated_at: str
     sections: list[Section]
+    analysis: Refresh  # what the analyses wrote and could not analyse
 
     @property
     def results(self) -> dict[str, Any]:
@@ -90,14 +98,19 @@ class Report:
                 f"{__version__}</p><nav><ol>{toc}</ol></nav></header><main>{body}</main></body></html>\n")
 
 
-def build_report(paths: Paths, experiments: Path, figure_dir: Path) -> Report:
-    """Every section that has data, from the warehouse at `paths` (SourceError when there is none)."""
-    figure_dir.mkdir(parents=True, exist_ok=True)
+def build_report(paths: Paths, experiments: Path, analysis_dir: Path, n_boot: int = 1000) -> Report:
+    """Every section that has data, from the warehouse at `paths` (SourceError when there is none).
+
+    The analyses write their JSON, text, LaTeX and figures into `analysis_dir` on the way.
+    """
+    if not paths.warehouse.exists():
+        raise SourceError(f"no warehouse at {paths.warehouse}; run `evalhouse build` first")
+    analysis = refresh(analysis_dir, paths.warehouse, n_boot=n_boot)
     with warehouse(paths.warehouse) as con:
-        ctx = Context(con, paths, experiments, figure_dir)
+        ctx = Context(con, paths, experiments, analysis)
         sections = [s for s in (_guarded(make, ctx) for make in SECTIONS) if s is not None]
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return Report("evalhouse report", now, sections)
+    return Report("evalhouse report", now, sections, analysis)
 
 
 def _guarded(make: Callable[[Context], Section | None], ctx: Context) -> Section | None:
@@ -153,17 +166,13 @@ def headline_accuracy(ctx: Context) -> Section | None:
     return Section("Accuracy by model and arm", text + _table(headers, rows, numeric=set(range(2, len(headers)))))
 
 
-def accuracy_figure(ctx: Context) -> Section | None:
-    from evalhouse.analysis.figures import accuracy_by_arm
-
-    cells = _model_arm_cells(ctx)
-    if cells is None:
+def figures(ctx: Context) -> Section | None:
+    drawn = [(ctx.figure(stem), caption) for stem, caption in FIGURES.items()]
+    drawn = [Figure(caption, png.read_bytes(), caption) for png, caption in drawn if png is not None]
+    if not drawn:
         return None
-    synthetic = cells["model"].str.startswith("synthetic/").any()
-    title = "Accuracy by arm" + (" (synthetic models)" if synthetic else "")
-    png = next(p for p in accuracy_by_arm(cells, ctx.figure_dir / "accuracy_by_arm", title) if p.suffix == ".png")
-    return Section("Accuracy by arm", "", figures=[Figure(title, png.read_bytes(), "One line per model, coloured by lab; "
-                                                          "the thick black line pools every model.")])
+    return Section("Figures", "<p>Intervals are 95% instance-bootstrap intervals (resampling problem instances "
+                   "within kind × digit).</p>", figures=drawn)
 
 
 def accuracy_by_kind(ctx: Context) -> Section | None:
@@ -183,46 +192,32 @@ def accuracy_by_kind(ctx: Context) -> Section | None:
 
 
 def code_vs_nl(ctx: Context) -> Section | None:
-    if not ctx.has("marts.code_nl_delta"):
+    result, skipped = ctx.analysis.accuracy, ctx.analysis.skipped.get("code_vs_nl")
+    if result is None:
         return None
-    d = ctx.df("select model, sum(n_pairs) as pairs, sum(accuracy_code * n_pairs) / sum(n_pairs) as code, "
-               "sum(accuracy_nl * n_pairs) / sum(n_pairs) as nl, sum(n_code_only) as code_only, "
-               "sum(n_nl_only) as nl_only from marts.code_nl_delta group by model order by model")
-    if d.empty:
-        return None
-    rows = []
-    for r in d.itertuples():
-        discordant = int(r.code_only + r.nl_only)
-        p = stats.binomtest(int(r.code_only), discordant, 0.5).pvalue if discordant else float("nan")
-        rows.append([r.model, int(r.pairs), _pct(r.code), _pct(r.nl), f"{100 * (r.code - r.nl):+.1f} pp",
-                     int(r.code_only), int(r.nl_only), _p(p)])
-    text = ("<p>Code-arm accuracy against NL accuracy on the same instances, paired by (problem, seed). "
-            "The p-value is McNemar's exact test on the discordant pairs; pairs of one instance under several "
-            "seeds are not independent, so read it as a screen, not the final test.</p>")
-    headers = ["model", "pairs", "Code", "NL", "Code − NL", "code only", "NL only", "McNemar p"]
-    return Section("Code versus NL", text + _table(headers, rows, numeric=set(range(1, len(headers)))))
+    note = f'<p class="note">Code vs NL not tested: {_e(skipped)}; accuracy alone is shown.</p>' if skipped else ""
+    text = ("<p>Accuracy per model and arm with instance-bootstrap intervals; per model, the paired Code − NL "
+            "difference with Wilcoxon and exact McNemar tests (Bonferroni and Holm adjusted), ANOVAs and the "
+            "plan's criteria.</p>")
+    return Section("Code versus NL", text + note + f"<pre>{_e(result.summary())}</pre>")
 
 
-def mixed_models(ctx: Context) -> Section | None:
-    from evalhouse.analysis.mixedlm import fit_mixedlm
-
-    if not ctx.has("marts.model_metrics"):
+def lab_effects(ctx: Context) -> Section | None:
+    effects = ctx.analysis.lab_effects
+    skipped = {k.split(":", 1)[1]: v for k, v in ctx.analysis.skipped.items() if k.startswith("lab_effects:")}
+    if not effects and not skipped:
         return None
-    frame = ctx.df("select model, lab, is_flagship, metric, value from marts.model_metrics where value is not null")
-    if frame.empty:
-        return None
-    parts, results = [], {}
-    for metric, data in frame.groupby("metric", sort=True):
-        try:
-            result = fit_mixedlm(data, "value ~ is_flagship", "lab")
-        except ValueError as exc:
-            parts.append(f"<h3>{_e(metric)}</h3><p class=\"note\">not fitted: {_e(str(exc))}</p>")
-            continue
-        results[f"mixedlm_{_slug(metric)}"] = result
+    parts, shown = [], []
+    for metric, result in sorted(effects.items()):
         parts.append(f"<h3>{_e(metric)}</h3><pre>{_e(result.summary())}</pre>")
-    text = ("<p>Per metric loaded with <code>evalhouse ingest metrics</code>: <code>value ~ is_flagship + (1 | lab)</code>, "
-            "REML, fitted as lme4 fits it.</p>")
-    return Section("Mixed models on model metrics", text + "".join(parts), results=results)
+        forest = ctx.figure(f"forest_{slug(metric)}")
+        if forest is not None:
+            shown.append(Figure(f"Lab effects on {metric}", forest.read_bytes(),
+                                f"{metric}: mixed-model estimate of is_flagship, all models and each sensitivity subset"))
+    parts += [f"<h3>{_e(metric)}</h3><p class=\"note\">not analysed: {_e(why)}</p>" for metric, why in sorted(skipped.items())]
+    text = ("<p>Per metric loaded with <code>evalhouse ingest metrics</code>: a naive comparison, then "
+            "<code>value ~ is_flagship + (1 | lab)</code> fitted as lme4 fits it, with sensitivity subsets.</p>")
+    return Section("Lab effects on model metrics", text + "".join(parts), figures=shown)
 
 
 def run_health(ctx: Context) -> Section | None:
@@ -251,8 +246,14 @@ def validation(ctx: Context) -> Section | None:
 
 
 SECTIONS: list[Callable[[Context], Section | None]] = [
-    overview, headline_accuracy, accuracy_figure, accuracy_by_kind, code_vs_nl, mixed_models, run_health, validation,
+    overview, headline_accuracy, accuracy_by_kind, figures, code_vs_nl, lab_effects, run_health, validation,
 ]
+FIGURES = {  # the analyses' figures, by file stem, in the order the report shows them
+    "accuracy_by_arm": "Accuracy by arm: a line per model, coloured by lab; the black line pools every model",
+    "accuracy_by_arm_kind": "Accuracy by arm, per problem kind",
+    "accuracy_by_digit": "Accuracy by difficulty (digit), per arm",
+    "code_nl_heatmap": "Code − NL accuracy per model and kind, on paired instances",
+}
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -279,20 +280,6 @@ def _acc_cell(by_arm: pd.DataFrame, arm: str) -> str | tuple[str, str]:
     n, k = int(by_arm.loc[arm, "n"]), int(by_arm.loc[arm, "n_correct"])
     lo, hi = proportion_confint(k, n, method="wilson")
     return f"{100 * k / n:.1f}%", f"[{100 * lo:.1f}, {100 * hi:.1f}] n={n}"
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
-def _p(p: float) -> str:
-    if p != p:
-        return "—"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "metric"
 
 
 def _e(text: Any) -> str:
@@ -348,7 +335,7 @@ section{background:#fff;border:1px solid #e3e3e3;border-radius:8px;padding:8px 2
 h2{border-bottom:1px solid #eee;padding-bottom:4px}h3{margin:16px 0 4px;font-size:1em}
 table.data{border-collapse:collapse;font-size:13px;margin:8px 0;display:block;overflow-x:auto}
 table.data th,table.data td{padding:4px 10px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
-table.data th{background:#f3f3f3}table.data td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.data td:last-child{white-space:normal}table.data th{background:#f3f3f3}table.data td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.pass{color:#176b2c;font-weight:600}td.fail{color:#b00020;font-weight:600}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px}
 .sub{color:#666;font-size:11px}

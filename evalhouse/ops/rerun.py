@@ -193,18 +193,16 @@ def unreachable(base_url: str, timeout_s: float = 10.0) -> str | None:
 
 
 def refresh_outputs(paths: Paths, experiments: Path, log: logging.Logger) -> list[Path]:
-    """Figures, results objects (JSON, and LaTeX where they have it) and report.html under data/outputs/."""
+    """The analyses (`data/outputs/analysis/`: JSON, text, LaTeX, figures), validation.json and report.html."""
     from .report import build_report, write_report  # scipy and statsmodels: loaded after the lock, not before
 
     out = paths.outputs
-    report = build_report(paths, experiments, figure_dir=out / "figures")
-    written = sorted((out / "figures").glob("*.*"))
+    report = build_report(paths, experiments, analysis_dir=out / "analysis")
+    written = list(report.analysis.written)
+    for name, reason in sorted(report.analysis.skipped.items()):
+        log.info(f"not analysed: {name}: {reason}")
     for name, obj in report.results.items():
         written.append(_write_json(out / f"{name}.json", obj.to_dict()))
-        if hasattr(obj, "latex"):
-            target = out / f"{name}.tex"
-            target.write_text(obj.latex() + "\n")
-            written.append(target)
     validation = report.results.get("validation")
     if validation is not None:
         level = logging.INFO if validation.passed else logging.WARNING

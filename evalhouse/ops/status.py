@@ -80,7 +80,7 @@ class Status:
             pending = sum(sum(p.missing.values()) for p in self.plans)
             out.append(f"  pending: {pending} cells never stored; failed: {sum(sum(p.failed.values()) for p in self.plans)} "
                        f"cells stored only as errors")
-            out.append("  then: build the warehouse and refresh data/outputs/ (figures, mixed models, validation, report)")
+            out.append("  then: build the warehouse and refresh data/outputs/ (analyses, figures, validation, report)")
         out.append("")
         out.append(_lock_line(self.lock))
         out.append(_last_rerun_line(self.last_rerun))
