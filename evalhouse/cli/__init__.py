@@ -11,6 +11,7 @@ from evalhouse import __version__
 from .analyze import analyze
 from .build import build
 from .ingest import ingest
+from .ops import report, rerun, status, validate
 from .problems import problems
 from .synthetic import synthetic
 
@@ -35,3 +36,7 @@ main.add_command(build)
 main.add_command(analyze)
 main.add_command(problems)
 main.add_command(synthetic)
+main.add_command(rerun)
+main.add_command(status)
+main.add_command(validate)
+main.add_command(report)
