@@ -148,7 +148,7 @@ class BatchWriter:
     @staticmethod
     def _write_temp(item: tuple[int, tuple[Path, pa.Table, dict[str, Any]]]) -> tuple[int, Path, Path]:
         ticket, (target, table, options) = item
-        tmp = target.with_name(f".{target.stem}.parquet.tmp-{os.getpid()}-{uuid.uuid4().hex}")
+        tmp = target.with_name(f".{target.stem}-{uuid.uuid4().hex[:12]}.parquet.tmp-{os.getpid()}")
         try:
             pq.write_table(table, tmp, **options)
             _fsync(tmp)
