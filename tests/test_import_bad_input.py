@@ -239,3 +239,12 @@ def test_fixed_file_reimported_clears_its_quarantine(workdir, tmp_path):
     summary = _run(workdir, path)
     assert summary.total("rows_quarantined") == 0
     assert not list(workdir.quarantine.rglob("*.parquet"))
+
+
+def test_a_bad_memory_limit_is_one_error_line(workdir, tmp_path):
+    """A --memory-limit DuckDB cannot read ends in one `Error:` line and exit 1, not a traceback."""
+    path = _write_jsonl(tmp_path / "res.jsonl", [json.dumps(r) for r in _records()[:1]])
+    result = CliRunner().invoke(main, ["ingest", "import", str(path), "--no-progress", "--memory-limit", "lots"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot open DuckDB with memory limit 'lots'")
+    assert "Traceback" not in result.output

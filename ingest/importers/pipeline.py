@@ -181,11 +181,16 @@ def _connection(options: Options) -> Iterator[duckdb.DuckDBPyConnection]:
     config = {"memory_limit": options.memory_limit, "temp_directory": tmp}
     if options.threads:
         config["threads"] = options.threads
-    con = duckdb.connect(config=config)
     try:
-        yield prepare(con)
+        try:
+            con = duckdb.connect(config=config)
+        except duckdb.Error as exc:
+            raise LegacyImportError(f"cannot open DuckDB with memory limit {options.memory_limit!r}: {exc}") from None
+        try:
+            yield prepare(con)
+        finally:
+            con.close()
     finally:
-        con.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
