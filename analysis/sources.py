@@ -59,6 +59,15 @@ def load_frame(source: str, where: str | None = None, warehouse_path: Path | Non
         con.close()
 
 
+def query(sql: str, warehouse_path: Path | None = None) -> pd.DataFrame:
+    """Run SQL on the warehouse, read-only; a missing table says which and how to make it."""
+    with warehouse(warehouse_path) as con:
+        try:
+            return con.execute(sql).df()
+        except duckdb.CatalogException as exc:
+            raise SourceError(f"{str(exc).splitlines()[0]}; run `evalhouse build` first") from None
+
+
 def _run(con: duckdb.DuckDBPyConnection, sql: str, source: str) -> pd.DataFrame:
     try:
         return con.execute(sql).df()

@@ -1,15 +1,22 @@
 """Collecting responses: plan what is missing, ask for it through a sliding window, store each answer.
 
 A fixed number of requests is in flight; each finished request frees its slot at once, so one slow
-answer never holds up a batch. Every answer is handed to the shard writer as it lands. `response_id`
-is a hash of (model, problem, arm, seed, sample), so a second run asks only for what is not stored.
+answer never holds up a batch. A request waiting out a backoff holds no slot. Every answer is journaled
+the moment it lands and reaches a Parquet shard at the next checkpoint, so a killed run loses nothing it
+received. `response_id` is a hash of (model, problem, arm, seed, sample): a second run asks only for
+what is not stored yet (and, with `retry_errors`, for what is stored as an error).
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import hashlib
+import json
 import logging
+import os
 import random
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,17 +27,21 @@ from pathlib import Path
 from typing import Any
 
 import stamina
+import stamina.instrumentation
 from tqdm import tqdm
 
+from evalhouse import __version__
 from evalhouse.config import Paths
 
 from . import prompts
-from .client import APIError, ChatClient, Completion, RetryableError, payload
+from .client import APIError, ChatClient, Completion, EmptyAnswer, RetryableError, RunStopper, payload
 from .extract import extract_code, parse_printed
 from .grading import Graded, grade_text, grade_value
-from .problems import Problem, generate
+from .journal import recover
+from .problems import GENERATOR_VERSION, Problem, generate
+from .ratelimit import Limits as RateLimits
 from .sandbox import Limits, run_code
-from .shards import ShardWriter, clean_leftovers, table_from_rows, write_atomic
+from .shards import RESPONSE_SCHEMA, ShardWriter, clean_leftovers, table_from_rows, write_atomic
 from .store import StoredState, load_state, problems_schema
 
 log = logging.getLogger("evalhouse.collector")
@@ -52,13 +63,31 @@ class RunConfig:
     samples: int = 1
     temperature: float = 0.0
     max_tokens: int = 4096
-    checkpoint_every: int = 200
+    checkpoint_every: int = 1000
     exec_workers: int = 2
     retry_errors: bool = False
     resume: bool = True
     max_attempts: int = 6
     timeout_s: float = 120.0
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+    max_retry_wait: float = 300.0  # a Retry-After longer than this is not waited out: stored as an error
+    retry_wait_initial: float = 1.0
+    retry_wait_max: float = 60.0
+    require_parameters: bool | None = None  # OpenRouter: refuse providers that would drop seed etc.
+    allow_fallbacks: bool | None = None  # OpenRouter: false keeps the model from changing under you
+    provider_order: list[str] | None = None  # OpenRouter: providers to try, in order
     progress: bool = True
+
+    def provider(self) -> dict[str, Any] | None:
+        """OpenRouter's `provider` routing object, when any routing option is set."""
+        routing = {
+            "require_parameters": self.require_parameters,
+            "allow_fallbacks": self.allow_fallbacks,
+            "order": self.provider_order,
+        }
+        routing = {k: v for k, v in routing.items() if v is not None}
+        return routing or None
 
 
 def response_id(model: str, problem_id: str, arm: str, seed: int, sample: int) -> str:
@@ -70,47 +99,69 @@ def make_run_id() -> str:
     return f"run_{stamp}_{random.getrandbits(32):08x}"
 
 
-def _retry_hook(exc: Exception) -> bool | float:
-    """Retry only what can succeed later; Retry-After is honoured as the minimum wait."""
-    if not isinstance(exc, RetryableError):
-        return False
-    if exc.retry_after is not None:
-        return exc.retry_after + random.uniform(0, 0.25)
-    return True
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class RunAborted(Exception):
+    """The provider refused the run itself (key rejected, no credit); what landed before is stored."""
+
+
+class Interrupted(Exception):
+    """The run was stopped by a signal; what landed before is stored."""
 
 
 @dataclass
 class Summary:
+    planned: int = 0
     done: int = 0
     errors: Counter = field(default_factory=Counter)
+    retries: Counter = field(default_factory=Counter)
+    pending: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
     requests: int = 0
     executions: int = 0
     skipped: int = 0
+    recovered: int = 0
     elapsed_s: float = 0.0
 
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed_s if self.elapsed_s else 0.0
+
     def lines(self) -> list[str]:
-        rate = self.done / self.elapsed_s if self.elapsed_s else 0.0
         errors = ", ".join(f"{k}={v}" for k, v in sorted(self.errors.items())) or "none"
-        return [
-            f"stored {self.done} responses ({self.requests} requests, {self.executions} code runs), "
-            f"{self.skipped} already stored",
-            f"errors: {errors}",
+        retries = ", ".join(f"{k}={v}" for k, v in sorted(self.retries.items())) or "none"
+        lines = [
+            f"stored {self.done} of {self.planned} responses ({self.requests} requests, {self.executions} code runs); "
+            f"{self.skipped} were already stored",
+            f"errors (stored as error rows): {errors}",
+            f"retries: {retries}",
             f"tokens: {self.prompt_tokens} prompt, {self.completion_tokens} completion; cost {self.cost:.4f}",
-            f"elapsed {self.elapsed_s:.1f}s, {rate:.1f} responses/s",
+            f"elapsed {self.elapsed_s:.1f}s, {self.rate:.1f} responses/s",
         ]
+        if self.pending:
+            lines.append(f"pending: {self.pending} controlsim/code responses wait for a sim answer that failed")
+        if self.recovered:
+            lines.append(f"recovered {self.recovered} responses from the journal of a killed run")
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["errors"], d["retries"] = dict(self.errors), dict(self.retries)
+        return d
 
 
 class Collector:
     def __init__(self, config: RunConfig, paths: Paths, api_key: str | None, run_id: str | None = None):
-        self.config, self.paths, self.api_key = config, paths, api_key
+        self.config, self.paths, self._api_key = config, paths, api_key
         self.run_id = run_id or make_run_id()
         self.summary = Summary()
-        self.writer = ShardWriter(
-            paths.responses / "source=collector" / f"run_id={self.run_id}", every=config.checkpoint_every
-        )
+        self.root = paths.responses / "source=collector"
+        self.folder = self.root / f"run_id={self.run_id}"
+        self._provider = config.provider()
         self._bar: tqdm | None = None
 
     # -- planning -------------------------------------------------------------------------
@@ -127,18 +178,18 @@ class Collector:
             write_atomic(table_from_rows(rows, problems_schema()), self.paths.problems, f"problems-{ids}")
         return target
 
-    def units(self, problems: list[Problem], state: StoredState) -> Iterator[tuple[str, Problem, int, int, set[str]]]:
+    def units(self, problems: list[Problem], state: StoredState) -> Iterator[tuple[str, Problem, int, int, frozenset[str]]]:
         """(model, problem, seed, sample, arms still needed) for every cell with work left."""
         c = self.config
         for model in c.models:
             for seed in c.seeds:
                 for sample in range(c.samples):
                     for problem in problems:
-                        needed = {
+                        needed = frozenset(
                             arm
                             for arm in c.arms
                             if not state.has(response_id(model, problem.problem_id, arm, seed, sample), c.retry_errors)
-                        }
+                        )
                         if needed:
                             yield model, problem, seed, sample, needed
                         self.summary.skipped += len(c.arms) - len(needed)
@@ -148,67 +199,136 @@ class Collector:
         c = self.config
         start = time.perf_counter()
         clean_leftovers(self.paths.responses)
+        self.summary.recovered = recover(self.root, _write_rows)
         problems = self.problems()
         self.write_problems(problems)
         state = load_state(self.paths.responses) if c.resume else StoredState.empty()
         work = list(self.units(problems, state))
-        total = sum(len(arms) for *_, arms in work)
-        self._bar = tqdm(total=total, unit="resp", disable=not c.progress, dynamic_ncols=True, smoothing=0.05)
-        self._sem = asyncio.Semaphore(c.concurrency)
-        self._exec_pool = ThreadPoolExecutor(max_workers=max(1, c.exec_workers))
-        self._client = ChatClient(c.base_url, self.api_key, timeout_s=c.timeout_s, pool=c.concurrency)
-        try:
-            await self._drain(work, state)
-        finally:
-            await self._client.aclose()
-            self._exec_pool.shutdown(wait=True)
-            self.writer.close()
-            self._bar.close()
-        self.summary.elapsed_s = time.perf_counter() - start
+        self.summary.planned = sum(len(arms) for *_, arms in work)
+        with self._run_log() as manifest:
+            log.info("run %s: %d responses to collect, %d already stored", self.run_id, self.summary.planned,
+                     self.summary.skipped)
+            manifest("running")
+            self._bar = tqdm(total=self.summary.planned, unit="resp", disable=not c.progress, dynamic_ncols=True,
+                             smoothing=0.05, desc="collect")
+            self._window = asyncio.Semaphore(c.concurrency)
+            self._limits = RateLimits(c.requests_per_minute, c.tokens_per_minute, c.max_tokens)
+            self._exec_pool = ThreadPoolExecutor(max_workers=max(1, c.exec_workers), thread_name_prefix="sandbox")
+            self._client = ChatClient(c.base_url, self._api_key, timeout_s=c.timeout_s, pool=c.concurrency)
+            self.writer = ShardWriter(self.folder, every=c.checkpoint_every, journal=True)
+            status = "failed"
+            try:
+                await self._drain(work, state)
+                status = "done"
+            except RunAborted:
+                status = "aborted"
+                raise
+            except asyncio.CancelledError:
+                status = "interrupted"
+                raise
+            finally:
+                await self._client.aclose()
+                self._exec_pool.shutdown(wait=True, cancel_futures=True)
+                self.writer.close()
+                self._bar.close()
+                self.summary.elapsed_s = time.perf_counter() - start
+                for line in self.summary.lines():
+                    log.info("%s", line)
+                manifest(status)
         return self.summary
 
-    async def _drain(self, work: list, state: StoredState) -> None:
-        """Keep at most a few units per slot alive; start a new one as soon as one ends."""
-        pending: set[asyncio.Task] = set()
-        limit = self.config.concurrency * 2
-        for unit in work:
-            if len(pending) >= limit:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    task.result()
-            pending.add(asyncio.create_task(self._unit(*unit, state)))
-        if pending:
-            for task in asyncio.as_completed(pending):
-                await task
+    @contextlib.contextmanager
+    def _run_log(self):
+        """The run's log file (`data/logs/ingest-<run>.log`) and its manifest (`run.json` in the run folder)."""
+        self.paths.logs.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(self.paths.logs / f"ingest-{self.run_id}.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        old_level, old_hooks = log.level, stamina.instrumentation.get_on_retry_hooks()
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        stamina.instrumentation.set_on_retry_hooks([])  # retries are logged here, not on stderr
+        started = datetime.now(timezone.utc).isoformat()
+        config = dataclasses.asdict(self.config)
 
-    async def _unit(self, model: str, problem: Problem, seed: int, sample: int, needed: set[str], state: StoredState) -> None:
+        def manifest(status: str) -> None:
+            doc = {
+                "run_id": self.run_id, "status": status, "pid": os.getpid(), "started_at": started,
+                "updated_at": datetime.now(timezone.utc).isoformat(), "evalhouse_version": __version__,
+                "prompt_version": prompts.PROMPT_VERSION, "generator_version": GENERATOR_VERSION,
+                "config": config, "summary": self.summary.as_dict(),
+            }
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f".run.json.tmp-{os.getpid()}"
+            tmp.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+            tmp.replace(self.folder / "run.json")
+
+        try:
+            yield manifest
+        finally:
+            log.removeHandler(handler)
+            log.setLevel(old_level)
+            stamina.instrumentation.set_on_retry_hooks(old_hooks)
+            handler.close()
+
+    async def _drain(self, work: list, state: StoredState) -> None:
+        """Start a unit as soon as there is room; a few units per slot keep every slot busy."""
+        room = asyncio.Semaphore(2 * self.config.concurrency + 2 * self.config.exec_workers)
+        live: set[asyncio.Task] = set()
+        failures: list[BaseException] = []
+
+        def finished(task: asyncio.Task) -> None:
+            live.discard(task)
+            room.release()
+            if not task.cancelled() and task.exception() is not None:
+                failures.append(task.exception())
+
+        try:
+            for unit in work:
+                await room.acquire()
+                if failures:
+                    break
+                task = asyncio.create_task(self._unit(*unit, state))
+                live.add(task)
+                task.add_done_callback(finished)
+            while live and not failures:
+                await asyncio.wait(set(live), return_when=asyncio.FIRST_EXCEPTION)
+        finally:
+            for task in live:
+                task.cancel()
+            if live:
+                await asyncio.gather(*live, return_exceptions=True)
+        if failures:
+            raise failures[0]
+
+    async def _unit(self, model: str, problem: Problem, seed: int, sample: int, needed: frozenset[str],
+                    state: StoredState) -> None:
         jobs = []
         if "nl" in needed:
             jobs.append(self._ask(model, problem, "nl", seed, sample))
         if needed & {"sim", "controlsim", "code"}:
             jobs.append(self._sim_chain(model, problem, seed, sample, needed, state))
-        await asyncio.gather(*jobs)
+        await _together(jobs)
 
     async def _sim_chain(self, model, problem, seed, sample, needed, state) -> None:
         """sim first; controlsim and code depend on the program in the sim answer."""
         if "sim" in needed:
             row = await self._ask(model, problem, "sim", seed, sample)
             sim_text = None if row["error"] else row["response_text"]
-            sim_ok = row["error"] is None
         else:
             sim_text = state.sim_text(response_id(model, problem.problem_id, "sim", seed, sample))
-            sim_ok = sim_text is not None
-        if not sim_ok:
+        dependent = needed & {"controlsim", "code"}
+        if sim_text is None:
             # The sim request failed: controlsim and code stay pending for a later run.
-            self._advance(len(needed & {"controlsim", "code"}))
+            self.summary.pending += len(dependent)
+            self._advance(len(dependent))
             return
         code = extract_code(sim_text)
         jobs = []
-        if "controlsim" in needed:
+        if "controlsim" in dependent:
             jobs.append(self._ask(model, problem, "controlsim", seed, sample, code=code))
-        if "code" in needed:
+        if "code" in dependent:
             jobs.append(self._execute(model, problem, seed, sample, code))
-        await asyncio.gather(*jobs)
+        await _together(jobs)
 
     def _base_row(self, model, problem: Problem, arm, seed, sample) -> dict[str, Any]:
         c = self.config
@@ -228,7 +348,7 @@ class Collector:
             "prompt_version": prompts.PROMPT_VERSION,
             "temperature": c.temperature,
             "max_tokens": c.max_tokens,
-            "created_at": datetime.now(timezone.utc),
+            "created_at": _now_us(),
             "error": None,
         }
 
@@ -237,14 +357,16 @@ class Collector:
         self.summary.done += 1
         if row.get("error_class"):
             self.summary.errors[row["error_class"]] += 1
+            log.info("error row %s %s %s: %s", row["model"], row["arm"], row["response_id"], row["error"])
         self._advance(1)
 
     def _advance(self, n: int) -> None:
         if self._bar is not None and n:
-            self._bar.update(n)
             if self.summary.errors:
-                self._bar.set_postfix(errors=sum(self.summary.errors.values()), refresh=False)
+                self._bar.set_postfix_str(f"errors={sum(self.summary.errors.values())}", refresh=False)
+            self._bar.update(n)
 
+    # -- one request ----------------------------------------------------------------------
     async def _ask(self, model, problem: Problem, arm, seed, sample, code: str | None = None) -> dict[str, Any]:
         row = self._base_row(model, problem, arm, seed, sample)
         if arm == "controlsim" and code is None:
@@ -255,30 +377,82 @@ class Collector:
         c = self.config
         messages = prompts.messages(arm, problem, code)
         row["prompt"] = messages[-1]["content"]
-        body = payload(model, messages, seed=seed, temperature=c.temperature, max_tokens=c.max_tokens)
-        attempts = 0
-        try:
-            async for attempt in stamina.retry_context(
-                on=_retry_hook, attempts=c.max_attempts, timeout=None, wait_initial=0.5, wait_max=30.0, wait_jitter=0.5
-            ):
-                with attempt:
-                    attempts = attempt.num
-                    async with self._sem:
-                        self.summary.requests += 1
-                        completion = await self._client.complete(body)
-        except APIError as exc:
-            row.update(
-                error=str(exc) or exc.error_class,
-                error_class=exc.error_class,
-                status_code=exc.status_code,
-                attempt=attempts,
-            )
-            self._store(row)
-            return row
+        body = payload(model, messages, seed=seed, temperature=c.temperature, max_tokens=c.max_tokens,
+                       provider=self._provider)
+        data = json.dumps(body).encode()
+        completion, error, attempts = await self._send(data)
         row["attempt"] = attempts
-        self._fill_completion(row, completion, problem)
+        if isinstance(error, EmptyAnswer):  # still empty after the last attempt: that is the model's answer
+            completion, error = error.completion, None
+        if isinstance(error, RunStopper):
+            raise RunAborted(f"the endpoint refused the run (HTTP {error.status_code}: {error}); "
+                             "fix the key or the credit and run again: nothing stored is asked again")
+        if error is not None:
+            row.update(error=str(error) or error.error_class, error_class=error.error_class,
+                       status_code=error.status_code)
+        else:
+            self._fill_completion(row, completion, problem)
         self._store(row)
         return row
+
+    async def _send(self, body: bytes) -> tuple[Completion | None, APIError | None, int]:
+        """Send with retries; returns (completion, None, attempts) or (None, last error, attempts).
+
+        The first attempt goes out bare: most requests succeed at once, and setting up stamina's retry
+        machinery costs about a tenth of the collector's CPU budget per response. When it fails, stamina
+        takes over with that failure as its attempt 1, so waits and the attempt bound are stamina's.
+        """
+        c = self.config
+        try:
+            return await self._attempt(body), None, 1
+        except RetryableError as exc:
+            last = exc
+        except APIError as exc:
+            return None, exc, 1
+        attempts = 1
+        try:
+            async for attempt in stamina.retry_context(
+                on=self._retry_wait, attempts=c.max_attempts, timeout=None, wait_initial=c.retry_wait_initial,
+                wait_max=c.retry_wait_max, wait_jitter=c.retry_wait_initial,
+            ):
+                with attempt:
+                    if attempt.num == 1:
+                        raise last
+                    attempts = attempt.num
+                    self.summary.retries[last.error_class] += 1
+                    log.info("retry %d after %s: %s", attempts, last.error_class, last)
+                    try:
+                        completion = await self._attempt(body)
+                    except APIError as exc:
+                        last = exc
+                        raise
+        except APIError as exc:
+            return None, exc, attempts
+        return completion, None, attempts
+
+    async def _attempt(self, body: bytes) -> Completion:
+        """One request: within the rate limits, holding one slot of the window while it is in flight."""
+        limits = self._limits
+        if limits.active:
+            reserved = await limits.take(len(body))
+        async with self._window:
+            self.summary.requests += 1
+            completion = await self._client.complete(body)
+        if limits.active:
+            used = (completion.prompt_tokens or 0) + (completion.completion_tokens or 0)
+            limits.settle(reserved, used if completion.completion_tokens is not None else None,
+                          completion.completion_tokens)
+        return completion
+
+    def _retry_wait(self, exc: Exception) -> bool | float:
+        """stamina's hook: retry only what can succeed later; a Retry-After is the minimum wait."""
+        if not isinstance(exc, RetryableError):
+            return False
+        if exc.retry_after is None:
+            return True
+        if exc.retry_after > self.config.max_retry_wait:
+            return False
+        return exc.retry_after + random.uniform(0, self.config.retry_wait_initial)
 
     def _fill_completion(self, row: dict[str, Any], completion: Completion, problem: Problem) -> None:
         row.update(
@@ -289,14 +463,17 @@ class Collector:
             cost=completion.cost,
             provider_model=completion.provider_model,
             finish_reason=completion.finish_reason,
+            native_finish_reason=completion.native_finish_reason,
+            reasoning=completion.reasoning,
+            reasoning_tokens=completion.reasoning_tokens,
+            generation_id=completion.generation_id,
+            provider_name=completion.provider,
         )
-        self.summary.prompt_tokens += completion.prompt_tokens or 0
-        self.summary.completion_tokens += completion.completion_tokens or 0
-        self.summary.cost += completion.cost or 0.0
-        graded = grade_text(problem.kind, problem.instance, completion.text)
-        if graded.parse_error and completion.finish_reason == "length":
-            graded = Graded(None, "truncated", "parse_error", "answer cut off by max_tokens")
-        self._fill_grade(row, graded)
+        s = self.summary
+        s.prompt_tokens += completion.prompt_tokens or 0
+        s.completion_tokens += completion.completion_tokens or 0
+        s.cost += completion.cost or 0.0
+        self._fill_grade(row, _grade(problem, completion))
 
     @staticmethod
     def _fill_grade(row: dict[str, Any], graded: Graded) -> None:
@@ -307,11 +484,13 @@ class Collector:
             verdict_reason=graded.verdict_reason,
         )
 
+    # -- the code arm ---------------------------------------------------------------------
     async def _execute(self, model, problem: Problem, seed, sample, code: str | None) -> None:
         row = self._base_row(model, problem, "code", seed, sample)
         row["prompt"] = code or ""
         if code is None:
-            row.update(response_text="", parse_error="no_code", verdict="parse_error", verdict_reason="no_code", exec_status="no_code")
+            row.update(response_text="", parse_error="no_code", verdict="parse_error", verdict_reason="no_code",
+                       exec_status="no_code")
             self._store(row)
             return
         loop = asyncio.get_running_loop()
@@ -326,7 +505,7 @@ class Collector:
             exec_stderr=result.stderr[-2000:],
         )
         if not result.ok:
-            reason = f"execution {result.status}" + (f" ({result.limit} limit)" if result.limit else "")
+            reason = result.reason or f"execution {result.status}" + (f" ({result.limit} limit)" if result.limit else "")
             self._fill_grade(row, Graded(None, "exec_failed", "parse_error", reason))
         else:
             value = parse_printed(result.stdout)
@@ -337,7 +516,54 @@ class Collector:
         self._store(row)
 
 
+async def _together(jobs: list) -> None:
+    """Run jobs concurrently; if one fails, cancel the others (gather would leave them running)."""
+    if len(jobs) == 1:
+        await jobs[0]
+        return
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def _grade(problem: Problem, completion: Completion) -> Graded:
+    """Grade the answer; when it cannot be read, say how the model stopped if that explains it."""
+    graded = grade_text(problem.kind, problem.instance, completion.text)
+    if graded.parse_error is None:
+        return graded
+    if completion.finish_reason == "length":
+        if completion.text:
+            return Graded(None, "truncated", "parse_error", "answer cut off by max_tokens")
+        why = "max_tokens spent before any answer" + (" (on reasoning)" if completion.reasoning else "")
+        return Graded(None, "truncated", "parse_error", why)
+    if completion.finish_reason not in ("stop", None):
+        return Graded(None, graded.parse_error, "parse_error",
+                      f"{graded.verdict_reason} (finish_reason {completion.finish_reason})")
+    return graded
+
+
+def _write_rows(rows: list[dict[str, Any]], folder: Path, stem: str) -> None:
+    write_atomic(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
+
+
 def collect(config: RunConfig, paths: Paths, api_key: str | None, run_id: str | None = None) -> tuple[str, Summary]:
+    """Run a collection to the end. SIGTERM stops it as Ctrl-C does: what landed is stored."""
     collector = Collector(config, paths, api_key, run_id)
-    summary = asyncio.run(collector.run())
+
+    async def main() -> Summary:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):  # not the main thread
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        return await collector.run()
+
+    try:
+        summary = asyncio.run(main())
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        raise Interrupted(f"interrupted: {collector.summary.done} responses stored; run again to resume") from None
     return collector.run_id, summary

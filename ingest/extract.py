@@ -14,6 +14,9 @@ from typing import Any
 
 _FENCE = re.compile(r"```[a-zA-Z0-9_+-]*\s*\n(.*?)```", re.S)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)\s*:")
+_THINKING = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.S | re.I)
+_ANSWER_KEY = re.compile(r"""["']?(?:final_)?answer["']?\s*[:=]\s*""", re.I)
 _MISSING = object()
 
 
@@ -63,7 +66,8 @@ def _load(candidate: str) -> Any:
         except ValueError:
             pass
     pythonish = _TRAILING_COMMA.sub(r"\1", candidate)
-    for attempt in (pythonish, re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", re.sub(r"\bnull\b", "None", pythonish)))):
+    jsonish = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", re.sub(r"\bnull\b", "None", pythonish)))
+    for attempt in (pythonish, jsonish, _BARE_KEY.sub(r'\1"\2":', jsonish)):
         try:
             return ast.literal_eval(attempt)
         except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
@@ -90,17 +94,59 @@ def _answer_key(obj: dict[str, Any]) -> Any:
     return _MISSING
 
 
+def _value_at(text: str, start: int) -> Any:
+    """The JSON or Python value that begins at `start`: a balanced bracket, a string, or a scalar."""
+    rest = text[start:].lstrip()
+    if not rest:
+        return _MISSING
+    if rest[0] in "[{(":
+        depth, quote = 0, ""
+        for i, ch in enumerate(rest):
+            if quote:
+                quote = "" if ch == quote and rest[i - 1] != "\\" else quote
+            elif ch in "\"'":
+                quote = ch
+            elif ch in "[{(":
+                depth += 1
+            elif ch in "]})":
+                depth -= 1
+                if depth == 0:
+                    return _load(rest[: i + 1])
+        return _MISSING
+    if rest[0] in "\"'":
+        end = rest.find(rest[0], 1)
+        return rest[1:end] if end > 0 else _MISSING
+    scalar = re.match(r"[^,}\n]+", rest)
+    return _load(scalar.group(0).strip()) if scalar else _MISSING
+
+
+def _answer_in_broken_json(text: str) -> Any:
+    """Last resort for an object that does not parse as a whole (say, a `code` field with raw quotes):
+    read the value after the last `"answer":`."""
+    matches = list(_ANSWER_KEY.finditer(text))
+    for m in reversed(matches):
+        value = _value_at(text, m.end())
+        if value is not _MISSING:
+            return value
+    return _MISSING
+
+
 def extract_answer(text: str | None) -> Extraction:
     """The `answer` field of the first JSON-like object that has one."""
     if text is None or not text.strip():
         return Extraction(error="empty_response")
+    text = _THINKING.sub("", text)
     objects = json_objects(text)
-    if not objects:
-        return Extraction(error="no_json_object")
     for obj in objects:
         value = _answer_key(obj)
         if value is not _MISSING:
             return Extraction(answer=value, payload=obj)
+    if "{" in text:
+        value = _answer_in_broken_json(text)
+        if value is not _MISSING:
+            return Extraction(answer=value)
+    if not objects:
+        return Extraction(error="no_json_object")
     return Extraction(error="no_answer_field", payload=objects[0])
 
 
@@ -113,7 +159,25 @@ def extract_code(text: str | None) -> str | None:
         if isinstance(code, str) and code.strip():
             return strip_fence(code)
     m = re.search(r"```(?:python|py)\s*\n(.*?)```", text, re.S)
-    return m.group(1).strip() if m else None
+    if m:
+        return m.group(1).strip()
+    return _code_in_broken_json(text)
+
+
+_CODE_FIELD = re.compile(r""""code"\s*:\s*"(.*?)"\s*,\s*"(?:simulation|answer|reasoning|trace)"\s*:""", re.S)
+
+
+def _code_in_broken_json(text: str) -> str | None:
+    """The `code` string of an object that does not parse (raw newlines or quotes inside it)."""
+    m = _CODE_FIELD.search(text)
+    if not m:
+        return None
+    raw = m.group(1)
+    try:
+        code = json.loads(f'"{raw}"', strict=False)
+    except ValueError:
+        code = raw.replace("\\n", "\n").replace('\\"', '"').replace("\\t", "\t")
+    return strip_fence(code) if code.strip() else None
 
 
 def strip_fence(code: str) -> str:
@@ -127,11 +191,12 @@ def parse_printed(stdout: str) -> Any:
     if not lines:
         return None
     last = lines[-1].strip()
-    try:
-        return json.loads(last)
-    except ValueError:
-        pass
-    try:
-        return ast.literal_eval(last)
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-        return last
+    value = _load(last)
+    if value is not _MISSING:
+        return value
+    label = re.match(r"^[A-Za-z][\w ]*[:=]\s*(.+)$", last)  # "Answer: 42"
+    if label:
+        value = _load(label.group(1).strip())
+        if value is not _MISSING:
+            return value
+    return last

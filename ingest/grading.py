@@ -31,9 +31,17 @@ def grade_value(kind: str, instance: dict[str, Any], answer: Any) -> Graded:
     return Graded(normalized, None, "correct" if verdict.correct else "wrong", verdict.reason)
 
 
+_EXTRACTION_REASONS = {
+    "empty_response": "the reply is empty",
+    "no_json_object": "no JSON object in the reply",
+    "no_answer_field": 'the JSON object has no "answer" field',
+}
+
+
 def grade_text(kind: str, instance: dict[str, Any], text: str | None) -> Graded:
     """Grade a model's raw reply: extract the JSON `answer`, then check it."""
     extraction = extract_answer(text)
     if not extraction.ok:
-        return Graded(None, extraction.error, "parse_error", extraction.error or "parse_error")
+        error = extraction.error or "parse_error"
+        return Graded(None, error, "parse_error", _EXTRACTION_REASONS.get(error, error))
     return grade_value(kind, instance, extraction.answer)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from .problems import Problem, get_kind
 
-PROMPT_VERSION = "p1"
+# p2: every kind states its answer type; sim asks for standard-library code that prints JSON.
+PROMPT_VERSION = "p2"
 
 ARMS = ("nl", "sim", "controlsim", "code")
 REQUEST_ARMS = ("nl", "sim", "controlsim")
@@ -22,8 +23,9 @@ NL = """Solve the problem below by reasoning step by step in natural language. D
 
 Reply with one JSON object: {{"reasoning": "<your step-by-step reasoning>", "answer": <{hint}>}}"""
 
-SIM = """Write a Python program that solves the problem below and prints the answer on the last line of
-its output. Then, without running it, simulate its execution step by step and report what it prints.
+SIM = """Write a Python program that solves the problem below. Use only the Python standard library; the program
+reads no input, files or network, and prints its answer as JSON on its last line (print(json.dumps(answer))).
+Then, without running it, simulate its execution step by step and report what it prints.
 
 <problem>
 {question}

@@ -1,29 +1,64 @@
 """Running model-written code, which is hostile until proven otherwise.
 
-Each program runs in its own process group, in a fresh temporary folder, with CPU, memory, process,
-file-size and open-file limits set by `setrlimit`, a wall-clock timeout, a cap on captured output and,
-where the kernel allows it, no network (a new network namespace).
+Each program runs in a process of its own, started through `sandbox_child.py`, with:
+
+- wall-clock and CPU time limits, an address-space cap per process (a 10 GB allocation fails at once)
+  and a cap on the resident memory of all its processes together;
+- a process cap that holds for root: the program runs as a fresh unprivileged uid, so the kernel's
+  per-user RLIMIT_NPROC counts exactly its processes, and a PID namespace kills every one of them
+  when the program ends or is stopped;
+- no network: a new network namespace with no interface up;
+- no files outside its folder: a read-only root holding only system libraries, the Python standard
+  library and the program's folder (the one writable place: a small tmpfs, capped in size, file count
+  and file size, so it cannot fill the host's disk);
+- an audit hook inside the interpreter that stops the program at its first attempt to open a socket,
+  read or write outside its folder, start another program or load C code, and says which;
+- an output cap: stdout and stderr are read as they come, and the program is killed when they pass it.
+
+Namespaces need root (or CAP_SYS_ADMIN). Without them ("basic" isolation) the rlimits, the uid change
+(as root) and the audit hook still apply, and a warning says the kernel cage is missing.
 """
 from __future__ import annotations
 
+import ast
+import functools
+import logging
 import os
-import resource
+import secrets
+import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import sandbox_child
+
+log = logging.getLogger("evalhouse.sandbox")
+
+_CHILD = Path(sandbox_child.__file__).resolve()
+_STDERR_TAIL = 64 * 1024
+_MEMORY_POLL_S = 0.05
+_UIDS = (2_000_000_000, 2_100_000_000)  # fresh uids for programs: no account, no files, no processes
 
 
 @dataclass(frozen=True)
 class Limits:
+    """What one program may use. `isolation` is auto (namespaces when possible), namespaces or basic."""
+
     wall_s: float = 5.0
     cpu_s: int = 5
     memory_mb: int = 512
-    processes: int = 64
+    processes: int = 8
     file_mb: int = 16
+    folder_mb: int = 64
     output_bytes: int = 1 << 20
+    isolation: str = "auto"
+    audit: bool = True
 
 
 @dataclass(frozen=True)
@@ -35,58 +70,258 @@ class Execution:
     exit_code: int | None
     duration_ms: float
     status: str  # ok | error | timeout | killed
-    limit: str | None = None  # wall | cpu | memory | output | processes | file | None
+    limit: str | None = None  # wall | cpu | memory | output | processes | file | network | filesystem | subprocess | ctypes | sandbox
+    reason: str | None = None  # one line: why it stopped or failed
+    isolation: str = ""  # namespaces | basic
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
 
-def _limit_child(limits: Limits) -> None:  # runs in the child between fork and exec
-    os.setsid()
-    mb = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb, limits.file_mb * mb))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 def run_code(code: str, limits: Limits = Limits()) -> Execution:
-    with tempfile.TemporaryDirectory(prefix="evalhouse-sbx-") as folder:
-        path = os.path.join(folder, "main.py")
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(code)
+    """Run a Python program under `limits` and report what it printed and how it ended."""
+    isolation = _isolation(limits.isolation)
+    return _run(code, limits, isolation)
+
+
+def _isolation(requested: str) -> str:
+    if requested not in ("auto", "namespaces", "basic"):
+        raise ValueError(f"isolation must be auto, namespaces or basic, not {requested!r}")
+    if requested != "auto":
+        return requested
+    return "namespaces" if _namespaces_work() else "basic"
+
+
+@functools.lru_cache(maxsize=1)
+def _namespaces_work() -> bool:
+    """Probe once per process: can this machine build the kernel cage?"""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        log.warning("sandbox: not root, so no namespaces; programs run with rlimits and the audit hook only")
+        return False
+    probe = _run("print(6 * 7)", Limits(wall_s=10), "namespaces")
+    if probe.ok and probe.stdout.strip() == "42":
+        return True
+    log.warning("sandbox: namespaces unavailable (%s); programs run with rlimits and the audit hook only", probe.reason)
+    return False
+
+
+def _run(code: str, limits: Limits, isolation: str) -> Execution:
+    folder = Path(tempfile.mkdtemp(prefix="evalhouse-sbx-"))
+    status_r, status_w = os.pipe()
+    try:
+        work, root = folder / "work", folder / "root"
+        work.mkdir()
+        root.mkdir()
+        (work / "main.py").write_text(code, encoding="utf-8")
+        uid = _fresh_uid() if os.geteuid() == 0 and (isolation == "namespaces" or _stdlib_world_readable()) else None
+        if uid is not None:
+            os.chmod(folder, 0o711)
+            os.chown(work, uid, uid)
+            os.chown(work / "main.py", uid, uid)
+        spec = {
+            "namespaces": isolation == "namespaces",
+            "uid": uid,
+            "work": str(work),
+            "root": str(root),
+            "status_fd": status_w,
+            "audit": limits.audit,
+            "cpu_s": limits.cpu_s,
+            "memory_mb": limits.memory_mb,
+            "file_mb": limits.file_mb,
+            "folder_mb": limits.folder_mb,
+            "processes": limits.processes,
+            "read_roots": _read_roots(),
+        }
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", path],
-            cwd=folder,
+            [os.path.realpath(sys.executable), "-s", "-S", "-B", "-X", "utf8", str(_CHILD), sandbox_child.format_spec(spec)],
+            cwd=work,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={"PATH": "/usr/bin:/bin", "HOME": folder, "TMPDIR": folder, "PYTHONHASHSEED": "0"},
-            preexec_fn=lambda: _limit_child(limits),
+            env={"PATH": "/usr/bin:/bin", "HOME": "/sandbox", "TMPDIR": str(work) if isolation == "basic" else "/sandbox",
+                 "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"},
+            pass_fds=(status_w,),
+            start_new_session=True,
         )
+        os.close(status_w)
+        status_w = -1
         try:
-            out, err = proc.communicate(timeout=limits.wall_s)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-            timed_out = True
+            captured = _capture(proc, status_r, limits, start + limits.wall_s, uid)
+        finally:
+            _kill(proc)
         duration = (time.perf_counter() - start) * 1000
-    stdout = out[: limits.output_bytes].decode("utf-8", "replace")
-    stderr = err[: limits.output_bytes].decode("utf-8", "replace")
-    if timed_out:
-        return Execution(stdout, stderr, None, duration, "timeout", "wall")
-    code_ = proc.returncode
-    if code_ == 0:
-        return Execution(stdout, stderr, 0, duration, "ok")
-    limit = None
-    if code_ in (-signal.SIGXCPU, -signal.SIGKILL) and "MemoryError" not in stderr:
-        limit = "cpu"
-    elif "MemoryError" in stderr:
-        limit = "memory"
-    elif code_ == -signal.SIGXFSZ:
-        limit = "file"
-    return Execution(stdout, stderr, code_, duration, "killed" if limit else "error", limit)
+    finally:
+        for fd in (status_r, status_w):
+            if fd >= 0:
+                os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+    return _verdict(captured, limits, duration, isolation)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_roots() -> list[str]:
+    """Folders the program may read (never write): the base interpreter's standard library (never a
+    virtual environment's folders, which hold the project's packages)."""
+    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix,
+            "installed_base": sys.base_prefix, "installed_platbase": sys.base_exec_prefix}
+    return sorted({os.path.realpath(sysconfig.get_path(name, vars=base)) for name in ("stdlib", "platstdlib")})
+
+
+def _fresh_uid() -> int:
+    return secrets.randbelow(_UIDS[1] - _UIDS[0]) + _UIDS[0]
+
+
+@functools.lru_cache(maxsize=1)
+def _stdlib_world_readable() -> bool:
+    """Without namespaces a fresh uid sees the host's files: can it still import the standard library?"""
+    return all(p.stat().st_mode & 0o005 == 0o005 for root in _read_roots() for p in [Path(root), *Path(root).parents])
+
+
+@dataclass
+class _Captured:
+    stdout: bytes
+    stderr: bytes
+    status: dict
+    stopped: str | None  # wall | output | memory | None
+
+
+def _capture(proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: float, uid: int | None) -> _Captured:
+    """Read stdout, stderr and the status pipe as they come; stop at the output cap, the deadline, or
+    (when the program has a uid of its own) when all its processes together pass the memory cap."""
+    out, err, status = bytearray(), bytearray(), bytearray()
+    err_total, stopped = 0, None
+    next_poll = time.perf_counter() + _MEMORY_POLL_S  # a program done within one poll never pays for it
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ, "out")
+        sel.register(proc.stderr, selectors.EVENT_READ, "err")
+        sel.register(status_fd, selectors.EVENT_READ, "status")
+        while sel.get_map() and stopped is None:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                stopped = "wall"
+                break
+            ready = sel.select(min(left, _MEMORY_POLL_S))
+            if uid is not None and time.perf_counter() >= next_poll:
+                next_poll = time.perf_counter() + _MEMORY_POLL_S
+                if _resident_mb(uid) > limits.memory_mb:
+                    stopped = "memory"
+                    break
+            for key, _ in ready:
+                chunk = os.read(key.fd, 1 << 16)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                elif key.data == "out":
+                    out += chunk
+                    if len(out) > limits.output_bytes:
+                        stopped = "output"
+                elif key.data == "err":
+                    err_total += len(chunk)
+                    err = (err + chunk)[-_STDERR_TAIL:]
+                    if err_total > limits.output_bytes:
+                        stopped = "output"
+                else:
+                    status += chunk
+    return _Captured(bytes(out[: limits.output_bytes]), bytes(err), _status(status), stopped)
+
+
+def _resident_mb(uid: int) -> float:
+    """Resident memory of every process running as `uid`: the program's total, since the uid is its own.
+
+    RLIMIT_AS caps each process; this caps their sum (a fork bomb of allocators) without cgroups."""
+    total_kb = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as fh:
+                fields = dict(line.split(b":", 1) for line in fh.read().splitlines() if b":" in line)
+        except OSError:
+            continue
+        if int(fields.get(b"Uid", b"-1 ").split()[0]) == uid:
+            total_kb += int(fields.get(b"VmRSS", b"0 kB").split()[0])
+    return total_kb / 1024
+
+
+def _status(raw: bytearray) -> dict:
+    """The launcher's last status line; {} when it died before writing one."""
+    lines = [line for line in raw.decode(errors="replace").splitlines() if line.strip()]
+    try:
+        status = ast.literal_eval(lines[-1]) if lines else {}
+    except (ValueError, SyntaxError):
+        return {}
+    return status if isinstance(status, dict) else {}
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill the launcher's process group; the PID namespace takes every program process with it."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
+_STDERR_LIMITS = (
+    ("MemoryError", "memory", "memory limit ({memory_mb} MB) reached"),
+    ("File too large", "file", "file size limit ({file_mb} MB) reached"),
+    ("No space left on device", "file", "its folder is full ({folder_mb} MB, 4096 files)"),
+    ("can't start new thread", "processes", "process limit ({processes}) reached"),
+    ("Resource temporarily unavailable", "processes", "process limit ({processes}) reached"),
+    ("Network is unreachable", "network", "no network in the sandbox"),
+    ("Read-only file system", "filesystem", "only its own folder is writable"),
+)
+
+
+def _verdict(c: _Captured, limits: Limits, duration: float, isolation: str) -> Execution:
+    stdout, stderr = c.stdout.decode("utf-8", "replace"), c.stderr.decode("utf-8", "replace")
+
+    def done(status: str, limit: str | None, reason: str | None, exit_code: int | None = None) -> Execution:
+        return Execution(stdout, stderr, exit_code, duration, status, limit, reason, isolation)
+
+    evidence = _stderr_limit(stderr, limits)
+    if c.stopped == "output":
+        return done("killed", "output", f"output passed {limits.output_bytes} bytes")
+    if c.stopped == "memory":
+        return done("killed", "memory", f"memory limit ({limits.memory_mb} MB) reached by all its processes together")
+    if c.stopped == "wall":
+        if evidence and evidence[0] == "processes":
+            return done("killed", "processes", f"{evidence[1]}; stopped at the wall limit ({limits.wall_s:g} s)")
+        return done("timeout", "wall", f"still running after {limits.wall_s:g} s")
+    if "setup_error" in c.status:
+        return done("error", "sandbox", f"sandbox setup failed: {c.status['setup_error']}")
+    marker = [line for line in stderr.splitlines() if line.startswith(sandbox_child.MARKER)]
+    if marker and c.status.get("exit") == sandbox_child.VIOLATION_EXIT:
+        what, _, detail = marker[-1][len(sandbox_child.MARKER) + 1 :].partition(": ")
+        return done("killed", what, f"blocked {what} access: {detail}", sandbox_child.VIOLATION_EXIT)
+    sig = c.status.get("signal")
+    if sig is not None:
+        cpu = c.status.get("cpu_s", 0.0)
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= limits.cpu_s - 0.05):
+            return done("killed", "cpu", f"CPU limit ({limits.cpu_s} s) reached", -sig)
+        if sig == signal.SIGXFSZ:
+            return done("killed", "file", f"file size limit ({limits.file_mb} MB) reached", -sig)
+        return done("error", None, f"killed by signal {signal.Signals(sig).name}", -sig)
+    code = c.status.get("exit")
+    if code is None:
+        return done("error", "sandbox", "the sandbox reported no exit status")
+    if code == 0:
+        return done("ok", None, None, 0)
+    if evidence:
+        return done("killed", evidence[0], evidence[1], code)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    return done("error", None, lines[-1].strip()[:300] if lines else f"exit code {code}", code)
+
+
+def _stderr_limit(stderr: str, limits: Limits) -> tuple[str, str] | None:
+    """The limit a failure points to, read from the program's last error lines."""
+    tail = stderr[-4000:]
+    for needle, limit, reason in _STDERR_LIMITS:
+        if needle in tail:
+            return limit, reason.format(**asdict(limits))
+    return None

@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from .journal import Segment, next_sequence, shard_stem
 
 # Required by the contract, in this order; then the collector's own columns.
 RESPONSE_SCHEMA = pa.schema(
@@ -55,6 +58,11 @@ RESPONSE_SCHEMA = pa.schema(
         ("exec_exit_code", pa.int32()),
         ("exec_limit", pa.string()),
         ("exec_stderr", pa.string()),
+        ("reasoning", pa.string()),
+        ("reasoning_tokens", pa.int64()),
+        ("native_finish_reason", pa.string()),
+        ("generation_id", pa.string()),
+        ("provider_name", pa.string()),
     ]
 )
 
@@ -88,39 +96,95 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def clean_leftovers(root: Path) -> int:
-    """Remove temporary files that killed writers left behind; returns how many."""
+    """Remove temporary files (`.<name>.tmp-<pid>`) that dead writers left behind; returns how many.
+
+    A file whose writer is still alive is another run's write in progress and is left alone.
+    """
     removed = 0
     if root.exists():
-        for tmp in root.rglob(".*.parquet.tmp-*"):
-            tmp.unlink(missing_ok=True)
-            removed += 1
+        for tmp in root.rglob(".*.tmp-*"):
+            pid = tmp.name.rpartition(".tmp-")[2]
+            if pid.isdigit() and not _alive(int(pid)):
+                tmp.unlink(missing_ok=True)
+                removed += 1
     return removed
 
 
 class ShardWriter:
-    """Buffers rows and writes a shard every `every` rows and at close."""
+    """Buffers rows and writes a shard every `every` rows and at close.
 
-    def __init__(self, folder: Path, schema: pa.Schema = RESPONSE_SCHEMA, every: int = 500):
-        self.folder, self.schema, self.every = folder, schema, every
+    With `journal=True` each row is first appended to a write-ahead journal segment (see `journal.py`),
+    so a killed process loses no row it was handed. Shards are then written by one background thread,
+    named after their segment, while the event loop goes on; if the previous shard is still being written
+    the rows simply stay journaled a little longer.
+    """
+
+    def __init__(self, folder: Path, schema: pa.Schema = RESPONSE_SCHEMA, every: int = 500, journal: bool = False):
+        self.folder, self.schema, self.every, self.journal = folder, schema, max(1, every), journal
         self.buffer: list[Mapping[str, Any]] = []
         self.written = 0
         self.shards: list[Path] = []
+        self._seq = next_sequence(folder) if journal else 0
+        self._segment: Segment | None = None
+        self._pending: Future | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="shard-writer") if journal else None
 
     def add(self, row: Mapping[str, Any]) -> None:
+        if self.journal:
+            if self._segment is None:
+                self._segment = Segment(self.folder, self._seq)
+                self._seq += 1
+            self._segment.append(row)
         self.buffer.append(row)
         if len(self.buffer) >= self.every:
-            self.flush()
+            self.flush(wait=False)
 
-    def flush(self) -> None:
+    def flush(self, wait: bool = True) -> None:
+        """Write the buffered rows as a shard (in the background unless `wait`)."""
         if not self.buffer:
             return
-        self.shards.append(write_atomic(table_from_rows(self.buffer, self.schema), self.folder))
-        self.written += len(self.buffer)
-        self.buffer = []
+        if self._pool is None:
+            self._write(self.buffer, write_atomic(table_from_rows(self.buffer, self.schema), self.folder))
+            self.buffer = []
+            return
+        if self._pending is not None:
+            if not wait and not self._pending.done():
+                return
+            self._pending.result()  # re-raises a failed write here, in the caller
+        rows, segment = self.buffer, self._segment
+        self.buffer, self._segment = [], None
+        self._pending = self._pool.submit(self._write_segment, rows, segment)
+        if wait:
+            self._pending.result()
+
+    def _write_segment(self, rows: list[Mapping[str, Any]], segment: Segment) -> None:
+        path = write_atomic(table_from_rows(rows, self.schema), self.folder, shard_stem(segment.seq))
+        segment.remove()
+        self._write(rows, path)
+
+    def _write(self, rows: list[Mapping[str, Any]], path: Path) -> None:
+        self.shards.append(path)
+        self.written += len(rows)
 
     def close(self) -> None:
-        self.flush()
+        try:
+            self.flush(wait=True)
+            if self._pending is not None:
+                self._pending.result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
 
     def __enter__(self) -> ShardWriter:
         return self

@@ -11,7 +11,7 @@ out="$data/outputs"
 mkdir -p "$out"
 
 echo "== 1. problems (exact golds)"
-evalhouse problems generate --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 5
+evalhouse problems generate --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 3
 
 echo "== 2. the project's OpenAI-compatible endpoint on 127.0.0.1 (simulated, synthetic models)"
 port_file=$(mktemp)
@@ -27,7 +27,7 @@ echo "== 3. collect: 4 models from 2 labs, 4 arms, 2 seeds"
 evalhouse ingest run --base-url "$base_url" \
     --model synthetic/atlas-large --model synthetic/atlas-mini \
     --model synthetic/boreal-pro --model synthetic/boreal-lite \
-    --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 5 --seeds 0,1 \
+    --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 3 --seeds 0,1 \
     --arms nl,sim,controlsim,code --concurrency 32 --exec-workers 2
 
 echo "== 4. per-model metrics (the seed's 31-model table)"
@@ -41,10 +41,15 @@ evalhouse analyze mixedlm --from marts.model_metrics --where "metric = 'hubris'"
     --formula "value ~ is_flagship" --group lab \
     --json "$out/mixedlm_hubris.json" --latex "$out/mixedlm_hubris.tex"
 
-echo "== 7. figures"
-evalhouse analyze figures --out "$out/figures"
+echo "== 7. lab effects: naive d, mixed model on all models and two sensitivity subsets, d1-d2 correlation"
+evalhouse analyze lab-effects --metric hubris --exclude-model Phi-4 --exclude-category reasoning \
+    --correlate d1,d2 --json "$out/lab_effects_hubris.json" --latex "$out/lab_effects_hubris.tex" \
+    --figure "$out/figures/forest_hubris"
 
-echo "== 8. the DuckDB shell reads the warehouse"
+echo "== 8. code vs nl: bootstrap CIs, paired tests, ANOVA, the plan's criteria; every figure"
+evalhouse analyze code-vs-nl --json "$out/code_vs_nl.json" --latex "$out/code_vs_nl.tex" --figures "$out/figures"
+
+echo "== 9. the DuckDB shell reads the warehouse"
 duckdb -readonly "$warehouse" -c "select * from marts.acc_model_arm_kind order by model, kind, arm limit 5"
 
 echo
@@ -52,4 +57,6 @@ echo "Done in $(( $(date +%s) - start ))s. Outputs:"
 echo "  warehouse:    $warehouse   (duckdb -readonly $warehouse)"
 echo "  shards:       $data/raw/responses/"
 echo "  mixed model:  $out/mixedlm_hubris.json, $out/mixedlm_hubris.tex"
-echo "  figure:       $out/figures/accuracy_by_arm.png (and .pdf)"
+echo "  lab effects:  $out/lab_effects_hubris.json, $out/lab_effects_hubris.tex"
+echo "  code vs nl:   $out/code_vs_nl.json, $out/code_vs_nl.tex"
+echo "  figures:      $out/figures/*.png (and .pdf)"

@@ -74,3 +74,6 @@ def small_warehouse(tmp_path_factory):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+from .ops_fixtures import ops_project  # noqa: E402,F401  (session fixture of the ops and report tests)

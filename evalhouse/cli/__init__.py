@@ -20,6 +20,10 @@ COMMANDS = {
     "analyze": "evalhouse.cli.analyze:analyze",
     "problems": "evalhouse.cli.problems:problems",
     "synthetic": "evalhouse.cli.synthetic:synthetic",
+    "rerun": "evalhouse.cli.ops:rerun",
+    "status": "evalhouse.cli.ops:status",
+    "validate": "evalhouse.cli.ops:validate",
+    "report": "evalhouse.cli.ops:report",
 }
 
 

@@ -1,13 +1,15 @@
-"""`evalhouse analyze …`: statistics and figures over the marts."""
+"""`evalhouse analyze …`: statistics and figures over the marts (or a file).
+
+Each analysis prints its console summary and writes JSON (`--json`) and LaTeX (`--latex`) on request.
+"""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import click
 
-from evalhouse.analysis.sources import SourceError, load_frame, warehouse
+from evalhouse.analysis.sources import SourceError, load_frame
 from evalhouse.config import paths
 
 from .common import user_errors
@@ -18,19 +20,32 @@ def analyze() -> None:
     """Statistics and figures read from the marts (or a file)."""
 
 
-def _jsonable(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None if math.isnan(obj) else str(obj)
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    return obj
-
-
 def write_json(data: dict, target: Path) -> None:
+    from evalhouse.analysis.format import jsonable
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
+    target.write_text(json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")
+
+
+def _emit(result, json_out: Path | None, latex_out: Path | None, quiet: bool = False) -> None:
+    if not quiet:
+        click.echo(result.summary())
+    if json_out:
+        write_json(result.to_dict(), json_out)
+        click.echo(f"JSON: {json_out}")
+    if latex_out:
+        latex_out.parent.mkdir(parents=True, exist_ok=True)
+        latex_out.write_text(result.latex() + "\n")
+        click.echo(f"LaTeX: {latex_out}")
+
+
+def output_options(fn):
+    """--json and --latex, shared by every analysis."""
+    fn = click.option("--latex", "latex_out", type=click.Path(dir_okay=False, path_type=Path),
+                      help="Write the LaTeX rendering here.")(fn)
+    fn = click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+                      help="Write the results as JSON here.")(fn)
+    return fn
 
 
 @analyze.command("mixedlm")
@@ -39,14 +54,14 @@ def write_json(data: dict, target: Path) -> None:
 @click.option("--group", required=True, help="Column whose levels get a random intercept, e.g. lab.")
 @click.option("--where", default=None, help="SQL filter on the source, e.g. \"metric = 'hubris'\".")
 @click.option("--ml", is_flag=True, help="Maximum likelihood instead of REML.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the results as JSON.")
-@click.option("--latex", "latex_out", type=click.Path(dir_okay=False, path_type=Path), help="Write a LaTeX table.")
+@output_options
 @user_errors(SourceError, ValueError)
 def mixedlm_cmd(source, formula, group, where, ml, json_out, latex_out) -> None:
     """Fit a linear mixed model with a random intercept per group, as lme4 fits it.
 
-    REML by default. Standard errors are lme4's, σ²(X′V⁻¹X)⁻¹; a fit whose group variance is on the
-    boundary is reported as singular, and the likelihood is never infinite.
+    REML by default. Standard errors are lme4's, σ²(X′V⁻¹X)⁻¹, with Wald 95% intervals; the random
+    effect is tested by a likelihood ratio with the χ²₀:₁ boundary p-value. A fit whose group variance
+    is on the boundary is reported as singular, and the likelihood is never infinite.
 
     \b
     Example:
@@ -58,41 +73,155 @@ def mixedlm_cmd(source, formula, group, where, ml, json_out, latex_out) -> None:
     frame = load_frame(source, where)
     if frame.empty:
         raise click.ClickException(f"{source}{' where ' + where if where else ''} has no rows")
-    result = fit_mixedlm(frame, formula, group, reml=not ml)
-    click.echo(result.summary())
-    if json_out:
-        write_json(result.to_dict(), json_out)
-        click.echo(f"\nJSON: {json_out}")
-    if latex_out:
-        latex_out.parent.mkdir(parents=True, exist_ok=True)
-        latex_out.write_text(result.latex() + "\n")
-        click.echo(f"LaTeX: {latex_out}")
+    _emit(fit_mixedlm(frame, formula, group, reml=not ml), json_out, latex_out)
+
+
+def _pair(value: str) -> tuple[str, str]:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if len(parts) != 2:
+        raise click.BadParameter(f"{value!r}: give two metrics separated by a comma, e.g. d1,d2")
+    return parts[0], parts[1]
+
+
+@analyze.command("lab-effects")
+@click.option("--metric", required=True, help="The per-model metric to explain, e.g. hubris.")
+@click.option("--from", "source", default="marts.model_metrics", show_default=True,
+              help="marts.model_metrics, or a .csv/.parquet file (long: metric,value; or one column per metric).")
+@click.option("--exclude-model", "exclude_models", multiple=True, metavar="NAMES",
+              help="A sensitivity subset without these models (comma-separated; id, display name or alias). Repeatable.")
+@click.option("--exclude-category", "exclude_categories", multiple=True, metavar="NAMES",
+              help="A sensitivity subset without models of these categories (e.g. reasoning). Repeatable.")
+@click.option("--correlate", "correlations", multiple=True, metavar="A,B",
+              help="Correlate two metrics (Pearson, Spearman) over models that have both. Repeatable.")
+@click.option("--predictor", default="is_flagship", show_default=True, help="Binary (0/1) model-level predictor.")
+@click.option("--group", default="lab", show_default=True, help="Random-intercept grouping.")
+@click.option("--ml", is_flag=True, help="Maximum likelihood instead of REML.")
+@click.option("--figure", "figure_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Draw the forest plot of the effect across subsets here (PNG and PDF).")
+@output_options
+@user_errors(SourceError, ValueError)
+def lab_effects_cmd(metric, source, exclude_models, exclude_categories, correlations, predictor, group, ml,
+                    figure_out, json_out, latex_out) -> None:
+    """Does a model-level effect survive treating models of one lab as related?
+
+    Naive Cohen's d and t-test; the mixed model METRIC ~ PREDICTOR + (1|lab) on all models and on each
+    sensitivity subset; correlations of metric pairs; and a LaTeX paragraph whose claims follow the
+    numbers (it says "singular" only for a singular fit, "robust" only if no subset changes the result).
+
+    \b
+    Example:
+        evalhouse analyze lab-effects --metric hubris --exclude-model Phi-4 \\
+            --exclude-category reasoning --correlate d1,d2 --json out/lab_effects.json --latex out/lab_effects.tex
+    """
+    from evalhouse.analysis.figures import mixed_effect_forest
+    from evalhouse.analysis.lab_effects import exclude_category, exclude_model, lab_effects, load_metrics
+
+    subsets = [exclude_model(m) for m in exclude_models] + [exclude_category(c) for c in exclude_categories]
+    result = lab_effects(load_metrics(source), metric, subsets, [_pair(c) for c in correlations],
+                         predictor=predictor, group=group, reml=not ml)
+    _emit(result, json_out, latex_out)
+    if figure_out:
+        for path in mixed_effect_forest(result, figure_out):
+            click.echo(f"figure: {path}")
+
+
+def _criteria(min_instances: int | None, alpha: float):
+    from evalhouse.analysis.criteria import Criteria
+
+    defaults = Criteria()
+    return Criteria(alpha=alpha, min_instances_per_model_seed=defaults.min_instances_per_model_seed
+                    if min_instances is None else min_instances)
+
+
+@analyze.command("code-vs-nl")
+@click.option("--treatment", default="code", show_default=True, help="The arm tested against the control.")
+@click.option("--control", default="nl", show_default=True, help="The baseline arm.")
+@click.option("--where", default=None, help="SQL filter on graded.graded_responses, e.g. \"kind in ('add','mul')\".")
+@click.option("--n-boot", default=1000, show_default=True, type=click.IntRange(100), help="Bootstrap resamples.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
+@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="Family-wise significance level (Bonferroni over models).")
+@click.option("--min-instances", type=click.IntRange(1), default=None,
+              help="Instances per model and seed the sample-size criterion asks for [default: the plan's 3000].")
+@click.option("--figures", "figures_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also draw the figures into this folder.")
+@output_options
+@user_errors(SourceError, ValueError)
+def code_vs_nl_cmd(treatment, control, where, n_boot, seed, alpha, min_instances, figures_dir, json_out, latex_out) -> None:
+    """Code vs NL, the scale-up plan's Phases 3–4, from graded.graded_responses.
+
+    Accuracy per model × arm × kind with 95% intervals from a bootstrap over problem instances (stratified
+    by kind × digit); per model a paired Wilcoxon signed-rank test over instances and an exact McNemar test
+    over paired responses, paired Cohen's d, Bonferroni and Holm corrections; a two-way ANOVA model × arm;
+    and the plan's success / failure / ambiguous criteria with the reason.
+
+    \b
+    Example:
+        evalhouse analyze code-vs-nl --json out/code_vs_nl.json --latex out/code_vs_nl.tex --figures out/figures
+    """
+    from evalhouse.analysis.code_vs_nl import code_vs_nl, load_responses
+    from evalhouse.analysis.figures import draw_all
+
+    responses = load_responses(where=where)
+    if responses.empty:
+        raise click.ClickException("graded.graded_responses has no answered responses"
+                                   + (f" where {where}" if where else "") + "; collect or import, then build")
+    result = code_vs_nl(responses, treatment, control, n_boot=n_boot, seed=seed,
+                        criteria=_criteria(min_instances, alpha))
+    _emit(result, json_out, latex_out)
+    if figures_dir:
+        for path in draw_all(figures_dir, accuracy=result):
+            click.echo(f"figure: {path}")
 
 
 @analyze.command("figures")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the figures [default: data/outputs/figures].")
-@user_errors(SourceError)
-def figures_cmd(out_dir: Path | None) -> None:
-    """Draw the figures (PNG and PDF) from the marts.
+@click.option("--metric", default=None, help="Also draw the lab-effects forest plot of this metric.")
+@click.option("--exclude-model", "exclude_models", multiple=True, metavar="NAMES", help="Subset for the forest plot.")
+@click.option("--exclude-category", "exclude_categories", multiple=True, metavar="NAMES",
+              help="Subset for the forest plot.")
+@user_errors(SourceError, ValueError)
+def figures_cmd(out_dir: Path | None, metric, exclude_models, exclude_categories) -> None:
+    """Draw every figure (PNG and PDF) from the warehouse.
+
+    Accuracy by arm (a line per model, coloured by lab, and the all-models line), the same per kind,
+    accuracy by digit, the Code − NL heatmap; with --metric, the forest plot of the lab-effects model.
 
     \b
     Example:
-        evalhouse analyze figures --out figures/
+        evalhouse analyze figures --out figures/ --metric hubris --exclude-category reasoning
     """
-    from evalhouse.analysis.figures import accuracy_by_arm
+    from evalhouse.analysis.outputs import figures_from_warehouse
 
     out_dir = out_dir or paths().outputs / "figures"
-    with warehouse() as con:
-        cells = con.execute(
-            """
-            select a.model, coalesce(r.lab, 'unregistered') as lab, a.arm, a.kind, a.n, a.n_correct
-            from marts.acc_model_arm_kind a left join seeds.model_registry r using (model)
-            """
-        ).df()
-    if cells.empty:
-        raise click.ClickException("marts.acc_model_arm_kind is empty; collect or import responses, then build")
-    synthetic = cells["model"].str.startswith("synthetic/").any()
-    title = "Accuracy by arm" + (" (synthetic models)" if synthetic else "")
-    for path in accuracy_by_arm(cells, out_dir / "accuracy_by_arm", title):
+    written = figures_from_warehouse(out_dir, metric, exclude_models, exclude_categories)
+    if not written:
+        raise click.ClickException("nothing to draw: the warehouse has no graded responses"
+                                   + ("" if metric else " (and no --metric was given)"))
+    for path in written:
         click.echo(f"figure: {path}")
+
+
+@analyze.command("all")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for every output [default: data/outputs/analysis].")
+@click.option("--n-boot", default=1000, show_default=True, type=click.IntRange(100), help="Bootstrap resamples.")
+@user_errors(SourceError, ValueError)
+def all_cmd(out_dir: Path | None, n_boot: int) -> None:
+    """Refresh every analysis output the warehouse supports (JSON, LaTeX, text, figures).
+
+    Code vs NL when there are graded responses; lab effects for every metric in marts.model_metrics
+    whose models have both levels of is_flagship. What cannot be analysed is listed, not fatal.
+
+    \b
+    Example:
+        evalhouse analyze all --out data/outputs/analysis
+    """
+    from evalhouse.analysis.outputs import refresh
+
+    report = refresh(out_dir or paths().outputs / "analysis", n_boot=n_boot)
+    for path in report.written:
+        click.echo(f"wrote: {path}")
+    for name, reason in report.skipped.items():
+        click.echo(f"skipped {name}: {reason}")

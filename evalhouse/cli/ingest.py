@@ -1,11 +1,13 @@
 """`evalhouse ingest …`: collect responses, load metrics."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from evalhouse.config import DEFAULT_BASE_URL, api_key, paths
+from evalhouse.ingest.collector import Interrupted, RunAborted, collect
 from evalhouse.ingest.metrics import MetricsError, load_metrics
 from evalhouse.ingest.spec import SpecError, load_spec, make_config
 
@@ -14,7 +16,7 @@ from .common import csv_list, user_errors
 
 @click.group()
 def ingest() -> None:
-    """Take data in: collect from an API, load metrics."""
+    """Take data in: collect from an API, import legacy results, load metrics."""
 
 
 @ingest.command("run")
@@ -26,23 +28,35 @@ def ingest() -> None:
 @click.option("--n", type=int, help="Instances per kind and digit.")
 @click.option("--seeds", help="Comma-separated replicate seeds [default: 0].")
 @click.option("--arms", help="Comma-separated arms [default: nl,sim,controlsim,code].")
-@click.option("--concurrency", type=int, help="Requests in flight [default: 16].")
+@click.option("--concurrency", type=int, help="Requests in flight (the sliding window) [default: 16].")
+@click.option("--requests-per-minute", type=float, help="Client-side cap on requests a minute [default: none].")
+@click.option("--tokens-per-minute", type=float, help="Client-side cap on prompt+completion tokens a minute [default: none].")
 @click.option("--problem-seed", type=int, help="Seed of the problem generator [default: 0].")
 @click.option("--samples", type=int, help="Samples per (model, problem, arm, seed) [default: 1].")
 @click.option("--temperature", type=float, help="Sampling temperature [default: 0].")
 @click.option("--max-tokens", type=int, help="Completion token cap [default: 4096].")
-@click.option("--checkpoint-every", type=int, help="Write a shard every N responses [default: 200].")
-@click.option("--exec-workers", type=int, help="Parallel sandboxed code runs [default: 2].")
+@click.option("--checkpoint-every", type=int, help="Write a shard every N responses [default: 1000].")
+@click.option("--exec-workers", type=int, help="Parallel sandboxed code runs (code arm) [default: 2].")
 @click.option("--max-attempts", type=int, help="Attempts per request before it is stored as an error [default: 6].")
+@click.option("--max-retry-wait", type=float, help="Longest Retry-After to wait out, in seconds [default: 300].")
 @click.option("--timeout", "timeout_s", type=float, help="Seconds to wait for one answer [default: 120].")
+@click.option("--require-parameters/--no-require-parameters", default=None,
+              help="OpenRouter: only use providers that honour every parameter (seed, temperature).")
+@click.option("--allow-fallbacks/--no-allow-fallbacks", default=None,
+              help="OpenRouter: let the request fall back to other providers [provider default: allow].")
+@click.option("--provider-order", help="OpenRouter: comma-separated providers to try, in order.")
 @click.option("--retry-errors", is_flag=True, default=None, help="Ask again for responses stored as errors.")
 @click.option("--resume/--no-resume", default=None, help="Skip what is already stored [default: resume].")
 @click.option("--run-id", default=None, help="Name of this run [default: generated].")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar [default: on].")
-@user_errors(SpecError)
-def run_cmd(spec_file, base_url, models, kinds, digits, n, seeds, arms, run_id, **rest) -> None:
+@user_errors(SpecError, RunAborted)
+def run_cmd(spec_file, base_url, models, kinds, digits, n, seeds, arms, provider_order, run_id, **rest) -> None:
     """Collect responses from an OpenAI-compatible endpoint into Parquet shards.
 
+    A sliding window keeps --concurrency requests in flight; 429, 5xx, timeouts and dropped connections
+    are retried with jittered exponential backoff (a Retry-After is waited out at least); what still
+    fails is stored as an error row and asked again with --retry-errors. Every answer is journaled as
+    it lands, so a killed run resumes (run the same command again) without losing or repeating any.
     The API key is read from EVALHOUSE_API_KEY (or OPENROUTER_API_KEY), never from a flag.
 
     \b
@@ -51,8 +65,6 @@ def run_cmd(spec_file, base_url, models, kinds, digits, n, seeds, arms, run_id, 
             --kinds add,sub --digits 2,4 --n 10 --seeds 0,1
         evalhouse ingest run --spec experiments/scale_up.toml --concurrency 32
     """
-    from evalhouse.ingest.collector import collect
-
     spec = load_spec(spec_file) if spec_file else {}
     flags = dict(
         base_url=base_url,
@@ -62,15 +74,21 @@ def run_cmd(spec_file, base_url, models, kinds, digits, n, seeds, arms, run_id, 
         n=n,
         seeds=csv_list(seeds, int),
         arms=csv_list(arms),
+        provider_order=csv_list(provider_order),
         **rest,
     )
     config = make_config(spec, flags)
     p = paths()
-    run, summary = collect(config, p, api_key(), run_id)
+    try:
+        run, summary = collect(config, p, api_key(), run_id)
+    except Interrupted as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(130) from None
     click.echo(f"run {run}")
     for line in summary.lines():
         click.echo("  " + line)
     click.echo(f"  shards: {p.responses / 'source=collector' / f'run_id={run}'}")
+    click.echo(f"  log:    {p.logs / f'ingest-{run}.log'}")
 
 
 @ingest.command("metrics")
@@ -94,3 +112,41 @@ def metrics_cmd(file: Path) -> None:
     if result.skipped_columns:
         click.echo(f"  non-numeric columns ignored: {', '.join(result.skipped_columns)}")
     click.echo(f"  shard: {result.shard}")
+
+
+@ingest.command("import")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--model", default=None, help="Model id for files that record none (the older per-run CSVs).")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar [default: on].")
+@click.option("--verbose", "-v", is_flag=True, help="List every file with its counts, and the files skipped.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
+@click.option("--memory-limit", default="2GB", show_default=True, help="Memory DuckDB may use (it spills beyond).")
+def import_cmd(sources, model, progress, verbose, as_json, memory_limit) -> None:
+    """Import legacy result files (res.jsonl, res.csv, run_*_results_seed_N.csv), files or folders.
+
+    Folders are searched recursively and each file's format is detected; aggregate files (per-kind
+    tables, summaries, result tables, Markdown) are recognised and skipped. Each source row becomes
+    one response per arm that ran; rows that cannot be read go to the quarantine with file, line and
+    reason. Importing the same files again changes nothing; a newer copy of a run replaces the older.
+    Run `evalhouse build` afterwards.
+
+    \b
+    Example:
+        evalhouse ingest import ../shared/realdata/toolproj
+        evalhouse ingest import run_20250924_005007_results_seed_0.csv --model deepseek-ai/deepseek-coder-7b-instruct-v1.5
+    """
+    from evalhouse.ingest.importers import LegacyImportError, Options, import_paths
+
+    options = Options(model=model, progress=progress, memory_limit=memory_limit)
+    try:
+        summary = import_paths([Path(s) for s in sources], paths(), options)
+    except LegacyImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        for line in summary.lines(verbose=verbose):
+            click.echo(line)
+    if summary.refused:
+        names = ", ".join(str(p) for p, _ in summary.refused)
+        raise click.ClickException(f"{len(summary.refused)} file(s) not imported: {names} (reasons above)")

@@ -8,6 +8,7 @@ import click
 
 from evalhouse.config import paths
 from evalhouse.synthetic import CATALOG, ServerConfig, SyntheticServer
+from evalhouse.synthetic.server import FAULTS
 
 
 @click.group()
@@ -25,7 +26,12 @@ def synthetic() -> None:
 @click.option("--latency-sigma", type=float, default=0.0, show_default=True, help="Lognormal sigma (0: fixed).")
 @click.option("--fault-rate", type=float, default=0.0, show_default=True,
               help="Share of requests answered with a fault (429, 5xx, timeout, reset, malformed).")
-def serve(host, port, port_file, problems_path, latency_ms, latency_sigma, fault_rate) -> None:
+@click.option("--faults", "fault_list", default=None,
+              help="Faults and their probabilities instead, e.g. 429=0.02,timeout=0.01,truncated=0.01 "
+                   f"(faults: {', '.join(FAULTS)}).")
+@click.option("--retry-after", default="1", show_default=True, help="Retry-After sent with 429s: seconds, or date:N.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latency and fault draws.")
+def serve(host, port, port_file, problems_path, latency_ms, latency_sigma, fault_rate, fault_list, retry_after, seed) -> None:
     """Serve POST /v1/chat/completions with simulated (synthetic) models.
 
     Simulated models: """ + ", ".join(CATALOG) + """.
@@ -34,9 +40,16 @@ def serve(host, port, port_file, problems_path, latency_ms, latency_sigma, fault
     Example:
         evalhouse synthetic serve --port 8765 --latency-ms 50 --latency-sigma 1
     """
-    config = ServerConfig.with_fault_rate(
-        fault_rate, problems=problems_path or paths().problems, latency_ms=latency_ms, latency_sigma=latency_sigma
-    )
+    settings = dict(problems=problems_path or paths().problems, latency_ms=latency_ms, latency_sigma=latency_sigma,
+                    retry_after=retry_after, seed=seed)
+    try:
+        if fault_list:
+            faults = {name.strip(): float(p) for name, _, p in (item.partition("=") for item in fault_list.split(","))}
+            config = ServerConfig(faults=faults, **settings)
+        else:
+            config = ServerConfig.with_fault_rate(fault_rate, **settings)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from None
     server = SyntheticServer(config, host, port)
 
     async def main() -> None:

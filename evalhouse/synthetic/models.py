@@ -7,6 +7,7 @@ choices are a hash of (model, problem, arm, seed), so the same request always ge
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import random
@@ -47,7 +48,7 @@ CATALOG: dict[str, SyntheticModel] = {
     )
 }
 
-_RETURN = re.compile(r"return\s+(.+)")
+_RETURN = re.compile(r"return json\.loads\((.+)\)\s*$", re.M)
 
 
 def rng_for(*parts: Any) -> random.Random:
@@ -56,14 +57,25 @@ def rng_for(*parts: Any) -> random.Random:
 
 
 def _program(value: Any) -> str:
-    literal = json.dumps(value)
+    """A stand-in program printing its belief; the JSON sits in a Python string so true/null survive."""
     return (
         "# synthetic model: a stand-in program that returns its belief\n"
         "import json\n\n"
         "def solve():\n"
-        f"    return {literal}\n\n"
+        f"    return json.loads({json.dumps(value)!r})\n\n"
         "print(json.dumps(solve()))\n"
     )
+
+
+def _returned(code: str) -> Any:
+    """The value a stand-in program returns, or None when the code is not one of ours."""
+    m = _RETURN.search(code)
+    if not m:
+        return None
+    try:
+        return json.loads(ast.literal_eval(m.group(1)))
+    except (ValueError, SyntaxError):
+        return None
 
 
 def _belief(kind_name: str, instance: dict[str, Any], right: bool, rng: random.Random) -> Any:
@@ -86,14 +98,7 @@ def reply(model: SyntheticModel, arm: str, kind: str, digit: int, instance: dict
         body = {"code": _program(program_value), "simulation": "Synthetic trace of the program.", "answer": stated}
         return json.dumps(body)
     if arm == "controlsim":
-        printed = None
-        if code:
-            m = _RETURN.search(code)
-            if m:
-                try:
-                    printed = json.loads(m.group(1))
-                except ValueError:
-                    printed = None
+        printed = _returned(code) if code else None
         if printed is None or rng.random() > model.p_correct("controlsim", digit) / max(model.p_correct("code", digit), 1e-9):
             printed = _belief(kind, instance, rng.random() < model.p_correct("controlsim", digit), rng)
         return json.dumps({"simulation": "Synthetic trace of the given program.", "answer": printed})

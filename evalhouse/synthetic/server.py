@@ -2,18 +2,33 @@
 
 A real HTTP/1.1 server (asyncio streams, keep-alive) on 127.0.0.1 speaking
 `POST /v1/chat/completions` and `GET /v1/models`. Latency is injectable (fixed or lognormal), and so
-are faults, each drawn per request with its own probability: 429 with Retry-After, 500, 503,
-timeouts (the server never answers), connection resets, malformed bodies, errors inside a 200.
+are faults, each drawn per request with its own probability, or scripted for the first requests:
+
+    429        Too Many Requests with Retry-After (seconds, or an HTTP date)
+    500, 503   server errors
+    timeout    the server never answers
+    slow       the answer comes, `slow_s` seconds late (a straggler)
+    reset      the connection is dropped before any answer
+    malformed  a 200 whose body is cut-off JSON
+    nochoices  a 200 with an empty `choices` list
+    error200   a 200 whose body is an `error` object (OpenRouter's upstream failures)
+    choiceerr  a 200 whose choice finished with `error`
+    empty      a 200 with empty content
+    truncated  a 200 cut off by max_tokens (`finish_reason: length`)
+
+With `expect_key` set, a request without that bearer key gets a 401 whose message echoes the key it
+was sent, as some providers do, so tests can check that the client never stores it.
 """
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import math
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +37,10 @@ from evalhouse.ingest.prompts import code_text, problem_text
 
 from .models import CATALOG, SyntheticModel, reply
 
-FAULTS = ("429", "500", "503", "timeout", "reset", "malformed", "error200", "empty")
+FAULTS = ("429", "500", "503", "timeout", "slow", "reset", "malformed", "nochoices", "error200", "choiceerr", "empty",
+          "truncated")
+# The faults a well-behaved client retries, which `--fault-rate` spreads its rate over.
+TRANSIENT_FAULTS = ("429", "500", "503", "timeout", "slow", "reset", "malformed")
 
 
 @dataclass
@@ -31,14 +49,22 @@ class ServerConfig:
     latency_ms: float = 0.0  # median latency
     latency_sigma: float = 0.0  # lognormal sigma; 0 gives a fixed latency
     faults: dict[str, float] = field(default_factory=dict)  # fault -> probability per request
-    retry_after: str = "1"  # the Retry-After header sent with 429s
+    script: list[str | None] = field(default_factory=list)  # faults (or None) for the first requests, in order
+    slow_s: float = 2.0  # the delay of a `slow` answer
+    retry_after: str = "1"  # the Retry-After header sent with 429s: seconds, or "date:N" for an HTTP date N s ahead
+    expect_key: str | None = None  # answer 401 unless this bearer key is sent
+    record_bodies: bool = False  # keep the request bodies (for tests)
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in [*self.faults, *self.script] if f is not None and f not in FAULTS]
+        if unknown:
+            raise ValueError(f"unknown fault(s) {', '.join(unknown)}; faults are {', '.join(FAULTS)}")
 
     @classmethod
     def with_fault_rate(cls, rate: float, **kw: Any) -> ServerConfig:
-        """Spread `rate` evenly over the retryable faults."""
-        kinds = ("429", "500", "503", "timeout", "reset", "malformed")
-        return cls(faults={k: rate / len(kinds) for k in kinds}, **kw)
+        """Spread `rate` evenly over the transient faults."""
+        return cls(faults={k: rate / len(TRANSIENT_FAULTS) for k in TRANSIENT_FAULTS}, **kw)
 
 
 class ProblemBook:
@@ -90,7 +116,9 @@ class SyntheticServer:
         self.host, self.port = host, port
         self.book = ProblemBook(self.config.problems)
         self.stats: Counter = Counter()
-        self.auth_headers: list[str] = []
+        self.auth_headers: deque[str] = deque(maxlen=1000)
+        self.bodies: list[dict[str, Any]] = []
+        self._script = list(self.config.script)
         self.in_flight = 0
         self.max_in_flight = 0
         self._rng = random.Random(self.config.seed)
@@ -187,6 +215,8 @@ class SyntheticServer:
                 writer.close()
 
     def _draw_fault(self) -> str | None:
+        if self._script:
+            return self._script.pop(0)
         roll, acc = self._rng.random(), 0.0
         for fault, p in self.config.faults.items():
             acc += p
@@ -202,10 +232,20 @@ class SyntheticServer:
             return c.latency_ms / 1000
         return c.latency_ms * math.exp(self._rng.gauss(0, c.latency_sigma)) / 1000
 
+    def _retry_after(self) -> str:
+        value = self.config.retry_after
+        if value.startswith("date:"):
+            return email.utils.formatdate(time.time() + float(value[5:]), usegmt=True)
+        return value
+
     async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes):
         self.stats["requests"] += 1
-        if "authorization" in headers:
-            self.auth_headers.append(headers["authorization"])
+        sent = headers.get("authorization")
+        if sent:
+            self.auth_headers.append(sent)
+        if self.config.expect_key is not None and sent != f"Bearer {self.config.expect_key}":
+            given = (sent or "").removeprefix("Bearer ")
+            return 401, {}, {"error": {"code": 401, "message": f"Invalid API key {given!r}: no auth credentials found"}}
         if method == "GET" and path.endswith("/models"):
             return 200, {}, {"data": [{"id": m, "object": "model", "owned_by": s.lab} for m, s in CATALOG.items()]}
         if method == "GET" and path in ("/health", "/v1/health"):
@@ -219,23 +259,33 @@ class SyntheticServer:
             await asyncio.sleep(delay)
         if fault == "timeout":
             await asyncio.sleep(3600)
+        if fault == "slow":
+            await asyncio.sleep(self.config.slow_s)
         if fault == "reset":
             return None
         if fault == "429":
-            return 429, {"Retry-After": self.config.retry_after}, {"error": {"code": 429, "message": "Rate limit exceeded"}}
+            return 429, {"Retry-After": self._retry_after()}, {"error": {"code": 429, "message": "Rate limit exceeded"}}
         if fault in ("500", "503"):
             return int(fault), {}, {"error": {"code": int(fault), "message": "Upstream provider unavailable"}}
         if fault == "malformed":
             return 200, {}, b'{"id": "gen-broken", "choices": [{"message": {"content": "trunc'
+        if fault == "nochoices":
+            return 200, {}, {"id": "gen-nochoices", "object": "chat.completion", "choices": []}
         if fault == "error200":
             return 200, {}, {"error": {"code": 502, "message": "Provider returned error", "metadata": {}}}
+        if fault == "choiceerr":
+            return 200, {}, {"id": "gen-choiceerr", "choices": [{"index": 0, "finish_reason": "error",
+                             "message": {"role": "assistant", "content": ""},
+                             "error": {"code": 502, "message": "Upstream stream ended early"}}]}
         try:
             request = json.loads(body)
         except ValueError:
             return 400, {}, {"error": {"code": 400, "message": "body is not JSON"}}
-        return self._complete(request, empty=fault == "empty")
+        if self.config.record_bodies:
+            self.bodies.append(request)
+        return self._complete(request, fault)
 
-    def _complete(self, request: dict[str, Any], empty: bool = False):
+    def _complete(self, request: dict[str, Any], fault: str | None = None):
         model_id = request.get("model", "")
         model = CATALOG.get(model_id)
         if model is None:
@@ -245,25 +295,32 @@ class SyntheticServer:
         question = problem_text(prompt)
         hit = self.book.find(question) if question is not None else None
         arm = _arm_of(prompt)
-        if empty:
+        if fault == "empty":
             text = ""
         elif hit is None:
             text = "I do not recognise this problem (synthetic endpoint)."
         else:
             kind, digit, instance = hit
             text = reply(model, arm, kind, digit, instance, request.get("seed"), code_text(prompt))
+        finish = "stop"
+        if fault == "truncated":
+            text, finish = text[: len(text) // 3], "length"
         prompt_tokens = sum(len(m.get("content", "")) for m in messages) // 4
         completion_tokens = len(text) // 4
-        return 200, {}, _completion(model, text, prompt_tokens, completion_tokens)
+        self.stats["answered"] += 1
+        return 200, {}, _completion(model, text, prompt_tokens, completion_tokens, finish)
 
 
-def _completion(model: SyntheticModel, text: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def _completion(model: SyntheticModel, text: str, prompt_tokens: int, completion_tokens: int,
+                finish_reason: str = "stop") -> dict[str, Any]:
     return {
         "id": f"gen-synthetic-{random.getrandbits(48):012x}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model.model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "provider": "Synthetic",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason,
+                     "native_finish_reason": finish_reason}],
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
@@ -273,5 +330,5 @@ def _completion(model: SyntheticModel, text: str, prompt_tokens: int, completion
     }
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
-            503: "Service Unavailable"}
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+            500: "Internal Server Error", 503: "Service Unavailable"}

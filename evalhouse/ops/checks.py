@@ -1,0 +1,257 @@
+"""The plan's Phase-2 validation, run against the warehouse: does the data hold what the experiments ask?
+
+Five checks, each pass or fail with the offending rows named:
+  counts    expected against collected responses per model × seed
+  coverage  every kind × digit answered for every model × arm
+  accuracy  every accuracy and interval in [0, 1], n_correct ≤ n, in every accuracy mart
+  verdicts  every answered response graded, and the marts count every one of them
+  balance   the same number of answered responses in every arm, per model × seed
+
+What is expected comes from the experiment specs (their exact cells); a model no spec names (an import,
+an ad-hoc run) is expected to have answered every problem it was asked, under every seed and arm it has.
+"""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from evalhouse.analysis.sources import SourceError, warehouse
+from evalhouse.config import Paths
+
+from .plan import cells, load_configs
+
+GRADED = "graded.graded_responses"  # one row per response with its verdict
+# Cells with nothing stored come out of a left join as NULLs, and DuckDB's count_if over NULLs alone is
+# NULL, not 0: every count over a left join below coalesces first.
+ACCURACY_MARTS = {  # mart -> its key columns
+    "acc_model_arm_kind": ("model", "arm", "kind"),
+    "acc_model_arm_kind_digit": ("model", "arm", "kind", "digit"),
+    "acc_lab_arm_kind": ("lab", "arm", "kind"),
+}
+EPS = 1e-9  # interval bounds are floating point: 1 + 2e-16 is 1
+SHOW = 12  # offending rows listed per check; the count says how many there are
+
+
+@dataclass
+class Check:
+    name: str
+    title: str
+    passed: bool
+    summary: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Validation:
+    warehouse: Path
+    built_at: str
+    expectation: str
+    checks: list[Check]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failed(self) -> list[str]:
+        return [c.name for c in self.checks if not c.passed]
+
+    def render(self) -> str:
+        lines = [f"Validation of {self.warehouse} (built {self.built_at})", f"  expected: {self.expectation}"]
+        lines += [f"  note: {n}" for n in self.notes]
+        lines.append("")
+        for c in self.checks:
+            lines.append(f"{'PASS' if c.passed else 'FAIL'}  {c.name:<9} {c.title}: {c.summary}")
+            lines += [f"        {d}" for d in c.details]
+        passed = sum(c.passed for c in self.checks)
+        verdict = "all passed" if self.passed else "failed: " + ", ".join(self.failed)
+        lines += ["", f"{passed} of {len(self.checks)} checks passed; {verdict}"]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"warehouse": str(self.warehouse), "built_at": self.built_at, "expectation": self.expectation,
+                "passed": self.passed, "failed": self.failed, "notes": self.notes,
+                "checks": [asdict(c) for c in self.checks]}
+
+
+def validate(paths: Paths, experiments: Path) -> Validation:
+    """Run every check; raises SourceError when there is no warehouse and SpecError for a bad spec."""
+    configs = load_configs(experiments) if any(experiments.glob("*.toml")) else []
+    with warehouse(paths.warehouse) as con:
+        try:
+            con.execute(f"create temp table answered as select model, problem_id, kind, digit, arm, seed, sample, "
+                        f"bool_or(is_answered) as answered, bool_or(not is_answered) as errored from {GRADED} group by all")
+        except duckdb.Error as exc:
+            raise SourceError(f"{paths.warehouse}: cannot read {GRADED} ({str(exc).splitlines()[0]}); "
+                              "run `evalhouse build`") from None
+        expectation = _expect(con, configs, experiments)
+        checks = [_guarded(check, con) for check in (_counts, _coverage, _accuracy, _verdicts, _balance)]
+    return Validation(paths.warehouse, _built_at(paths.warehouse), expectation, checks, _freshness(paths))
+
+
+def _guarded(check, con: duckdb.DuckDBPyConnection) -> Check:
+    """A check that cannot run (a table missing or changed) fails, saying why, and the others still run."""
+    try:
+        return check(con)
+    except duckdb.Error as exc:
+        name = check.__name__.lstrip("_")
+        return Check(name, "could not run", False, str(exc).splitlines()[0])
+
+
+def _expect(con: duckdb.DuckDBPyConnection, configs, experiments: Path) -> str:
+    """Create temp table `expected`: the specs' cells, plus what the data implies for models no spec names."""
+    rows = {(c.model, c.problem_id, c.kind, c.digit, c.arm, c.seed, c.sample) for _, config in configs for c in cells(config)}
+    names = ["model", "problem_id", "kind", "digit", "arm", "seed", "sample"]
+    spec_cells = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)},
+                          schema=pa.schema([(n, pa.int64() if n in ("digit", "seed", "sample") else pa.string()) for n in names]))
+    con.register("spec_cells", spec_cells)
+    con.execute(
+        """
+        create temp table expected as
+        select * from spec_cells
+        union
+        select s.model, s.problem_id, s.kind, s.digit, a.arm, d.seed, d.sample
+        from (select distinct model, problem_id, kind, digit from answered) as s
+        join (select distinct model, seed, sample from answered) as d using (model)
+        join (select distinct model, arm from answered) as a using (model)
+        where s.model not in (select model from spec_cells)
+        """
+    )
+    spec_models = {r[0] for r in rows}
+    implied = con.execute("select count(distinct model) from expected where model not in "
+                          "(select model from spec_cells)").fetchone()[0]
+    parts = []
+    if configs:
+        parts.append(f"{len(rows)} cells of {len(configs)} spec(s) in {experiments}/ ({len(spec_models)} models)")
+    if implied or not configs:
+        parts.append(f"{implied} model(s) no spec names: every problem it was asked, under each of its seeds and arms")
+    return "; ".join(parts)
+
+
+def _counts(con) -> Check:
+    rows = con.execute(
+        """
+        select e.model, e.seed, count(*) as expected, count_if(coalesce(a.answered, false)) as collected,
+               count_if(coalesce(a.errored and not a.answered, false)) as errors
+        from expected as e left join answered as a using (model, problem_id, arm, seed, sample)
+        group by all order by all
+        """
+    ).fetchall()
+    short = [r for r in rows if r[3] < r[2]]
+    total, got = sum(r[2] for r in rows), sum(r[3] for r in rows)
+    details = [f"{m} seed {s}: {c} of {e} collected ({e - c} missing, of which {err} stored as API errors)"
+               for m, s, e, c, err in short[:SHOW]]
+    return Check("counts", "expected vs collected per model × seed", not short and bool(rows),
+                 f"{len(rows) - len(short)} of {len(rows)} model × seed complete; {got} of {total} responses",
+                 details + _more(short))
+
+
+def _coverage(con) -> Check:
+    rows = con.execute(
+        """
+        select e.model, e.arm, e.kind, e.digit, count_if(coalesce(a.answered, false)) as answered
+        from expected as e left join answered as a using (model, problem_id, arm, seed, sample)
+        group by all order by all
+        """
+    ).fetchall()
+    holes = [r for r in rows if r[4] == 0]
+    details = [f"{m} × {arm} × {kind} × digit {digit}: no answered response" for m, arm, kind, digit, _ in holes[:SHOW]]
+    kinds = len({r[2] for r in rows})
+    digits = len({r[3] for r in rows})
+    return Check("coverage", "kinds × digits per model × arm", not holes and bool(rows),
+                 f"{len(rows) - len(holes)} of {len(rows)} cells answered ({kinds} kinds, {digits} digits)",
+                 details + _more(holes))
+
+
+def _accuracy(con) -> Check:
+    bad, checked = [], 0
+    for mart, keys in ACCURACY_MARTS.items():
+        checked += con.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+        rows = con.execute(
+            f"""
+            select concat_ws(' × ', {', '.join(keys)}), n, n_correct, accuracy, ci_low, ci_high, accuracy_reported
+            from marts.{mart}
+            where accuracy is null or isnan(accuracy) or accuracy < 0 or accuracy > 1
+               or ci_low < -{EPS} or ci_high > 1 + {EPS} or ci_low > accuracy + {EPS} or ci_high < accuracy - {EPS}
+               or n <= 0 or n_correct < 0 or n_correct > n
+               or (accuracy_reported is not null and (isnan(accuracy_reported)
+                   or accuracy_reported < 0 or accuracy_reported > 1))
+            order by all
+            """
+        ).fetchall()
+        bad += [f"{mart} {key}: n={n}, n_correct={k}, accuracy={acc!r}, interval=[{lo!r}, {hi!r}], "
+                f"accuracy_reported={rep!r}" for key, n, k, acc, lo, hi, rep in rows]
+    return Check("accuracy", "accuracy and Wilson interval in [0, 1], n_correct ≤ n", not bad,
+                 f"{checked - len(bad)} of {checked} rows of {', '.join(ACCURACY_MARTS)} in range",
+                 bad[:SHOW] + _more(bad))
+
+
+def _verdicts(con) -> Check:
+    answered, ungraded, correct = con.execute(
+        f"select count(*), count_if(verdict is null or is_correct is null), count_if(is_correct) "
+        f"from {GRADED} where is_answered"
+    ).fetchone()
+    in_mart, correct_in_mart = con.execute("select coalesce(sum(n), 0), coalesce(sum(n_correct), 0) "
+                                           "from marts.acc_model_arm_kind").fetchone()
+    details = []
+    if ungraded:
+        details.append(f"{ungraded} answered responses have no verdict")
+    if in_mart != answered or correct_in_mart != correct:
+        details.append(f"marts.acc_model_arm_kind counts {in_mart} responses ({correct_in_mart} correct); "
+                       f"{GRADED} has {answered} answered ({correct} correct)")
+    return Check("verdicts", "no missing verdicts; the marts count every answered response", not details,
+                 f"{answered - ungraded} of {answered} answered responses graded; {in_mart} counted in the marts",
+                 details)
+
+
+def _balance(con) -> Check:
+    rows = con.execute(
+        """
+        select model, seed, arm, count_if(answered) as n
+        from (select distinct model, arm from expected) as arms
+        join answered using (model, arm)
+        group by all order by all
+        """
+    ).fetchall()
+    per_cell: dict[tuple, dict[str, int]] = defaultdict(dict)
+    for model, seed, arm, n in rows:
+        per_cell[(model, seed)][arm] = n
+    arms_of = defaultdict(set)
+    for model, _, arm, _ in rows:
+        arms_of[model].add(arm)
+    unbalanced = []
+    for (model, seed), counts in sorted(per_cell.items()):
+        full = {arm: counts.get(arm, 0) for arm in sorted(arms_of[model])}
+        if len(set(full.values())) > 1:
+            unbalanced.append(f"{model} seed {seed}: " + ", ".join(f"{a} {n}" for a, n in full.items()))
+    return Check("balance", "answered responses per arm, per model × seed", not unbalanced and bool(per_cell),
+                 f"{len(per_cell) - len(unbalanced)} of {len(per_cell)} model × seed balanced across arms",
+                 unbalanced[:SHOW] + _more(unbalanced))
+
+
+def _more(items: list) -> list[str]:
+    return [f"… and {len(items) - SHOW} more"] if len(items) > SHOW else []
+
+
+def _built_at(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime).astimezone().isoformat(timespec="seconds")
+
+
+def _freshness(paths: Paths) -> list[str]:
+    """A note when shards on disk are newer than the warehouse (validation then reads older data)."""
+    newer = modified_since(paths.raw, paths.warehouse.stat().st_mtime)
+    if not newer:
+        return []
+    return [f"{newer} shard(s) under {paths.raw} are newer than the warehouse; run `evalhouse build` to include them"]
+
+
+def modified_since(folder: Path, when: float) -> int:
+    """Files under `folder` changed after `when` (a POSIX time)."""
+    return sum(1 for f in folder.rglob("*.parquet") if os.stat(f).st_mtime > when) if folder.exists() else 0

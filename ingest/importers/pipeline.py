@@ -1,0 +1,196 @@
+"""Importing legacy result files: find them, plan batches, run two at a time, sum up.
+
+Files are taken in batches of a bounded size (`batch.Batch`). Two batches are in flight: while one
+waits on DuckDB or the Parquet writer, the other uses the other core. Each batch ends with its shards
+published, so an interrupted import loses at most the batches in progress, and importing again
+resumes: files already imported unchanged are skipped.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from tqdm import tqdm
+
+from evalhouse.config import Paths
+from evalhouse.ingest.collector import response_id
+from evalhouse.ingest.shards import clean_leftovers
+from evalhouse.registry import resolve
+
+from .batch import Batch, Publishing, SourceFile, prepare, response_id_sql
+from .detect import RUN_CSV, Detected, discover
+from .lines import show
+from .output import BatchWriter, Origin, quarantine_shard
+from .schemas import IMPORTER_VERSION, QUARANTINE_SCHEMA
+from .summary import FileResult, ImportSummary
+
+BATCH_BYTES = 64 << 20
+
+
+class LegacyImportError(Exception):
+    """A user's mistake in what to import (reported as one `Error:` line)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    model: str | None = None  # --model, for files that record none
+    progress: bool = True
+    batch_bytes: int = BATCH_BYTES
+    memory_limit: str = "2GB"
+    threads: int | None = None  # DuckDB threads [default: one per core]
+    workers: int = 2  # batches in flight: one reads while another writes
+
+
+def import_paths(paths: Iterable[Path], data: Paths, options: Options = Options()) -> ImportSummary:
+    """Import every legacy result file under `paths`; returns what happened, in counts that reconcile."""
+    _check_response_id()
+    start = time.perf_counter()
+    summary = ImportSummary()
+    override = _resolve_override(options.model, summary)
+    clean_leftovers(data.raw)
+    todo = list(_plan(paths, data, override, summary, _imported(data)))
+    publishing = Publishing()
+    with _connection(options) as con, tqdm(
+        total=sum(d.size for d in todo), unit="B", unit_scale=True, unit_divisor=1024,
+        disable=not options.progress, dynamic_ncols=True, desc="import",
+    ) as bar:
+
+        def run(batch: list[SourceFile]) -> list[FileResult]:
+            cursor = prepare(con.cursor())
+            try:
+                results = Batch(cursor, data, batch, override, summary, publishing).run()
+            finally:
+                cursor.close()
+            with publishing:
+                bar.update(sum(f.size for f in batch))
+                bar.set_postfix(rows=summary.total("rows_read"), responses=summary.total("responses"), refresh=False)
+            return results
+
+        with ThreadPoolExecutor(max(1, options.workers)) as pool:
+            for results in pool.map(run, _batches(todo, options.batch_bytes)):
+                summary.files += results
+    summary.bytes_read = sum(d.size for d in todo)
+    summary.elapsed_s = time.perf_counter() - start
+    return summary
+
+
+def _check_response_id() -> None:
+    """The SQL below builds response ids; make sure it still builds the collector's."""
+    expected = response_id("m/x", "toolproj/add/2/1", "nl", 3, 0)
+    got = duckdb.sql(f"select {response_id_sql(repr('m/x'), repr('toolproj/add/2/1'), repr('nl'), '3')}").fetchone()[0]
+    if got != expected:
+        raise RuntimeError("importers/pipeline.py: the SQL response_id no longer matches collector.response_id")
+
+
+def _resolve_override(model: str | None, summary: ImportSummary) -> str | None:
+    if model is None:
+        return None
+    if not model.strip():
+        raise LegacyImportError("--model is empty")
+    resolved = resolve(model)
+    if resolved is None:
+        summary.unknown_models[model.strip()] += 1
+    return resolved or model.strip()
+
+
+def _plan(paths: Iterable[Path], data: Paths, override: str | None, summary: ImportSummary,
+          imported: dict[str, dict]) -> Iterator[SourceFile]:
+    """The files to import; the others are recorded in the summary as skipped, ignored or refused."""
+    refused_writer = BatchWriter()
+    for found in discover(paths):
+        if found.aggregate:
+            summary.skipped.append((found.path, found.aggregate))
+        elif not found.importable:
+            if found.explicit:
+                summary.refused.append((found.path, found.problem))
+                _quarantine_whole_file(found, data, refused_writer)
+            else:
+                summary.ignored.append((found.path, found.problem))
+        elif found.format == RUN_CSV and override is None:
+            summary.refused.append(
+                (found.path, "no model is recorded in this file (an older per-run CSV): name it with --model ID")
+            )
+        else:
+            origin = Origin.of(found.path)
+            file = SourceFile(found.path, found.format, origin.size, origin)
+            if _unchanged(file, imported.get(origin.file), override):
+                summary.unchanged.append(found.path)
+            else:
+                yield file
+    refused_writer.publish()
+
+
+def _quarantine_whole_file(found: Detected, data: Paths, writer: BatchWriter) -> None:
+    with open(found.path, "rb") as fh:
+        first = fh.readline(4096)
+    table = pa.table(
+        {"file": [str(found.path.resolve())], "line": [None], "reason": [f"not imported: {found.problem}"],
+         "raw": [show(first)], "importer": ["legacy"], "quarantined_at": [datetime.now(timezone.utc)]},
+        schema=QUARANTINE_SCHEMA,
+    )
+    writer.add(quarantine_shard(data, "legacy", found.path), table)
+
+
+def _imported(data: Paths) -> dict[str, dict]:
+    """The latest manifest row of every file imported before, by absolute path."""
+    if not data.imports.exists() or not any(data.imports.glob("*.parquet")):
+        return {}
+    rows = duckdb.sql(f"""
+        select * from read_parquet('{data.imports / "*.parquet"}', union_by_name = true)
+        qualify row_number() over (partition by file order by imported_at desc) = 1
+    """).to_arrow_table().to_pylist()
+    return {row["file"]: row for row in rows}
+
+
+def _unchanged(file: SourceFile, row: dict | None, override: str | None) -> bool:
+    """Imported before from this very file (same size and modification time) by this importer version."""
+    if row is None:
+        return False
+    same = (row["size"], row["mtime_ns"], row["importer_version"], row["model_override"], row["importer"]) == (
+        file.origin.size, file.origin.mtime_ns, IMPORTER_VERSION, override if file.format == RUN_CSV else None,
+        file.importer,
+    )
+    return same and all(Path(p).exists() for p in row["runs"])
+
+
+def _batches(files: list[SourceFile], limit: int) -> Iterator[list[SourceFile]]:
+    batch, size = [], 0
+    for file in files:
+        if batch and size + file.size > limit:
+            yield batch
+            batch, size = [], 0
+        batch.append(file)
+        size += file.size
+    if batch:
+        yield batch
+
+
+@contextmanager
+def _connection(options: Options) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB bounded in memory, spilling to a private temporary folder."""
+    tmp = tempfile.mkdtemp(prefix="evalhouse-import-")
+    config = {"memory_limit": options.memory_limit, "temp_directory": tmp}
+    if options.threads:
+        config["threads"] = options.threads
+    try:
+        try:
+            con = duckdb.connect(config=config)
+        except duckdb.Error as exc:
+            raise LegacyImportError(f"cannot open DuckDB with memory limit {options.memory_limit!r}: {exc}") from None
+        try:
+            yield prepare(con)
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+

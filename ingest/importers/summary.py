@@ -1,0 +1,105 @@
+"""What an import did, in counts that reconcile.
+
+Rows: every record read is loaded, quarantined or superseded (its run was imported from a newer
+copy). Arms: every arm of a loaded record is a response written or an arm that never ran.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SHOWN = 20  # quarantined rows listed in the summary (all with --verbose)
+KEPT = 10_000  # quarantined rows remembered for the summary
+
+
+@dataclass
+class FileResult:
+    path: Path
+    importer: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_superseded: int = 0
+    responses: int = 0
+    arms_never_ran: int = 0
+    runs: list[str] = field(default_factory=list)
+    superseded_by: list[str] = field(default_factory=list)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_quarantined + self.rows_superseded
+
+
+@dataclass
+class ImportSummary:
+    files: list[FileResult] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # aggregates: (file, what it is)
+    ignored: list[tuple[Path, str]] = field(default_factory=list)  # unrecognised files found in folders
+    refused: list[tuple[Path, str]] = field(default_factory=list)  # named files that cannot be imported
+    unknown_models: Counter = field(default_factory=Counter)
+    quarantine_reasons: Counter = field(default_factory=Counter)
+    quarantined: list[tuple[Path, int | None, str]] = field(default_factory=list)  # the first few, to show
+    problems: int = 0
+    regraded_problems: int = 0
+    elapsed_s: float = 0.0
+    bytes_read: int = 0
+
+    def total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files)
+
+    @property
+    def reconciles(self) -> bool:
+        return all(f.reconciles for f in self.files)
+
+    def as_dict(self) -> dict:
+        names = ["rows_read", "rows_loaded", "rows_quarantined", "rows_superseded", "responses", "arms_never_ran"]
+        return {
+            "files_imported": len(self.files),
+            "files_unchanged": len(self.unchanged),
+            "files_skipped": len(self.skipped),
+            "files_ignored": len(self.ignored),
+            "files_refused": len(self.refused),
+            **{name: self.total(name) for name in names},
+            "problems": self.problems,
+            "regraded_problems": self.regraded_problems,
+            "unknown_models": dict(self.unknown_models),
+            "quarantine_reasons": dict(self.quarantine_reasons),
+            "reconciles": self.reconciles,
+        }
+
+    def lines(self, verbose: bool = False) -> list[str]:
+        t = self.total
+        out = [
+            f"files: {len(self.files)} imported, {len(self.unchanged)} unchanged since the last import, "
+            f"{len(self.skipped)} aggregates skipped, {len(self.ignored)} not legacy results, {len(self.refused)} refused",
+            f"rows: {t('rows_read')} read = {t('rows_loaded')} loaded + {t('rows_quarantined')} quarantined"
+            f" + {t('rows_superseded')} superseded by a newer copy of their run",
+            f"arms of loaded rows: {t('responses')} responses written + {t('arms_never_ran')} arms that never ran",
+            f"problems: {self.problems} legacy instances, {self.regraded_problems} with the gold recomputed from the question",
+        ]
+        if self.quarantine_reasons:
+            reasons = ", ".join(f"{reason} ({n})" for reason, n in self.quarantine_reasons.most_common(6))
+            out.append(f"quarantined: {reasons}")
+            shown = self.quarantined[: None if verbose else SHOWN]
+            out += [f"  {path}:{line}: {reason}" for path, line, reason in shown]
+            if t("rows_quarantined") > len(shown):
+                out.append(f"  … and {t('rows_quarantined') - len(shown)} more (see marts.quarantine after `evalhouse build`)")
+        if self.unknown_models:
+            out.append("not in the model registry (kept as given): " + ", ".join(sorted(self.unknown_models)))
+        for f in self.files:
+            if f.superseded_by:
+                out.append(f"superseded: {f.path} (newer copy: {', '.join(sorted(set(f.superseded_by)))})")
+        for path, what in self.skipped if verbose else []:
+            out.append(f"skipped ({what}): {path}")
+        for path, why in self.ignored if verbose else []:
+            out.append(f"ignored ({why}): {path}")
+        for path, why in self.refused:
+            out.append(f"refused: {path}: {why}")
+        if verbose:
+            for f in self.files:
+                out.append(f"  {f.path}: {f.rows_read} rows, {f.rows_loaded} loaded, {f.rows_quarantined} quarantined,"
+                           f" {f.rows_superseded} superseded; {f.responses} responses, {f.arms_never_ran} arms never ran")
+        out.append(f"elapsed {self.elapsed_s:.1f}s, {self.bytes_read / 1e6 / max(self.elapsed_s, 1e-9):.1f} MB/s")
+        return out

@@ -1,0 +1,113 @@
+"""The write-ahead journal: a paid response reaches the kernel the moment it lands, not at the next shard.
+
+Rows between two checkpoints go to one journal segment (`.journal-000003.jsonl`, one JSON object a line,
+written through to the kernel, so SIGKILL cannot lose them). A checkpoint writes the segment's rows as
+the shard `part-000003.parquet` and then deletes the segment. The writer holds an exclusive `flock` on
+its segment for as long as it lives, so a later run can tell a live segment from one a killed run left.
+
+Recovery is idempotent because the shard is named after its segment: if `part-000003.parquet` exists the
+segment was already written (the process died between rename and delete) and is only removed; otherwise
+its complete lines become that shard. A torn last line is the row that was being written at the kill.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+_SEGMENT = re.compile(r"^(?:\.journal-|part-)(\d+)\.(?:jsonl|parquet)$")
+
+
+def segment_name(seq: int) -> str:
+    return f".journal-{seq:06d}.jsonl"
+
+
+def shard_stem(seq: int) -> str:
+    return f"part-{seq:06d}"
+
+
+def next_sequence(folder: Path) -> int:
+    """The first segment number not yet used in `folder` (a reused run id continues after the last)."""
+    used = [int(m.group(1)) for p in folder.iterdir() if (m := _SEGMENT.match(p.name))] if folder.exists() else []
+    return max(used, default=-1) + 1
+
+
+def _try_lock(fh: IO[Any]) -> bool:
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class Segment:
+    """One open journal segment, locked by this process."""
+
+    def __init__(self, folder: Path, seq: int):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.seq = seq
+        self.path = folder / segment_name(seq)
+        # Created under a temporary name and locked before it is renamed into view, so a recovering run
+        # never finds this segment unlocked.
+        fresh = folder / f"{segment_name(seq)}.tmp-{os.getpid()}"
+        self._fh = open(fresh, "a", encoding="utf-8")
+        if not _try_lock(self._fh):
+            self._fh.close()
+            raise RuntimeError(f"{fresh} is locked by another process")
+        os.replace(fresh, self.path)
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        self._fh.write(json.dumps(row, separators=(",", ":")) + "\n")
+        self._fh.flush()
+
+    def remove(self) -> None:
+        """Delete the segment (its rows are in a shard now) and release the lock."""
+        self.path.unlink(missing_ok=True)
+        self._fh.close()
+
+
+def read_segment(fh: IO[str]) -> list[dict[str, Any]]:
+    """The complete rows of a segment; a torn last line (the kill came mid-write) is dropped."""
+    rows = []
+    for line in fh:
+        if not line.endswith("\n"):
+            break
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            break
+    return rows
+
+
+def orphaned_segments(root: Path) -> list[Path]:
+    """Journal segments under `root` (one folder per run)."""
+    return sorted(root.glob("*/.journal-*.jsonl")) if root.exists() else []
+
+
+def recover(root: Path, write_shard) -> int:
+    """Turn every segment a dead run left under `root` into its shard; returns the rows recovered.
+
+    `write_shard(rows, folder, stem)` writes one shard atomically. Segments locked by a live run are
+    left alone.
+    """
+    recovered = 0
+    for path in orphaned_segments(root):
+        seq = int(_SEGMENT.match(path.name).group(1))
+        try:
+            fh = open(path, encoding="utf-8")
+        except FileNotFoundError:  # its live writer turned it into a shard meanwhile
+            continue
+        with fh:
+            if not _try_lock(fh):
+                continue
+            if not (path.parent / f"{shard_stem(seq)}.parquet").exists():
+                rows = read_segment(fh)
+                if rows:
+                    write_shard(rows, path.parent, shard_stem(seq))
+                    recovered += len(rows)
+            os.unlink(path)
+    return recovered

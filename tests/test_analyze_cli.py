@@ -1,0 +1,132 @@
+"""`evalhouse analyze …` on a real built warehouse: outputs, agreement with the marts, clear errors."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from evalhouse.cli import main
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+SEED_TABLE = str(REPO / "examples" / "hubris_models.csv")
+
+
+@pytest.fixture
+def on_small(small_warehouse, monkeypatch):
+    monkeypatch.setenv("EVALHOUSE_DATA", str(small_warehouse.data))
+    monkeypatch.setenv("EVALHOUSE_WAREHOUSE", str(small_warehouse.warehouse))
+    return small_warehouse
+
+
+@pytest.fixture(scope="module")
+def with_metrics(small_warehouse, tmp_path_factory):
+    """The small warehouse's data plus the seed's 31-model metrics, built into a warehouse of its own."""
+    from evalhouse.build import build
+    from evalhouse.config import Paths
+
+    root = tmp_path_factory.mktemp("metrics")
+    p = Paths(data=root / "data", warehouse=root / "warehouse" / "evalhouse.duckdb")
+    shutil.copytree(small_warehouse.data / "raw", p.raw)
+    env = {"EVALHOUSE_DATA": str(p.data), "EVALHOUSE_WAREHOUSE": str(p.warehouse)}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        assert CliRunner().invoke(main, ["ingest", "metrics", SEED_TABLE]).exit_code == 0
+        build(p)
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    return p
+
+
+def test_code_vs_nl_writes_json_latex_figures_and_agrees_with_the_mart(on_small, tmp_path):
+    """The command's paired deltas and accuracies are the marts' (code_nl_delta, acc_model_arm_kind)."""
+    out = tmp_path / "c.json"
+    result = CliRunner().invoke(main, ["analyze", "code-vs-nl", "--n-boot", "200", "--json", str(out),
+                                       "--latex", str(tmp_path / "c.tex"), "--figures", str(tmp_path / "fig")])
+    assert result.exit_code == 0, result.output
+    assert "VERDICT: AMBIGUOUS — sample size not met" in result.output
+    data = json.loads(out.read_text())
+    con = duckdb.connect(str(on_small.warehouse), read_only=True)
+    mart = {(m, k): (n, d) for m, k, n, d in con.execute("select model, kind, n_pairs, delta from marts.code_nl_delta").fetchall()}
+    ours = {(r["model"], r["kind"]): (r["n_pairs"], r["delta"]) for r in data["delta"] if r["kind"] != "all"
+            and r["model"] != "All models"}
+    assert set(ours) == set(mart)
+    for key, (n, d) in mart.items():
+        assert ours[key][0] == n and ours[key][1] == pytest.approx(d)
+    acc = {(m, a, k): x for m, a, k, x in con.execute("select model, arm, kind, accuracy from marts.acc_model_arm_kind").fetchall()}
+    assert {(r["model"], r["arm"], r["kind"]): r["accuracy"] for r in data["accuracy"] if r["model"] != "All models"} \
+        == pytest.approx(acc)
+    assert len(data["paired"]) == 3 and (tmp_path / "c.tex").read_text().count(r"\begin{table}") == 3
+    assert len(list((tmp_path / "fig").glob("*.png"))) == 4
+
+
+def test_code_vs_nl_user_mistakes(on_small, workdir):
+    """An arm that has no responses, or no warehouse at all, is one Error line."""
+    result = CliRunner().invoke(main, ["analyze", "code-vs-nl", "--treatment", "simulate"])
+    assert result.exit_code == 1 and result.output.startswith("Error:") and "Traceback" not in result.output
+
+
+def test_code_vs_nl_without_warehouse(workdir):
+    result = CliRunner().invoke(main, ["analyze", "code-vs-nl"])
+    assert result.exit_code == 1 and "no warehouse at" in result.output
+
+
+def test_lab_effects_from_the_warehouse_resolves_display_names(with_metrics, monkeypatch, tmp_path):
+    """--exclude-model takes the paper's names (Phi-4) for registered ids; numbers match lme4."""
+    monkeypatch.setenv("EVALHOUSE_DATA", str(with_metrics.data))
+    monkeypatch.setenv("EVALHOUSE_WAREHOUSE", str(with_metrics.warehouse))
+    out = tmp_path / "le.json"
+    result = CliRunner().invoke(main, ["analyze", "lab-effects", "--metric", "hubris", "--exclude-model", "Phi-4",
+                                       "--exclude-category", "reasoning", "--correlate", "d1,d2",
+                                       "--json", str(out), "--latex", str(tmp_path / "le.tex"),
+                                       "--figure", str(tmp_path / "forest")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    fits = data["mixed_effects"]
+    assert fits["all"]["effect"] == pytest.approx(-0.4206243, rel=1e-6)
+    assert fits["no_phi_4"]["models_excluded"] == ["microsoft/phi-4"]
+    assert fits["no_phi_4"]["effect"] == pytest.approx(-0.44264787, rel=1e-6)
+    assert fits["no_reasoning"]["n_models"] == 29
+    assert data["correlations"][0]["n"] == 30
+    assert (tmp_path / "forest.png").exists() and (tmp_path / "forest.pdf").exists()
+    assert r"\subsection*{Mixed-Effects Model Robustness Check}" in (tmp_path / "le.tex").read_text()
+
+
+def test_lab_effects_user_mistakes(with_metrics, monkeypatch):
+    """An unknown metric or model is one Error line that names what exists."""
+    monkeypatch.setenv("EVALHOUSE_WAREHOUSE", str(with_metrics.warehouse))
+    result = CliRunner().invoke(main, ["analyze", "lab-effects", "--metric", "humility"])
+    assert result.exit_code == 1 and "Error: no values for metric 'humility' (metrics: d1, d2, hubris)" in result.output
+    result = CliRunner().invoke(main, ["analyze", "lab-effects", "--metric", "hubris", "--exclude-model", "GPT-9"])
+    assert result.exit_code == 1 and "--exclude-model 'GPT-9': no such model" in result.output
+    result = CliRunner().invoke(main, ["analyze", "lab-effects", "--metric", "hubris", "--correlate", "d1"])
+    assert result.exit_code == 2 and "give two metrics" in result.output
+
+
+def test_lab_effects_from_a_wide_csv(tmp_path):
+    """The seed's own table works as a file source, without a warehouse."""
+    result = CliRunner().invoke(main, ["analyze", "lab-effects", "--from", SEED_TABLE, "--metric", "hubris", "--ml"])
+    assert result.exit_code == 0, result.output
+    assert "[ML]" in result.output and "singular" in result.output  # lme4: singular under ML (global maximum)
+
+
+def test_analyze_all_refreshes_every_output(with_metrics, monkeypatch, tmp_path):
+    """Code vs NL and every metric's lab effects, as JSON, text, LaTeX and figures, in one folder; what
+    cannot be analysed is listed with the reason."""
+    monkeypatch.setenv("EVALHOUSE_WAREHOUSE", str(with_metrics.warehouse))
+    result = CliRunner().invoke(main, ["analyze", "all", "--out", str(tmp_path), "--n-boot", "200"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in tmp_path.rglob("*") if p.is_file()}
+    for stem in ("code_vs_nl", "lab_effects_hubris", "lab_effects_d2"):
+        assert {f"{stem}.json", f"{stem}.txt", f"{stem}.tex"} <= names
+    assert {"accuracy_by_arm.png", "code_nl_heatmap.pdf", "forest_hubris.png"} <= names
+    # d1 is 1 − is_flagship exactly on the seed's table: nothing to estimate, said rather than fitted
+    assert "skipped lab_effects:d1: d1 does not vary within the levels of the predictor" in result.output
+    assert "lab_effects_d1.json" not in names
