@@ -143,7 +143,7 @@ def test_plain_dbt_build_and_docs_describe_every_relation(tmp_path):
             undocumented.append(node_id)
         documented = {c.lower() for c, spec in node["columns"].items() if spec["description"].strip()}
         undocumented += [f"{node_id}.{c}" for c in entry["columns"] if c.lower() not in documented]
-    assert undocumented == []
+    assert undocumented == [], undocumented
     assert {n.split(".")[-1] for n in catalog["nodes"]} >= set(MARTS) | {"graded_responses", "stg_responses"}
     shutil.rmtree(tmp_path / "target")
 
