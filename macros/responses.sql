@@ -32,7 +32,7 @@
     any case. Only for shards written without a parsed answer (older versions, other tools). Letter
     classes rather than the case-insensitive flag: the same matches for ASCII, at twice the speed. -#}
 {% macro answer_in_text(text) -%}
-  nullif(replace(regexp_extract({{ text }}, '["''][Aa][Nn][Ss][Ww][Ee][Rr]["'']\s*:\s*["'']?\s*(-?[0-9][0-9,]*)', 1), ',', ''), '')
+  nullif(replace(regexp_extract({{ text }}, {{ string_literal('["\'][Aa][Nn][Ss][Ww][Ee][Rr]["\']\\s*:\\s*["\']?\\s*(-?[0-9][0-9,]*)') }}, 1), ',', ''), '')
 {%- endmacro %}
 
 
@@ -45,18 +45,19 @@
 {%- set glob = raw_glob(location) %}
 {%- set present = raw_columns(files if files is not none else [glob]) if glob is not none else none %}
 {%- set columns = response_columns() + [('response_text', 'varchar')] %}
-select * exclude (response_text), null::varchar as extracted_answer
+{%- set kept = response_columns() | map(attribute=0) | list + ['shard_id', 'shard_row'] %}
+select {{ kept | join(', ') }}, cast(null as {{ sql_type('varchar') }}) as extracted_answer
 from (
     {{ read_raw(location, columns, files=files, pointers=true, present=present) }}
-)
+) as answered
 where not (error is null and parsed_answer is null and parse_error is null)
 
 union all
 
-select * exclude (response_text), {{ answer_in_text('response_text') }} as extracted_answer
+select {{ kept | join(', ') }}, {{ answer_in_text('response_text') }} as extracted_answer
 from (
     {{ read_raw(location, columns, files=files, pointers=true, present=present) }}
-)
+) as unread
 where error is null and parsed_answer is null and parse_error is null
 {% endmacro %}
 
@@ -67,6 +68,10 @@ where error is null and parsed_answer is null and parse_error is null
     by a hash of the id (cheaper to group by than the string); a collision only sends a few more rows
     through the window, which still partitions by the id itself. -#}
 {% macro latest_attempts(attempts) %}
+  {{ return(adapter.dispatch('latest_attempts', 'evalhouse')(attempts)) }}
+{% endmacro %}
+
+{% macro duckdb__latest_attempts(attempts) %}
 with contested as (
     select hash(response_id) as id_hash
     from {{ attempts }}
@@ -84,6 +89,12 @@ losers as (
 select *
 from {{ attempts }}
 anti join losers using (shard_id, shard_row)
+{% endmacro %}
+
+{#- Elsewhere one window over every attempt: the engine distributes it by response_id. -#}
+{% macro default__latest_attempts(attempts) %}
+{%- set columns = response_columns() | map(attribute=0) | list + ['shard_id', 'shard_row', 'extracted_answer'] %}
+{{ first_per(attempts, columns, 'response_id', attempt_order()) }}
 {% endmacro %}
 
 
@@ -119,11 +130,17 @@ from {{ relation }}
 {% endmacro %}
 
 
-{#- After a full build of a table holding every attempt, delete all but the winning attempt of each
+{#- DuckDB: after a full build of a table holding every attempt, delete all but the winning attempt of each
     response_id (the same rule as latest_attempts). Cheaper than deduplicating before writing: the
     table's own response_id column is read instead of the shards' (twice), and only the 1% of rows that
     lost are touched. -#}
 {% macro delete_losing_attempts(relation) %}
+  {{ return(adapter.dispatch('delete_losing_attempts', 'evalhouse')(relation)) }}
+{% endmacro %}
+
+{% macro default__delete_losing_attempts(relation) %}{% endmacro %}
+
+{% macro duckdb__delete_losing_attempts(relation) %}
 delete from {{ relation }}
 where rowid in (
     select rowid

@@ -23,6 +23,17 @@ select * from {{ model }} where not coalesce(({{ expression }}), false)
 {%- endmacro %}
 
 
+{#- Spark builds in full: every row is this build's. -#}
+{% macro spark__get_where_subquery(relation) -%}
+  {%- set where = config.get('where', '') -%}
+  {%- if where and where != '__this_build__' -%}
+    {{ return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') }}
+  {%- else -%}
+    {{ return(relation) }}
+  {%- endif -%}
+{%- endmacro %}
+
+
 {#- A filter on shard_id selecting the rows loaded by this invocation; empty when that is every row. -#}
 {% macro rows_of_this_build() -%}
   {%- set shards = adapter.get_relation(database=target.database, schema='staging', identifier='stg_shards') if execute else none -%}
@@ -47,7 +58,7 @@ from (
         count(*) over (partition by {{ columns | join(', ') }}) as n_rows,
         coalesce(({{ invariant }}), false) as invariant_holds
     from {{ model }}
-)
+) as checked
 where n_rows > 1 or not invariant_holds
    {%- for c in columns %} or {{ c }} is null{% endfor %}
 {% endtest %}

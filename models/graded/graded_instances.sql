@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_on_duckdb(),
     unique_key=['model', 'problem_id', 'seed', 'sample'],
     incremental_strategy='delete+insert',
     on_schema_change='fail'

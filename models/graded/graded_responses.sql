@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_on_duckdb(),
     unique_key='response_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
@@ -12,9 +12,10 @@
 -- Comparison kinds are regraded here against the problem's gold (recomputed from the instance), not
 -- the gold stored with the response; kinds with many right answers use the verifier's stored verdict.
 --
--- A full build grades every stored attempt in one pass over the shards, then deletes the attempts that
--- lost (post-hook): the same rows as grading staging.stg_responses, at a third of the reads.
--- Incremental: a build reads only the shards it has not loaded yet (staging.stg_shards), lets each of
+-- On DuckDB a full build grades every stored attempt in one pass over the shards, then deletes the
+-- attempts that lost (post-hook): the same rows as grading staging.stg_responses, at a third of the reads.
+-- Spark grades the winning attempts (a table, rebuilt each time).
+-- Incremental (DuckDB): a build reads only the shards it has not loaded yet (staging.stg_shards), lets each of
 -- their responses contest the stored one with the same rule as staging (a success beats an error, the
 -- latest attempt wins), and regrades stored responses whose problem's gold changed. The result is the
 -- same as a full rebuild.
@@ -33,51 +34,10 @@ kind_families as (
 ),
 
 {% if is_incremental() %}
-batch as materialized (
-  {%- if new_shards | length > 0 %}
-    {{ staged_responses('(' ~ response_attempts(source('raw', 'responses'), files=new_shards) ~ ')') }}
-  {%- else %}
-    select * from ({{ staged_columns(ref('stg_response_attempts')) }}) where false
-  {%- endif %}
-),
-
-stored as materialized (
-    -- the graded rows, under staging's column names, for the responses the batch contests or regrades
-    select
-        response_id, problem_id, run_id, source, model, kind, digit, arm, seed, sample,
-        error, error_class, latency_ms, prompt_tokens, completion_tokens, cost, attempt, created_at,
-        answer as parsed_answer, parse_error,
-        source_gold as gold_answer, reported_correct, source_verdict as verdict, source_verdict_reason as verdict_reason,
-        exec_status, exec_limit, shard_id, shard_row
-    from {{ this }}
-    where response_id in (select response_id from batch)
-    {%- if regrade is none %}
-       or true
-    {%- elif regrade | length > 0 %}
-       or problem_id in (select unnest({{ parquet_list(regrade) }}))
-    {%- endif %}
-),
-
-contested as (
-    select *
-    from (
-        select * from batch
-        union all by name
-        select * from stored where response_id in (select response_id from batch)
-    )
-    qualify row_number() over (partition by response_id order by {{ attempt_order() }}) = 1
-),
-
-responses as (
-    -- the batch's winners (a stored winner comes back unchanged), then stored rows to regrade
-    select *
-    from contested
-    union all by name
-    select * from stored where response_id not in (select response_id from batch)
-),
+{{ incremental_responses(new_shards, regrade) }},
 {% else %}
 responses as (
-    {{ staged_columns(ref('stg_response_attempts')) }}
+    {{ responses_to_grade(ref('stg_response_attempts')) }}
 ),
 {% endif %}
 

@@ -23,23 +23,23 @@ rolled as (
         bool_and(is_registered) as all_registered,
         sum(n) as n,
         sum(n_correct) as n_correct,
-        avg(accuracy order by model) as accuracy_macro,
+        {{ ordered_avg('accuracy', 'model') }} as accuracy_macro,
         sum(n_reported) as n_reported,
         sum(n_correct_reported) as n_correct_reported,
-        avg(accuracy_reported order by model) as accuracy_reported_macro
+        {{ ordered_avg('accuracy_reported', 'model') }} as accuracy_reported_macro
     from labelled
-    group by all
+    group by lab, arm, kind
 )
 
 select
     lab, arm, kind, n_models, n, n_correct,
-    n_correct::double / n as accuracy,
+    cast(n_correct as double) / n as accuracy,
     {{ wilson_low('n_correct', 'n') }} as ci_low,
     {{ wilson_high('n_correct', 'n') }} as ci_high,
     n_reported, n_correct_reported,
-    n_correct_reported::double / nullif(n_reported, 0) as accuracy_reported,
+    cast(n_correct_reported as double) / nullif(n_reported, 0) as accuracy_reported,
     'micro' as accuracy_average,
-    n_correct::double / n as accuracy_micro,
+    cast(n_correct as double) / n as accuracy_micro,
     accuracy_macro,
     accuracy_reported_macro,
     all_registered

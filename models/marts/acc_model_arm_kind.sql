@@ -10,17 +10,17 @@ with counted as (
         sum(n_reported) as n_reported,
         sum(n_correct_reported) as n_correct_reported
     from {{ ref('acc_model_arm_kind_digit') }}
-    group by all
+    group by model, arm, kind
 )
 
 select
     model, arm, kind,
-    n::bigint as n,
-    n_correct::bigint as n_correct,
-    n_correct::double / n as accuracy,
+    cast(n as bigint) as n,
+    cast(n_correct as bigint) as n_correct,
+    cast(n_correct as double) / n as accuracy,
     {{ wilson_low('n_correct', 'n') }} as ci_low,
     {{ wilson_high('n_correct', 'n') }} as ci_high,
-    n_reported::bigint as n_reported,
-    n_correct_reported::bigint as n_correct_reported,
-    n_correct_reported::double / nullif(n_reported, 0) as accuracy_reported
+    cast(n_reported as bigint) as n_reported,
+    cast(n_correct_reported as bigint) as n_correct_reported,
+    cast(n_correct_reported as double) / nullif(n_reported, 0) as accuracy_reported
 from counted

@@ -6,7 +6,7 @@
 -- depends_on: {{ ref('stg_shards') }}
 select
     '{{ invocation_id }}' as invocation_id,
-    '{{ run_started_at }}'::timestamptz as started_at,
+    cast('{{ run_started_at }}' as {{ sql_type('timestamptz') }}) as started_at,
     {{ "'incremental'" if is_incremental() else "'full'" }} as mode,
     (select count(*) from {{ ref('stg_shards') }} where invocation_id = '{{ invocation_id }}') as n_new_shards,
     (select count(*) from {{ ref('stg_shards') }}) as n_shards,

@@ -10,10 +10,10 @@ with paired as (
 select
     model, kind,
     count(*) as n_pairs,
-    avg(code_correct::int) as accuracy_code,
-    avg(nl_correct::int) as accuracy_nl,
-    avg(code_correct::int) - avg(nl_correct::int) as delta,
+    avg(cast(code_correct as int)) as accuracy_code,
+    avg(cast(nl_correct as int)) as accuracy_nl,
+    avg(cast(code_correct as int)) - avg(cast(nl_correct as int)) as delta,
     count(*) filter (where code_correct and not nl_correct) as n_code_only,
     count(*) filter (where nl_correct and not code_correct) as n_nl_only
 from paired
-group by all
+group by model, kind

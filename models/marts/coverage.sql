@@ -13,7 +13,7 @@ with collected as (
         sum(code_answered) as n_code,
         sum(n_unanswered) as n_unanswered
     from {{ ref('graded_instances') }}
-    group by all
+    group by model, seed, kind, digit
 ),
 
 cells as (
@@ -23,7 +23,7 @@ cells as (
 ),
 
 problems as (
-    select kind, digit, count(*) as n_expected from {{ ref('stg_problems') }} group by all
+    select kind, digit, count(*) as n_expected from {{ ref('stg_problems') }} group by kind, digit
 ),
 
 joined as (
@@ -31,12 +31,12 @@ joined as (
         cells.model, cells.seed, cells.kind, cells.digit,
         coalesce(problems.n_expected, collected.n_instances, 0) as n_expected,
         coalesce(collected.n_instances, 0) as n_instances,
-        coalesce(collected.n_responses, 0)::bigint as n_responses,
-        coalesce(collected.n_nl, 0)::bigint as n_nl,
-        coalesce(collected.n_sim, 0)::bigint as n_sim,
-        coalesce(collected.n_controlsim, 0)::bigint as n_controlsim,
-        coalesce(collected.n_code, 0)::bigint as n_code,
-        coalesce(collected.n_unanswered, 0)::bigint as n_unanswered
+        cast(coalesce(collected.n_responses, 0) as bigint) as n_responses,
+        cast(coalesce(collected.n_nl, 0) as bigint) as n_nl,
+        cast(coalesce(collected.n_sim, 0) as bigint) as n_sim,
+        cast(coalesce(collected.n_controlsim, 0) as bigint) as n_controlsim,
+        cast(coalesce(collected.n_code, 0) as bigint) as n_code,
+        cast(coalesce(collected.n_unanswered, 0) as bigint) as n_unanswered
     from cells
     left join collected using (model, seed, kind, digit)
     left join problems using (kind, digit)

@@ -33,7 +33,7 @@ select
     count(*) filter (where reason = 'source_type_check') as n_source_type_check,
     count(*) filter (where reason = 'answer_format') as n_answer_format,
     count(*) filter (where reason = 'other') as n_other,
-    count(*) filter (where is_correct)::double / count(*) as accuracy,
-    count(*) filter (where reported_correct)::double / count(*) as accuracy_reported
+    cast(count(*) filter (where is_correct) as double) / count(*) as accuracy,
+    cast(count(*) filter (where reported_correct) as double) / count(*) as accuracy_reported
 from joined
-group by all
+group by source, model, kind, arm

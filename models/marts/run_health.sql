@@ -21,14 +21,14 @@ measured as (
             'rate_limited', 'server_error', 'timeout', 'connection', 'malformed_body', 'client_error', 'provider_error'
         )) as n_other_error,
         count(*) filter (where verdict = 'parse_error') as n_parse_error,
-        quantile_cont(latency_ms, [0.5, 0.95, 0.99]) as latency_ms_quantiles,
+        {{ quantiles('latency_ms', [0.5, 0.95, 0.99]) }} as latency_ms_quantiles,
         -- sums in decimal, so the figures do not depend on the order rows are read in
-        sum(latency_ms::decimal(18, 3)) / count(latency_ms) as latency_mean_ms,
+        sum(cast(latency_ms as decimal(18, 3))) / count(latency_ms) as latency_mean_ms,
         sum(prompt_tokens) as prompt_tokens,
         sum(completion_tokens) as completion_tokens,
-        sum(cost::decimal(18, 9))::double as cost
+        cast(sum(cast(cost as decimal(18, 9))) as double) as cost
     from responses
-    group by all
+    group by model, arm
 )
 
 select
@@ -40,10 +40,10 @@ select
     n_timeout / n_total as timeout_rate,
     n_parse_error,
     n_parse_error / nullif(n_answered, 0) as parse_error_rate,
-    latency_ms_quantiles[1] as latency_p50_ms,
-    latency_ms_quantiles[2] as latency_p95_ms,
-    latency_ms_quantiles[3] as latency_p99_ms,
-    latency_mean_ms::double as latency_mean_ms,
+    {{ list_item('latency_ms_quantiles', 1) }} as latency_p50_ms,
+    {{ list_item('latency_ms_quantiles', 2) }} as latency_p95_ms,
+    {{ list_item('latency_ms_quantiles', 3) }} as latency_p99_ms,
+    cast(latency_mean_ms as double) as latency_mean_ms,
     prompt_tokens, completion_tokens,
     completion_tokens / nullif(n_answered, 0) as completion_tokens_per_response,
     cost,

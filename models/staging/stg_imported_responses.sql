@@ -19,5 +19,11 @@ select
     source_status, source_parse_failed,
     -- the answer as the model wrote it, before the kind's normalisation
     raw_answer
-from source
-qualify row_number() over (partition by response_id, source, run_id order by created_at desc nulls last, source_file) = 1
+from (
+    {{ first_per('source',
+        ['response_id', 'source', 'run_id', 'source_file', 'source_line', 'source_row', 'source_request_id',
+         'model_as_given', 'index_in_kind', 'source_status', 'source_parse_failed', 'raw_answer'],
+        partition_by='response_id, source, run_id',
+        order_by='created_at desc nulls last, source_file asc nulls last, source_line asc nulls last, '
+                 ~ 'source_row asc nulls last, raw_answer asc nulls last') }}
+) as latest

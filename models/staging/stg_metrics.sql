@@ -7,6 +7,8 @@ with source as (
     ]) }}
 )
 
-select *
-from source
-qualify row_number() over (partition by model, metric order by loaded_at desc nulls last, source_file desc) = 1
+{{ first_per('source',
+    ['model', 'model_as_given', 'lab', 'category', 'is_flagship', 'metric', 'value', 'source_file', 'loaded_at'],
+    partition_by='model, metric',
+    order_by='loaded_at desc nulls last, source_file desc nulls last, value desc nulls last, model_as_given desc nulls last, '
+             ~ 'lab desc nulls last, category desc nulls last, is_flagship desc nulls last') }}

@@ -6,6 +6,7 @@ with source as (
     ]) }}
 )
 
-select *
-from source
-qualify row_number() over (partition by file, line, reason order by quarantined_at desc nulls last) = 1
+{{ first_per('source',
+    ['file', 'line', 'reason', adapter.quote('raw'), 'importer', 'quarantined_at'],
+    partition_by='file, line, reason',
+    order_by='quarantined_at desc nulls last, ' ~ adapter.quote('raw') ~ ' desc nulls last, importer desc nulls last') }}

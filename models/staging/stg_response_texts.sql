@@ -12,4 +12,4 @@ responses as (
 
 select texts.response_id, texts.prompt, texts.response_text, texts.exec_stderr
 from texts
-semi join responses using (response_id, shard_id, shard_row)
+{{ semi_join() }} responses using (response_id, shard_id, shard_row)

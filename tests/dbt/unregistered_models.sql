@@ -4,7 +4,7 @@
 {{ config(severity='warn') }}
 
 with responses as (
-    select model, source, count(*) as n_responses from {{ ref('stg_responses') }} group by all
+    select model, source, count(*) as n_responses from {{ ref('stg_responses') }} group by model, source
 ),
 
 registry as (
