@@ -60,6 +60,12 @@ class Paths:
     def logs(self) -> Path:
         return self.data / "logs"
 
+    @property
+    def spark_warehouse(self) -> Path:
+        """The Spark target's tables and metastore: beside the DuckDB file unless EVALHOUSE_SPARK_WAREHOUSE says."""
+        override = os.environ.get("EVALHOUSE_SPARK_WAREHOUSE")
+        return Path(override).absolute() if override else self.warehouse.parent / "spark"
+
 
 def paths() -> Paths:
     """Resolve the data folder and warehouse file from the environment, made absolute."""

@@ -86,6 +86,12 @@
   {%- elif location.external -%}
     {{ return(location.external.strip("'")) }}
   {%- else -%}
+    {#- dbt-spark's relations do not carry the source's external location: look it up. -#}
+    {%- for node in (graph.sources.values() if execute else []) -%}
+      {%- if node.source_name == location.schema and node.name == location.identifier and node.meta.external_location -%}
+        {{ return(node.meta.external_location) }}
+      {%- endif -%}
+    {%- endfor -%}
     {{ return(none) }}
   {%- endif -%}
 {%- endmacro %}

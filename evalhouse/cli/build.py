@@ -16,9 +16,12 @@ from .common import user_errors
 @click.option("--memory-limit", default=None, metavar="SIZE",
               help="DuckDB memory limit, e.g. 4GB (default 4GB; larger work spills to warehouse/.tmp).")
 @click.option("--threads", type=click.IntRange(1), default=None, help="dbt threads (default 2).")
+@click.option("--target", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="local: the DuckDB file; spark: the same models on Spark (needs evalhouse[spark]).")
 @click.option("--verbose", is_flag=True, help="Show dbt's own output.")
 @user_errors(BuildError)
-def build(select: str | None, full_refresh: bool, memory_limit: str | None, threads: int | None, verbose: bool) -> None:
+def build(select: str | None, full_refresh: bool, memory_limit: str | None, threads: int | None, target: str,
+          verbose: bool) -> None:
     """Build the warehouse from data/ and the dbt seeds (runs `dbt build`).
 
     The new warehouse is written beside the old one and swapped in when every model and test passed,
@@ -27,12 +30,31 @@ def build(select: str | None, full_refresh: bool, memory_limit: str | None, thre
     build of the same warehouse, or a process holding it open for writing, makes it fail at once.
 
     \b
+    With --target spark, Spark builds the same models over the same shards into warehouse/spark/
+    (always in full; see docs/scaling.md).
+
+    \b
     Example:
         evalhouse build
         duckdb -readonly warehouse/evalhouse.duckdb -c "select * from marts.acc_model_arm_kind limit 5"
+        evalhouse build --target spark
     """
-    result = run_build(paths(), select=select, full_refresh=full_refresh, quiet=not verbose,
-                       memory_limit=memory_limit, threads=threads)
+    if target == "spark":
+        result = _build_spark(select, threads, verbose)
+    else:
+        result = run_build(paths(), select=select, full_refresh=full_refresh, quiet=not verbose,
+                           memory_limit=memory_limit, threads=threads)
     if verbose:
         click.echo(result.log)
     click.echo(f"built {result.warehouse} in {result.seconds:.1f}s ({result.mode}: {result.reason})")
+
+
+def _build_spark(select: str | None, threads: int | None, verbose: bool):
+    try:
+        import pyspark  # noqa: F401
+        import dbt.adapters.spark  # noqa: F401
+    except ImportError:
+        raise BuildError("the spark target needs pyspark and dbt-spark: pip install 'evalhouse[spark]'") from None
+    from evalhouse.build_spark import build_spark
+
+    return build_spark(paths(), select=select, quiet=not verbose, threads=threads)

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental') }}
+{{ config(materialized=incremental_on_duckdb()) }}
 -- One row per build of this warehouse file: when, how (a full build or an incremental one), what it
 -- loaded, the fingerprint of the project (models, macros, seeds) it ran, and of the raw folders other than
 -- responses. `evalhouse build` compares the last row with the project and the data folder to decide what

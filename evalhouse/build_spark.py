@@ -1,0 +1,78 @@
+"""`evalhouse build --target spark`: the same dbt models, run by Spark over the same shards.
+
+Spark builds in full every time (its tables are Parquet folders, with no cheap delete by key) and in
+place: dbt replaces each table as it goes, so there is no file to swap in. The build lock is the same as
+DuckDB's, taken on the Spark warehouse folder. Spark runs in this process (dbt-spark's `session`
+method, local cores); on a cluster the `spark_thrift` target does the same work (docs/scaling.md).
+
+Spark cannot ask whether a glob matches any file without failing when none does, so the raw folders
+are listed here first and their columns handed to dbt (macros/read_raw.sql, `raw_columns`).
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from .build import BuildError, BuildResult, build_lock, run_dbt
+from .config import Paths, dbt_project_dir
+
+# The raw folders the models read (models/staging/__sources.yml and stg_imported_responses).
+LOCATIONS = ("responses", "responses/source=legacy-*", "problems", "metrics", "quarantine")
+
+
+def build_spark(paths: Paths, project_dir: Path | None = None, select: str | None = None, quiet: bool = True,
+                threads: int | None = None) -> BuildResult:
+    """Build staging, graded and marts with Spark into the Spark warehouse folder; raise BuildError on failure."""
+    start = time.perf_counter()
+    project = project_dir or dbt_project_dir()
+    warehouse = paths.spark_warehouse
+    warehouse.mkdir(parents=True, exist_ok=True)
+    with build_lock(warehouse):
+        data = str(paths.data)
+        env = {
+            "EVALHOUSE_DATA": data,
+            "EVALHOUSE_SPARK_WAREHOUSE": str(warehouse),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        if threads:
+            env["EVALHOUSE_THREADS"] = str(threads)
+        state = warehouse / ".dbt"
+        args = [
+            "build", "--target", "spark",
+            "--project-dir", str(project.absolute()),
+            "--profiles-dir", str(project.absolute()),
+            "--target-path", str(state / "target"),
+            "--log-path", str(state / "logs"),
+            "--no-write-json", "--no-version-check",
+            "--log-level", "none" if quiet else "info", "--log-level-file", "info",
+            "--vars", json.dumps({"raw_columns": raw_columns(data)}),
+        ]
+        if select:
+            args += ["--select", *select.split()]
+        dbt_start = time.perf_counter()
+        log = run_dbt(args, env)
+        timings = {"dbt": time.perf_counter() - dbt_start}
+    return BuildResult(warehouse, time.perf_counter() - start, "full", "Spark builds in full", log, timings)
+
+
+def raw_columns(data: str) -> dict[str, list[str]]:
+    """The columns found in each raw folder's shards, keyed by the glob the models read it with."""
+    root = Path(data) / "raw"
+    found = {}
+    for location in LOCATIONS:
+        top, _, pattern = location.partition("/")
+        files = sorted(p for p in (root / top).rglob("*.parquet")
+                       if not pattern or fnmatch.fnmatch(p.relative_to(root / top).parts[0], pattern))
+        names: list[str] = []
+        for path in files:
+            try:
+                schema = pq.read_schema(path)
+            except OSError as exc:
+                raise BuildError(f"{path}: not a readable Parquet file ({exc})") from None
+            names += [n for n in schema.names if n not in names]
+        found[f"{data}/raw/{location}/**/*.parquet"] = names
+    return found
