@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from .build_plan import BuildError, BuildPlan, plan_build
+from .build_plan import BuildError, BuildPlan, plan_build, project_fingerprint
 from .config import Paths, dbt_project_dir
 
 __all__ = ["BuildError", "BuildPlan", "BuildResult", "build"]
@@ -65,7 +65,11 @@ def build(
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(warehouse):
         timings: dict[str, float] = {}
-        plan = plan_build(warehouse, project, paths.raw, full_refresh)
+        if paths.data_uri:
+            # the file listing and fingerprints that make a build incremental are local-folder checks
+            plan = BuildPlan(False, "shards on object storage: a full build", project_fingerprint(project))
+        else:
+            plan = plan_build(warehouse, project, paths.raw, full_refresh)
         if plan.up_to_date and not select:
             return BuildResult(warehouse, time.perf_counter() - start, "up to date", plan.reason)
         tmp = _building_path(warehouse)
@@ -78,7 +82,7 @@ def build(
         # same for every warehouse, and dbt keeps using its saved parse (a changed profile re-parses all).
         env = {
             "EVALHOUSE_BUILD_PATH": tmp.name,
-            "EVALHOUSE_DATA": str(paths.data),
+            "EVALHOUSE_DATA": paths.data_uri or str(paths.data),
             "EVALHOUSE_WAREHOUSE": str(warehouse),
             "EVALHOUSE_PROJECT_FINGERPRINT": plan.fingerprint,
             "EVALHOUSE_TEMP_DIRECTORY": ".tmp",
@@ -89,6 +93,8 @@ def build(
         if threads:
             env["EVALHOUSE_THREADS"] = str(threads)
         args = _dbt_args(project, warehouse, plan, select, quiet=quiet)
+        if paths.data_uri:
+            args += ["--target", "s3"]
         dbt_start = time.perf_counter()
         try:
             with _working_directory(warehouse.parent):

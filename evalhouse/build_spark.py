@@ -28,6 +28,9 @@ def build_spark(paths: Paths, project_dir: Path | None = None, select: str | Non
                 threads: int | None = None) -> BuildResult:
     """Build staging, graded and marts with Spark into the Spark warehouse folder; raise BuildError on failure."""
     start = time.perf_counter()
+    if paths.data_uri:
+        raise BuildError("the local Spark target reads shards from a local folder; a cluster reads object storage "
+                         "as s3a://bucket/prefix through its own hadoop-aws (docs/scaling.md)")
     project = project_dir or dbt_project_dir()
     warehouse = paths.spark_warehouse
     warehouse.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,9 @@ class Paths:
 
     data: Path
     warehouse: Path
+    # EVALHOUSE_DATA as given when it names object storage (s3://bucket/prefix): `evalhouse build` reads
+    # the shards there; `data` is then the local folder for everything else (logs, outputs).
+    data_uri: str | None = None
 
     @property
     def raw(self) -> Path:
@@ -69,9 +72,11 @@ class Paths:
 
 def paths() -> Paths:
     """Resolve the data folder and warehouse file from the environment, made absolute."""
-    data = Path(os.environ.get("EVALHOUSE_DATA", "data"))
-    warehouse = Path(os.environ.get("EVALHOUSE_WAREHOUSE", "warehouse/evalhouse.duckdb"))
-    return Paths(data=data.absolute(), warehouse=warehouse.absolute())
+    given = os.environ.get("EVALHOUSE_DATA", "data")
+    warehouse = Path(os.environ.get("EVALHOUSE_WAREHOUSE", "warehouse/evalhouse.duckdb")).absolute()
+    if "://" in given:
+        return Paths(data=Path("data").absolute(), warehouse=warehouse, data_uri=given.rstrip("/"))
+    return Paths(data=Path(given).absolute(), warehouse=warehouse)
 
 
 def api_key() -> str | None:

@@ -74,8 +74,13 @@ def table_from_rows(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.
     return pa.table({f.name: pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema}, schema=schema)
 
 
-def write_atomic(table: pa.Table, folder: Path, stem: str | None = None) -> Path:
-    """Write one shard atomically and return its path."""
+def write_atomic(table: pa.Table, folder: Path | str, stem: str | None = None) -> Path | str:
+    """Write one shard atomically and return its path (an s3:// folder gets one atomic PUT)."""
+    if isinstance(folder, str) and "://" in folder:
+        from evalhouse.storage import write_shard
+
+        return write_shard(table, folder, stem)
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stem = stem or f"part-{uuid.uuid4().hex}"
     final = folder / f"{stem}.parquet"

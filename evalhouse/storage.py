@@ -1,0 +1,57 @@
+"""Shards on S3-compatible object storage: `EVALHOUSE_DATA=s3://bucket/prefix`.
+
+Credentials and endpoint come from the standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN, AWS_REGION or AWS_DEFAULT_REGION, AWS_ENDPOINT_URL for MinIO, moto, R2 …), never
+from evalhouse's own settings. An object PUT is atomic (the object is complete or absent), so a shard
+written here needs no temporary name. DuckDB reads the bucket through fsspec (s3fs, the `s3` profile
+target) because its own httpfs extension cannot be installed without network access to
+extensions.duckdb.org; see docs/scaling.md.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def is_remote(location: object) -> bool:
+    """Whether a data location is an object-store URI rather than a local folder."""
+    return isinstance(location, str) and location.startswith(("s3://", "s3a://"))
+
+
+def s3_filesystem():
+    """pyarrow's S3 filesystem, configured from the standard AWS environment variables."""
+    from pyarrow import fs
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    kwargs = {"region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
+    if endpoint:
+        scheme, _, host = endpoint.partition("://")
+        kwargs.update(endpoint_override=host or scheme, scheme=scheme if host else "https")
+    if os.environ.get("AWS_ACCESS_KEY_ID"):
+        kwargs.update(access_key=os.environ["AWS_ACCESS_KEY_ID"], secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
+                      session_token=os.environ.get("AWS_SESSION_TOKEN"))
+    return fs.S3FileSystem(**kwargs)
+
+
+def write_shard(table: pa.Table, folder: str, stem: str | None = None) -> str:
+    """Write one shard under an s3:// folder (one PUT: complete or absent) and return its URI."""
+    stem = stem or f"part-{uuid.uuid4().hex}"
+    uri = f"{folder.rstrip('/')}/{stem}.parquet"
+    pq.write_table(table, uri.partition("://")[2], filesystem=s3_filesystem(), compression="zstd")
+    return uri
+
+
+def parquet_files(folder: str) -> list[str]:
+    """The Parquet objects under an s3:// folder, as s3:// URIs, sorted."""
+    from pyarrow import fs
+
+    scheme, _, path = folder.partition("://")
+    found = s3_filesystem().get_file_info(fs.FileSelector(path.rstrip("/"), recursive=True, allow_not_found=True))
+    return sorted(f"{scheme}://{f.path}" for f in found if f.type == fs.FileType.File and f.path.endswith(".parquet"))
+
+
+def read_schema(uri: str) -> pa.Schema:
+    return pq.read_schema(uri.partition("://")[2], filesystem=s3_filesystem())
