@@ -233,14 +233,19 @@ def write_shards(con, folder: Path, batches: list[str], tag: str) -> int:
             if len(part) == 0:
                 continue
             schema = RESPONSE_SCHEMA if source == "collector" else pa.schema([RESPONSE_SCHEMA.field(c) for c in REQUIRED])
-            # columns added to the shard schema since this generator was written stay null
-            part = pa.table({f.name: part[f.name].cast(f.type) if f.name in part.column_names else pa.nulls(len(part), f.type)
-                             for f in schema}, schema=schema)
+            part = pa.table({f.name: column(part, f) for f in schema}, schema=schema)
             target = folder / f"source={source}" / f"run_id={tag}" / f"part-{n:06d}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(part, target, compression="zstd")
             written += len(part)
     return written
+
+
+def column(table: pa.Table, field: pa.Field) -> pa.Array:
+    """The generated column cast to the shard schema; a column the generator does not make is null."""
+    if field.name in table.column_names:
+        return table[field.name].cast(field.type)
+    return pa.nulls(len(table), field.type)
 
 
 def chunks(lo: int, hi: int, size: int) -> list[tuple[int, int]]:

@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 # What the project fingerprint covers: everything that changes what a build computes.
@@ -127,7 +128,7 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
         select += ["stg_shards+"]
         reasons.append(f"{len(new)} new shard" + ("s" if len(new) > 1 else ""))
         known = {c for *_, columns in shards for c in (columns or [])}
-        if any(name not in known for p in new for name in pq.read_schema(p).names):
+        if any(name not in known for p in new for name in _shard_columns(p)):
             select += list(RESPONSE_VIEWS)
             reasons.append("new columns")
     for (folder, model), before in zip(FOLDERS.items(), last[1:]):
@@ -137,6 +138,14 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
     if select:
         select.append("builds")
     return BuildPlan(True, ", ".join(reasons) or "nothing new", fingerprint, select, verified=True)
+
+
+def _shard_columns(shard: Path) -> list[str]:
+    """A new shard's column names; a file that is not Parquet fails the build, named."""
+    try:
+        return pq.read_schema(shard).names
+    except (OSError, pa.ArrowException) as exc:
+        raise BuildError(f"cannot build: {shard} is not a readable Parquet shard ({exc})") from None
 
 
 @contextmanager

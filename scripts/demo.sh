@@ -23,12 +23,8 @@ for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
 base_url="http://127.0.0.1:$(cat "$port_file")/v1"
 echo "   $base_url"
 
-echo "== 3. collect: 4 models from 2 labs, 4 arms, 2 seeds"
-evalhouse ingest run --base-url "$base_url" \
-    --model synthetic/atlas-large --model synthetic/atlas-mini \
-    --model synthetic/boreal-pro --model synthetic/boreal-lite \
-    --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 3 --seeds 0,1 \
-    --arms nl,sim,controlsim,code --concurrency 32 --exec-workers 2
+echo "== 3. collect: 4 models from 2 labs, 4 arms, 2 seeds (experiments/synthetic.toml; the port from the flag)"
+evalhouse ingest run --spec experiments/synthetic.toml --base-url "$base_url"
 
 echo "== 4. per-model metrics (the seed's 31-model table)"
 evalhouse ingest metrics examples/hubris_models.csv
@@ -52,6 +48,9 @@ evalhouse analyze code-vs-nl --json "$out/code_vs_nl.json" --latex "$out/code_vs
 echo "== 9. the DuckDB shell reads the warehouse"
 duckdb -readonly "$warehouse" -c "select * from marts.acc_model_arm_kind order by model, kind, arm limit 5"
 
+echo "== 10. one shareable HTML report: headline tables, figures, statistics, validation"
+evalhouse report --out "$out/report.html"
+
 echo
 echo "Done in $(( $(date +%s) - start ))s. Outputs:"
 echo "  warehouse:    $warehouse   (duckdb -readonly $warehouse)"
@@ -60,3 +59,4 @@ echo "  mixed model:  $out/mixedlm_hubris.json, $out/mixedlm_hubris.tex"
 echo "  lab effects:  $out/lab_effects_hubris.json, $out/lab_effects_hubris.tex"
 echo "  code vs nl:   $out/code_vs_nl.json, $out/code_vs_nl.tex"
 echo "  figures:      $out/figures/*.png (and .pdf)"
+echo "  report:       $out/report.html"
