@@ -26,7 +26,7 @@ from evalhouse.registry import resolve
 from . import answers, jsonl_fast, res_csv, res_jsonl, run_csv
 from .detect import RES_CSV, RES_JSONL, RUN_CSV
 from .lines import Lines, show, split_lines
-from .output import BatchWriter, Origin, file_key, quarantine_shard, recorded_origin, response_write_options, run_shard
+from .output import BatchWriter, Origin, quarantine_shard, recorded_origin, response_write_options, run_shard
 from .records import ARMS, RECORD_SCHEMA, REPLY, REPR
 from .regrade import NAMESPACE, SOURCE_VERDICT_ONLY, problem_id_sql, problems_table
 from .schemas import COUNTS, EXEC_STATUS, IMPORT_RESPONSE_SCHEMA, IMPORTER_VERSION, MANIFEST_SCHEMA, QUARANTINE_SCHEMA
@@ -166,10 +166,10 @@ class Batch:
     def _files_table(self) -> pa.Table:
         rows = []
         for idx, file in enumerate(self.files):
-            folder_run = next((p for p in reversed(file.path.resolve().parts[:-1]) if RUN_FOLDER.match(p)), None)
+            folder_run = next((p for p in reversed(Path(file.origin.file).parts[:-1]) if RUN_FOLDER.match(p)), None)
             rows.append({
                 "file_idx": idx, "importer": file.importer, "namespace": NAMESPACE[file.importer],
-                "path": file.origin.file, "folder_run": folder_run or f"file-{file_key(file.path)}",
+                "path": file.origin.file, "folder_run": folder_run or f"file-{file.origin.key}",
             })
         return pa.Table.from_pylist(rows, schema=pa.schema([
             ("file_idx", pa.int32()), ("importer", pa.string()), ("namespace", pa.string()), ("path", pa.string()),
@@ -404,7 +404,7 @@ class Batch:
         assert offset == responses.num_rows
         for idx, file in enumerate(self.files):
             rows = self.quarantined.get(idx, [])
-            shard = quarantine_shard(self.data, file.importer, file.path)
+            shard = quarantine_shard(self.data, file.importer, file.origin.key)
             if rows:
                 now = datetime.now(timezone.utc)
                 for row in rows:

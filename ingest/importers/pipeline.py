@@ -29,7 +29,7 @@ from evalhouse.registry import resolve
 from .batch import Batch, Publishing, SourceFile, prepare, response_id_sql
 from .detect import RUN_CSV, Detected, discover
 from .lines import show
-from .output import BatchWriter, Origin, quarantine_shard
+from .output import BatchWriter, Origin, file_key, quarantine_shard
 from .schemas import IMPORTER_VERSION, QUARANTINE_SCHEMA
 from .summary import FileResult, ImportSummary
 
@@ -132,12 +132,13 @@ def _plan(paths: Iterable[Path], data: Paths, override: str | None, summary: Imp
 def _quarantine_whole_file(found: Detected, data: Paths, writer: BatchWriter) -> None:
     with open(found.path, "rb") as fh:
         first = fh.readline(4096)
+    resolved = str(found.path.resolve())
     table = pa.table(
-        {"file": [str(found.path.resolve())], "line": [None], "reason": [f"not imported: {found.problem}"],
+        {"file": [resolved], "line": [None], "reason": [f"not imported: {found.problem}"],
          "raw": [show(first)], "importer": ["legacy"], "quarantined_at": [datetime.now(timezone.utc)]},
         schema=QUARANTINE_SCHEMA,
     )
-    writer.add(quarantine_shard(data, "legacy", found.path), table)
+    writer.add(quarantine_shard(data, "legacy", file_key(resolved)), table)
 
 
 def _imported(data: Paths) -> dict[str, dict]:
