@@ -427,43 +427,51 @@ class Batch:
         return responses
 
     def _responses_sql(self) -> str:
-        """The responses' narrow columns (their text is added by `_with_text`), ordered by run."""
-        parts = []
-        for n, arm in enumerate(ARMS):
-            exec_status = f"legacy_exec_status(r.{arm}_status)" if arm == "code" else "null"
-            correct = f"legacy_bool(r.{arm}_correct)"
-            parts.append(f"""
+        """The responses' narrow columns (their text is added by `_with_text`), ordered by run.
+
+        The arms that ran are first laid out one per row (a narrow union); every column is then
+        computed once over them, which keeps the statement small to plan."""
+        ran = " union all ".join(f"""
+            select rid, {n}::bigint as arm_no, '{arm}' as arm, {arm}_status as status, {arm}_correct as correct,
+                   {arm}_parse_err as parse_err
+            from records where coalesce({arm}_status, '') <> ''""" for n, arm in enumerate(ARMS))
+        code = ARMS.index("code")
+        exec_status = f"case when a.arm_no = {code} then legacy_exec_status(a.status) end"
+        return f"""
+            with ran as ({ran})
             select
-                {response_id_sql("l.model_id", "l.problem_id", f"'{arm}'", "l.seed_i")} as response_id,
+                {response_id_sql("l.model_id", "l.problem_id", "a.arm", "l.seed_i")} as response_id,
                 l.run as run_id, l.importer as source, l.model_id as model, l.problem_id,
-                l.kind_t as kind, l.digit_i as digit, '{arm}' as arm, l.seed_i as seed,
-                l.rid, {n}::bigint as arm_no, nullif(r.gold, '') as gold_answer,
-                {correct} as reported_correct, null as error,
-                {"try_cast(r.code_latency_ms as double)" if arm == "code" else "null"} as latency_ms,
+                l.kind_t as kind, l.digit_i as digit, a.arm, l.seed_i as seed,
+                l.rid, a.arm_no, nullif(r.gold, '') as gold_answer,
+                legacy_bool(a.correct) as reported_correct, null as error,
+                case when a.arm_no = {code} then try_cast(r.code_latency_ms as double) end as latency_ms,
                 null as prompt_tokens, null as completion_tokens, 0 as sample,
                 l.created_at,
                 l.importer as prompt_version,
-                a.parsed_answer, a.parse_error,
-                case when pr.gold_answer is null then case when {correct} then 'correct' else 'wrong' end
-                     when a.parsed_answer is null then 'parse_error'
-                     when a.parsed_answer = pr.gold_answer then 'correct'
+                x.parsed_answer, x.parse_error,
+                case when pr.gold_answer is null then case when legacy_bool(a.correct) then 'correct' else 'wrong' end
+                     when x.parsed_answer is null then 'parse_error'
+                     when x.parsed_answer = pr.gold_answer then 'correct'
                      else 'wrong' end as verdict,
                 case when pr.gold_answer is null then '{SOURCE_VERDICT_ONLY}'
-                     when a.parsed_answer is null then a.parse_error
-                     when a.parsed_answer = pr.gold_answer then 'ok'
+                     when x.parsed_answer is null then x.parse_error
+                     when x.parsed_answer = pr.gold_answer then 'ok'
                      else 'wrong_value' end as verdict_reason,
                 {exec_status} as exec_status,
-                {"try_cast(r.code_exit_code as integer)" if arm == "code" else "null"} as exec_exit_code,
-                {f"coalesce(r.code_stderr, case when {exec_status} = 'error' then regexp_extract(r.code_status, '^[^,]*,(.*)$', 1) end)" if arm == "code" else "null"} as exec_stderr,
-                l.model_given as model_as_given, l.idx as index_in_kind, a.raw_answer, l.file_idx,
+                case when a.arm_no = {code} then try_cast(r.code_exit_code as integer) end as exec_exit_code,
+                case when a.arm_no = {code} then coalesce(r.code_stderr, case when {exec_status} = 'error'
+                    then regexp_extract(a.status, '^[^,]*,(.*)$', 1) end) end as exec_stderr,
+                l.model_given as model_as_given, l.idx as index_in_kind, x.raw_answer, l.file_idx,
                 l.path as source_file, l.line as source_line, r.source_row, nullif(r.request_id, '') as source_request_id,
-                r.{arm}_status as source_status, legacy_bool(r.{arm}_parse_err) as source_parse_failed
-            from records as r
-            join identity as l on r.rid = l.rid
-            join answers as a on a.aid = l.rid * 4 + {n}
+                a.status as source_status, legacy_bool(a.parse_err) as source_parse_failed
+            from ran as a
+            join identity as l on l.rid = a.rid
+            join records as r on r.rid = a.rid
+            join answers as x on x.aid = a.rid * 4 + a.arm_no
             left join batch_problems as pr on pr.problem_id = l.problem_id
-            where coalesce(r.{arm}_status, '') <> ''""")
-        return " union all ".join(parts) + "\n order by source, run_id, model, seed, file_idx, problem_id, arm"
+            order by source, run_id, model, seed, file_idx, problem_id, arm
+        """
 
     def _publish(self, writer: BatchWriter, winners: pa.Table, tickets: dict[tuple, int]) -> list[FileResult]:
         """Under the publishing lock: make the newest copy of each run visible, record every file's
