@@ -34,6 +34,9 @@ from .summary import KEPT, FileResult, ImportSummary
 
 IMPORTER = {RES_JSONL: res_jsonl.NAME, RES_CSV: res_csv.NAME, RUN_CSV: run_csv.NAME}
 RUN_FOLDER = re.compile(r"^run_\d{8}_\d{6}$")
+# Responses are stored by run, and within a run by problem and arm. Sorted by Arrow rather than in
+# the SQL, so that only the sort keys are sorted, not every column with them.
+RESPONSE_ORDER = [(key, "ascending") for key in ("source", "run_id", "model", "seed", "file_idx", "problem_id", "arm")]
 
 
 @dataclass(frozen=True)
@@ -387,15 +390,16 @@ class Batch:
             from identity as l join records as r on r.rid = l.rid
             group by all
         """)
-        responses = self._with_text(self.con.execute(self._responses_sql()).to_arrow_table())
+        responses = self.con.execute(self._responses_sql()).to_arrow_table()
+        responses = self._with_text(responses.take(pc.sort_indices(responses, sort_keys=RESPONSE_ORDER)))
         responses = responses.select(IMPORT_RESPONSE_SCHEMA.names).cast(IMPORT_RESPONSE_SCHEMA)
         options = response_write_options(IMPORT_RESPONSE_SCHEMA)
         tickets: dict[tuple, int] = {}
         offset = 0
-        for importer, run, model, seed, idx, n in self.con.execute("""
-            select importer, run, model_id, seed_i, file_idx, n_responses from run_counts
-            where n_responses > 0 order by importer, run, model_id, seed_i, file_idx
-        """).fetchall():
+        runs = self.con.execute(
+            "select importer, run, model_id, seed_i, file_idx, n_responses from run_counts where n_responses > 0"
+        ).fetchall()
+        for importer, run, model, seed, idx, n in sorted(runs):  # the order of RESPONSE_ORDER's first five keys
             shard = run_shard(self.data, importer, run, model, seed)
             tickets[(importer, run, model, seed, idx)] = writer.add(
                 shard, responses.slice(offset, n), self.files[idx].origin, options
@@ -427,7 +431,7 @@ class Batch:
         return responses
 
     def _responses_sql(self) -> str:
-        """The responses' narrow columns (their text is added by `_with_text`), ordered by run.
+        """The responses' narrow columns (their text is added by `_with_text`), in no order.
 
         The arms that ran are first laid out one per row (a narrow union); every column is then
         computed once over them, which keeps the statement small to plan."""
@@ -470,7 +474,6 @@ class Batch:
             join records as r on r.rid = a.rid
             join answers as x on x.aid = a.rid * 4 + a.arm_no
             left join batch_problems as pr on pr.problem_id = l.problem_id
-            order by source, run_id, model, seed, file_idx, problem_id, arm
         """
 
     def _publish(self, writer: BatchWriter, winners: pa.Table, tickets: dict[tuple, int]) -> list[FileResult]:
