@@ -289,12 +289,13 @@ class Batch:
 
     # -- answers ------------------------------------------------------------------------------
     @staticmethod
-    def _arm_rows(arm: str, columns: str, mode: str | None = None, join: str = "") -> str:
-        """Rows of one arm that ran among the loaded records (aid = rid·4 + arm number)."""
+    def _arm_rows(arm: str, columns: str, mode: str | None = None) -> str:
+        """Rows of one arm that ran (aid = rid·4 + arm number). Quarantined records are not left out:
+        testing for them costs more than reading their few answers, which no response joins."""
         where = f"coalesce(r.{arm}_status, '') <> ''" + (f" and r.{arm}_mode = '{mode}'" if mode else "")
         return f"""
-            select l.rid * 4 + {ARMS.index(arm)} as aid, {columns}
-            from records as r join identity as l on r.rid = l.rid {join}
+            select r.rid * 4 + {ARMS.index(arm)} as aid, {columns}
+            from records as r
             where {where}
         """
 
@@ -306,13 +307,13 @@ class Batch:
         `normalize`. Reply text is scanned once; the table that comes out is narrow.
         """
         con = self.con
-        replies = " union all ".join(self._arm_rows(arm, f"l.kind_t as kind, r.{arm}_text as text", REPLY)
+        replies = " union all ".join(self._arm_rows(arm, f"trim(r.kind) as kind, r.{arm}_text as text", REPLY)
                                      for arm in ARMS)
         con.execute(f"create or replace temp table reply_answers as {answers.reply_answers_sql(f'({replies})')}")
         fallback = con.execute("select aid, kind, text from reply_answers where needs_python").fetchall()
         con.register("python_answers", answers.python_replies(fallback))
         others = " union all ".join(
-            self._arm_rows(arm, f"""l.kind_t as kind, r.{arm}_mode as mode, r.{arm}_text as payload,
+            self._arm_rows(arm, f"""trim(r.kind) as kind, r.{arm}_mode as mode, r.{arm}_text as payload,
                 legacy_exec_status(r.{arm}_status) as exec_status""")
             + f" and r.{arm}_mode <> '{REPLY}'"
             for arm in ARMS
