@@ -148,8 +148,8 @@ class BatchWriter:
         for target in self.removals:
             target.unlink(missing_ok=True)
             folders.add(target.parent)
-        for folder in folders:
-            _fsync(folder)
+        with ThreadPoolExecutor(WRITERS) as pool:  # a run per folder: as many folders as shards
+            list(pool.map(_fsync, folders))
         self.prepared, self.removals = [], []
 
     @staticmethod
