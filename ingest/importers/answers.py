@@ -87,13 +87,19 @@ def reply_answers_sql(source: str) -> str:
 
 
 def python_replies(rows: Iterable[tuple[int, str, str]]) -> pa.Table:
-    """(aid, kind, text) of replies DuckDB could not settle, read as `extract_answer` reads them."""
+    """(aid, kind, text) of replies DuckDB could not settle, read as `extract_answer` reads them.
+
+    Each distinct (kind, text) is read once: a reply repeated across copies of a run costs one read."""
     aids, parsed, raw, errors = [], [], [], []
+    read: dict[tuple[str, str], tuple] = {}
     for aid, kind, text in rows:
-        with warnings.catch_warnings():  # literal_eval of model text warns on its backslashes
-            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
-            extraction = extract(text)
-        answer = normalize(kind, extraction.answer) if extraction.ok else (None, None, extraction.error)
+        answer = read.get((kind, text))
+        if answer is None:
+            with warnings.catch_warnings():  # literal_eval of model text warns on its backslashes
+                warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+                extraction = extract(text)
+            answer = normalize(kind, extraction.answer) if extraction.ok else (None, None, extraction.error)
+            read[(kind, text)] = answer
         aids.append(aid)
         parsed.append(answer[0])
         raw.append(answer[1])
