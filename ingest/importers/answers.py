@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -26,6 +25,7 @@ from evalhouse.ingest.extract import (
     _answer_in_broken_json,
     _answer_key,
     _load,
+    object_spans,
 )
 from evalhouse.ingest.problems import KINDS, canonical
 
@@ -121,7 +121,7 @@ def extract(text: str | None) -> Extraction:
     text = _THINKING.sub("", text)
     found = None
     for source in [m.group(1) for m in _FENCE.finditer(text)] + [text]:
-        for span in _spans(source):
+        for span in object_spans(source):
             value = _load(span)
             if isinstance(value, dict):
                 answer = _answer_key(value)
@@ -136,34 +136,6 @@ def extract(text: str | None) -> Extraction:
     if found is None:
         return Extraction(error="no_json_object")
     return Extraction(error="no_answer_field", payload=found)
-
-
-_SPECIAL = re.compile(r"""[{}"'\\]""")
-
-
-def _spans(text: str) -> list[str]:
-    """What `extract._objects` returns: balanced `{...}` spans, outermost, skipping braces in strings."""
-    spans, depth, start, quote, skip = [], 0, -1, "", -1
-    for m in _SPECIAL.finditer(text):
-        pos, ch = m.start(), m.group()
-        if pos == skip:
-            continue
-        if quote:
-            if ch == "\\":
-                skip = pos + 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'" and depth > 0:
-            quote = ch
-        elif ch == "{":
-            if depth == 0:
-                start = pos
-            depth += 1
-        elif ch == "}" and depth > 0:
-            depth -= 1
-            if depth == 0:
-                spans.append(text[start : pos + 1])
-    return spans
 
 
 def read_payloads(rows: Iterable[tuple[str, str, str]]) -> pa.Table:

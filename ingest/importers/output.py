@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evalhouse.config import Paths
+from evalhouse.ingest.shards import fsync_path
 
 META_KEY = b"evalhouse.import"
 WRITERS = 8  # encoding needs a core, but syncing a file mostly waits on the disk: more in flight, fewer waits
@@ -149,7 +150,7 @@ class BatchWriter:
             target.unlink(missing_ok=True)
             folders.add(target.parent)
         with ThreadPoolExecutor(WRITERS) as pool:  # a run per folder: as many folders as shards
-            list(pool.map(_fsync, folders))
+            list(pool.map(fsync_path, folders))
         self.prepared, self.removals = [], []
 
     @staticmethod
@@ -158,7 +159,7 @@ class BatchWriter:
         tmp = target.with_name(f".{target.stem}-{uuid.uuid4().hex[:12]}.parquet.tmp-{os.getpid()}")
         try:
             pq.write_table(table, tmp, **options)
-            _fsync(tmp)
+            fsync_path(tmp)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -169,10 +170,3 @@ class BatchWriter:
             tmp.unlink(missing_ok=True)
         self.pending, self.prepared, self.removals = [], [], []
 
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
