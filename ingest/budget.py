@@ -49,7 +49,7 @@ class Budget:
             self._settled.clear()
             await self._settled.wait()
         if self.reached:
-            raise CapReached(f"the next request might pass the cap of ${self.cap:.2f}")
+            raise CapReached(f"the next request might pass the cap of ${self.cap:g}")
         self.reserved += bound
         return bound
 

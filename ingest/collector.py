@@ -163,7 +163,7 @@ class Summary:
         if self.recovered:
             lines.append(f"recovered {self.recovered} responses from the journal of a killed run")
         if self.max_cost is not None:
-            lines.append(f"cost cap ${self.max_cost:.2f} over the plan: ${self.spent_before + self.spent:.4f} spent "
+            lines.append(f"cost cap ${self.max_cost:g} over the plan: ${self.spent_before + self.spent:.4f} spent "
                          f"(${self.spent:.4f} by this run)")
         if self.cap_reached:
             lines.append(f"stopped at the cost cap: {self.unasked} responses not asked; rerun with a higher "

@@ -121,7 +121,7 @@ class Plan:
                       else f"limit ${key.limit:.2f}, ${key.limit_remaining:.4f} left")
             out.append(f"key: accepted; {credit}; used ${key.usage or 0:.4f}" + (" (free tier)" if key.is_free_tier else ""))
         if self.max_cost is not None:
-            out.append(f"cap (--max-cost ${self.max_cost:.2f}, over this plan's total): ${self.cap_left:.4f} left to spend"
+            out.append(f"cap (--max-cost ${self.max_cost:g}, over this plan's total): ${self.cap_left:.4f} left to spend"
                        + (f"; the estimate passes it, so the run will stop at the cap" if self.cost > self.cap_left else ""))
         out += [f"note: {n}" for n in self.notes]
         return out
