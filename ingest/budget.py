@@ -1,16 +1,18 @@
 """`--max-cost`: stop starting requests before the cost of a plan could pass its cap.
 
 The cap is on the plan's total (what its stored responses cost, plus what this run spends), so a run
-stopped at the cap, killed, or run again from cron never spends past it; a higher cap goes on from where
-the last run stopped. Each request, once it holds a slot of the window and before it is sent, reserves
-the most it can cost: its prompt at one token per byte of the request body (a byte-level BPE token is
-at least one byte) plus `max_tokens` of completion, at the model's prices. A reservation that would take
+stopped at the cap or run again from cron never spends past it (a killed run's requests in flight may
+have been billed but were never stored, so they are not counted); a higher cap goes on from where the
+last run stopped. Each request, once it holds a slot of the window and before it is sent, reserves the
+most it can cost: its prompt at one token per byte of the request body (a byte-level BPE token is at
+least one byte) plus `max_tokens` of completion, at the model's prices. A reservation that would take
 spent + reserved past the cap waits for requests in flight to settle (their real cost is usually far
 below their reservation); when nothing is in flight and it still does not fit, the cap is reached: that
-request is not sent, nor any later one, and what was in flight has finished and is stored. When an answer lands, its reservation is replaced by its cost: the provider's
-`usage.cost` when it reports one, else its token counts at the model's prices. An HTTP error costs
-nothing (providers do not bill refused requests); an answer lost in transit (timeout, dropped
-connection, cancelled) keeps its whole reservation, since it may have been billed.
+request is not sent, nor any later one, and what was in flight has finished and is stored. When an
+answer lands, its reservation is replaced by its cost: the provider's `usage.cost` when it reports one,
+else its token counts at the model's prices. An HTTP error costs nothing (providers do not bill refused
+requests); an answer lost in transit (timeout, dropped connection, cancelled) keeps its whole
+reservation, since it may have been billed.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ class Budget:
         self.spent = 0.0  # by this run
         self.reserved = 0.0
         self.reached = False
+        self._holding = 0  # reservations not settled yet (a count: float sums never quite reach 0)
         self._settled = asyncio.Event()
 
     @property
@@ -43,7 +46,7 @@ class Budget:
         """Set aside the most this request can cost; raises CapReached when it cannot fit under the cap."""
         bound = self.prices[model].cost(body_bytes + TEMPLATE_TOKENS, self.max_tokens)
         while not self.reached and self.total + self.reserved + bound > self.cap:
-            if self.reserved <= 0:
+            if not self._holding:
                 self.reached = True
                 break
             self._settled.clear()
@@ -51,11 +54,13 @@ class Budget:
         if self.reached:
             raise CapReached(f"the next request might pass the cap of ${self.cap:g}")
         self.reserved += bound
+        self._holding += 1
         return bound
 
     def settle(self, model: str, bound: float, completion: Completion | None, answered: bool) -> None:
         """Replace a reservation by the cost: `answered` is whether any HTTP answer came back."""
-        self.reserved -= bound
+        self._holding -= 1
+        self.reserved = self.reserved - bound if self._holding else 0.0
         if completion is not None:
             self.spent += self.charge(model, completion, bound)
         elif not answered:

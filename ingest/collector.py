@@ -2,11 +2,12 @@
 
 Before the first request, a pre-flight (`plan.py`) checks the key, the model ids and the credit left
 against an estimate of the cost; with `max_cost` a budget (`budget.py`) stops starting requests before
-the plan's cost could pass the cap. A fixed number of requests is in flight; each finished request frees its slot at once, so one slow
-answer never holds up a batch. A request waiting out a backoff holds no slot. Every answer is journaled
-the moment it lands and reaches a Parquet shard at the next checkpoint, so a killed run loses nothing it
-received. `response_id` is a hash of (model, problem, arm, seed, sample): a second run asks only for
-what is not stored yet (and, with `retry_errors`, for what is stored as an error).
+the plan's cost could pass the cap. A fixed number of requests is in flight; each finished request frees
+its slot at once, so one slow answer never holds up a batch. A request waiting out a backoff holds no
+slot. Every answer is journaled the moment it lands and reaches a Parquet shard at the next checkpoint,
+so a killed run loses nothing it received. `response_id` is a hash of (model, problem, arm, seed,
+sample): a second run asks only for what is not stored yet (and, with `retry_errors`, for what is stored
+as an error).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import random
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -178,7 +179,7 @@ class Summary:
 
 class Collector:
     def __init__(self, config: RunConfig, paths: Paths, api_key: str | None, run_id: str | None = None,
-                 notify=None):
+                 notify: Callable[[str], None] | None = None):
         self.config, self.paths, self._api_key = config, paths, api_key
         self.run_id = run_id or make_run_id()
         self.summary = Summary(max_cost=config.max_cost)
@@ -246,12 +247,13 @@ class Collector:
         """Check before spending; set up the budget when there is a cap. Raises PreflightFailed."""
         c = self.config
         plan = await asyncio.to_thread(self._plan, problems, state, work)
-        blockers = plan.blockers if c.preflight else [b for b in plan.blockers if b.startswith("--max-cost")]
         if c.preflight:
             for line in plan.lines_out():
                 self._notify(line)
-        if blockers:
-            raise PreflightFailed("pre-flight: " + "; ".join(blockers) + " (nothing was sent)")
+            if plan.blockers:
+                raise PreflightFailed("pre-flight: " + "; ".join(plan.blockers) + " (nothing was sent)")
+        elif c.max_cost is not None and plan.unpriced_models():
+            raise PreflightFailed(plan.cap_unpriced() + " (nothing was sent)")
         if c.max_cost is not None:
             self._budget = Budget(c.max_cost, plan.spent, plan.prices(), c.max_tokens)
             self.summary.spent_before = plan.spent
@@ -651,7 +653,7 @@ def _write_rows(rows: list[dict[str, Any]], folder: Path, stem: str) -> None:
 
 
 def collect(config: RunConfig, paths: Paths, api_key: str | None, run_id: str | None = None,
-            notify=None) -> tuple[str, Summary]:
+            notify: Callable[[str], None] | None = None) -> tuple[str, Summary]:
     """Run a collection to the end (or to the cost cap). SIGTERM stops it as Ctrl-C does: what landed is stored.
 
     `notify(line)` receives the pre-flight's report.

@@ -76,7 +76,15 @@ class Plan:
 
     @property
     def priced(self) -> bool:
-        return all(line.price is not None for line in self.lines if line.requests)
+        return not self.unpriced_models()
+
+    def unpriced_models(self) -> list[str]:
+        """Models with requests to ask and no price at the endpoint."""
+        return sorted({line.model for line in self.lines if line.requests and line.price is None})
+
+    def cap_unpriced(self) -> str:
+        return (f"--max-cost needs a price for every model, and {self.base_url} gives none for "
+                f"{', '.join(self.unpriced_models())}")
 
     @property
     def cap_left(self) -> float | None:
@@ -225,9 +233,7 @@ def check(plan: Plan, models: list[str], key_given: bool) -> None:
             named.append(m + (f" (did you mean {close[0]}?)" if close else ""))
         plan.blockers.append(f"unknown model id(s) at {endpoint.base_url}: {', '.join(named)}")
     if plan.max_cost is not None and not plan.priced:
-        unpriced = sorted({line.model for line in plan.lines if line.requests and line.price is None})
-        plan.blockers.append(f"--max-cost needs a price for every model, and {endpoint.base_url} gives none for "
-                             f"{', '.join(unpriced)}")
+        plan.blockers.append(plan.cap_unpriced())
     key = endpoint.key
     if key is None:
         return

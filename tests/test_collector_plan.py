@@ -1,6 +1,7 @@
 """Pre-flight checks, the cost estimate (`ingest plan`) and the budget cap (`ingest run --max-cost`)."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -9,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from evalhouse.cli import main
+from evalhouse.ingest.budget import Budget, CapReached
+from evalhouse.ingest.client import Completion
 from evalhouse.ingest.provider import Price, parse_models
 from evalhouse.synthetic import CATALOG
 
@@ -38,6 +41,31 @@ def test_openrouter_prices_are_read_from_decimal_strings():
         {"id": "b/y"},
     ]})
     assert models == {"a/x": Price(8e-7, 3.2e-6, 0.001), "openrouter/auto": None, "b/y": None}
+
+
+def test_the_budget_waits_for_requests_in_flight_and_stops_only_when_nothing_can_fit():
+    """A reservation past the cap waits for one in flight to settle at its real cost; with nothing in flight
+    it is refused for good; a lost answer counts its whole reservation, an HTTP error nothing."""
+    prices = {"m": Price(prompt=0.0, completion=1.0)}  # $1 a completion token: the bound is max_tokens dollars
+
+    async def scenario() -> list:
+        budget = Budget(cap=10.0, spent_before=1.0, prices=prices, max_tokens=4)
+        first = await budget.reserve("m", 0)
+        second = await budget.reserve("m", 0)  # 1 + 4 + 4 = 9 <= 10
+        waiting = asyncio.ensure_future(budget.reserve("m", 0))
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        budget.settle("m", first, Completion("x", "stop", 0, 1, None, None, 1.0), answered=True)  # costs $1
+        third = await waiting  # 2 + 4 + 4 = 10 <= 10
+        budget.settle("m", second, None, answered=True)  # an HTTP error: $0
+        budget.settle("m", third, None, answered=False)  # lost in transit: the whole $4
+        fourth = await budget.reserve("m", 0)  # 6 + 4 = 10 <= 10
+        budget.settle("m", fourth, None, answered=False)
+        with pytest.raises(CapReached):
+            await budget.reserve("m", 0)  # 10 + 4 > 10 with nothing in flight
+        return [budget.spent, budget.reserved, budget.reached]
+
+    assert asyncio.run(scenario()) == [9.0, 0.0, True]
 
 
 def test_plan_counts_what_is_left_prices_it_and_sends_no_completion(workdir, tmp_path):
