@@ -23,12 +23,13 @@ for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
 base_url="http://127.0.0.1:$(cat "$port_file")/v1"
 echo "   $base_url"
 
-echo "== 3. collect: 4 models from 2 labs, 4 arms, 2 seeds"
-evalhouse ingest run --base-url "$base_url" \
-    --model synthetic/atlas-large --model synthetic/atlas-mini \
-    --model synthetic/boreal-pro --model synthetic/boreal-lite \
-    --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 3 --seeds 0,1 \
-    --arms nl,sim,controlsim,code --concurrency 32 --exec-workers 2
+echo "== 3. plan (as OpenRouter: prices, key, credit), then collect: 4 models from 2 labs, 4 arms, 2 seeds"
+experiment=(--model synthetic/atlas-large --model synthetic/atlas-mini
+            --model synthetic/boreal-pro --model synthetic/boreal-lite
+            --kinds add,sub,mul,lcs,knap,rod --digits 2,4,6,8 --n 3 --seeds 0,1
+            --arms nl,sim,controlsim,code)
+evalhouse ingest plan --base-url "${base_url%/v1}/api/v1" "${experiment[@]}"
+evalhouse ingest run --base-url "$base_url" "${experiment[@]}" --concurrency 32 --exec-workers 2
 
 echo "== 4. per-model metrics (the seed's 31-model table)"
 evalhouse ingest metrics examples/hubris_models.csv
