@@ -1,94 +1,258 @@
 """`evalhouse build`: run dbt into a new warehouse file and swap it in.
 
-The warehouse is derived from `data/` and the dbt seeds, so a build can write a fresh file next to the
-old one and rename it into place. A user reading the old file in the DuckDB shell keeps reading it (the
+The warehouse is derived from `data/` and the dbt seeds, so a build writes a new file beside the old
+one and renames it into place. A user reading the old file in the DuckDB shell keeps reading it (the
 rename does not touch the open inode) and never sees a half-built warehouse; a failed build leaves the
 old file untouched.
+
+A build is incremental when it can be: the old file is copied and dbt runs only what is downstream of
+new data, adding only the shards it has not loaded (see build_plan.py and
+models/graded/graded_responses.sql). With nothing new, the warehouse is left as it is.
+
+Only one build runs per warehouse (a file lock); a second one fails at once, naming the first. So does a
+build while another process holds the warehouse open for writing, since renaming a file under a writer
+would strand that writer's log: `duckdb -readonly` is the way to read while building.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import subprocess
-import sys
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import import_module
 from pathlib import Path
 
+import duckdb
 from filelock import FileLock, Timeout
 
+from .build_plan import BuildError, BuildPlan, plan_build
 from .config import Paths, dbt_project_dir
 
-
-class BuildError(Exception):
-    pass
+__all__ = ["BuildError", "BuildPlan", "BuildResult", "build"]
 
 
 @dataclass(frozen=True)
 class BuildResult:
     warehouse: Path
     seconds: float
-    log: str
+    mode: str  # "full", "incremental" or "up to date"
+    reason: str
+    log: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
 
 
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).parent / "dbt"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("dbt")
-    if not found:
-        raise BuildError("dbt is not installed in this environment (pip install dbt-duckdb)")
-    return found
-
-
-def build(paths: Paths, project_dir: Path | None = None, select: str | None = None, quiet: bool = True) -> BuildResult:
+def build(
+    paths: Paths,
+    project_dir: Path | None = None,
+    select: str | None = None,
+    full_refresh: bool = False,
+    quiet: bool = True,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> BuildResult:
+    """Build the warehouse with dbt into a new file and swap it in; raise BuildError on any failure."""
+    start = time.perf_counter()
+    # dbt takes a second or two to import; let that happen while this thread checks and copies files.
+    importer = threading.Thread(target=import_module, args=("dbt.cli.main",), daemon=True)
+    importer.start()
     project = project_dir or dbt_project_dir()
     warehouse = paths.warehouse
     warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(warehouse):
+        timings: dict[str, float] = {}
+        plan = plan_build(warehouse, project, paths.raw, full_refresh)
+        if plan.up_to_date and not select:
+            return BuildResult(warehouse, time.perf_counter() - start, "up to date", plan.reason)
+        tmp = _building_path(warehouse)
+        _remove_database(tmp)
+        if plan.incremental:
+            shutil.copyfile(warehouse, tmp)
+        timings["prepare"] = time.perf_counter() - start
+        importer.join()
+        # dbt runs in the warehouse's folder with the file named relatively: the profile then reads the
+        # same for every warehouse, and dbt keeps using its saved parse (a changed profile re-parses all).
+        env = {
+            "EVALHOUSE_BUILD_PATH": tmp.name,
+            "EVALHOUSE_DATA": str(paths.data),
+            "EVALHOUSE_WAREHOUSE": str(warehouse),
+            "EVALHOUSE_PROJECT_FINGERPRINT": plan.fingerprint,
+            "EVALHOUSE_TEMP_DIRECTORY": ".tmp",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        if memory_limit:
+            env["EVALHOUSE_MEMORY_LIMIT"] = memory_limit
+        if threads:
+            env["EVALHOUSE_THREADS"] = str(threads)
+        args = _dbt_args(project, warehouse, plan, select, quiet=quiet)
+        dbt_start = time.perf_counter()
+        try:
+            with _working_directory(warehouse.parent):
+                log = run_dbt(args, env)
+        except BuildError:
+            _remove_database(tmp)
+            raise
+        timings["dbt"] = time.perf_counter() - dbt_start
+        swap_start = time.perf_counter()
+        swap_in(tmp, warehouse)
+        timings["swap"] = time.perf_counter() - swap_start
+    mode = "incremental" if plan.incremental else "full"
+    return BuildResult(warehouse, time.perf_counter() - start, mode, plan.reason, log, timings)
+
+
+@contextmanager
+def build_lock(warehouse: Path) -> Iterator[None]:
+    """Hold the one build lock of this warehouse, or fail at once naming the build that holds it."""
     lock = FileLock(str(warehouse) + ".build.lock")
+    holder = Path(str(warehouse) + ".build.json")
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        raise BuildError(
-            f"another `evalhouse build` is writing {warehouse} (lock {lock.lock_file}); wait for it to finish"
-        ) from None
+        raise BuildError(f"another `evalhouse build` is building {warehouse} ({_describe_holder(holder)}); "
+                         "wait for it to finish, then build again") from None
     try:
-        return _build_locked(paths, project, select, quiet)
+        holder.write_text(json.dumps({"pid": os.getpid(), "started_at": datetime.now(timezone.utc).isoformat()}))
+        yield
     finally:
+        holder.unlink(missing_ok=True)
         lock.release()
 
 
-def _build_locked(paths: Paths, project: Path, select: str | None, quiet: bool) -> BuildResult:
-    warehouse = paths.warehouse
-    # A fixed name (the lock makes it ours) keeps the profile stable, so dbt can reuse its partial parse.
-    tmp = warehouse.with_name(f".{warehouse.name}.building")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+def _describe_holder(holder: Path) -> str:
+    try:
+        info = json.loads(holder.read_text())
+        return f"PID {info['pid']}, started {info['started_at'][:19].replace('T', ' ')} UTC"
+    except (OSError, ValueError, KeyError):
+        return "starting up"
+
+
+def _building_path(warehouse: Path) -> Path:
+    # A fixed name (the lock makes it ours) keeps the dbt profile stable, so dbt reuses its partial parse.
+    return warehouse.with_name(f".{warehouse.name}.building")
+
+
+def _remove_database(path: Path) -> None:
+    for leftover in (path, Path(str(path) + ".wal")):
         leftover.unlink(missing_ok=True)
-    env = dict(os.environ)
-    env.update(
-        EVALHOUSE_BUILD_PATH=str(tmp),
-        EVALHOUSE_DATA=str(paths.data),
-        EVALHOUSE_WAREHOUSE=str(warehouse),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-    )
-    cmd = [
-        dbt_executable(), "build",
-        "--project-dir", str(project),
-        "--profiles-dir", env.get("DBT_PROFILES_DIR", str(project)),
+
+
+def dbt_state_dir(warehouse: Path) -> Path:
+    """Where dbt keeps its artefacts for this warehouse (target/, logs/): beside it, unless
+    EVALHOUSE_DBT_STATE says otherwise (warehouses that share one reuse each other's parse)."""
+    return Path(os.environ.get("EVALHOUSE_DBT_STATE") or warehouse.parent / ".dbt")
+
+
+def _dbt_args(project: Path, warehouse: Path, plan: BuildPlan, select: str | None, quiet: bool) -> list[str]:
+    state = dbt_state_dir(warehouse).absolute()
+    args = [
+        "build",
+        "--project-dir", str(project.absolute()),
+        "--profiles-dir", os.path.abspath(os.environ.get("DBT_PROFILES_DIR", project)),
         # dbt's artefacts live beside the warehouse they describe, so two warehouses never share a
         # partial-parse cache and an installed project's folder is never written to.
-        "--target-path", str(warehouse.parent / ".dbt" / "target"),
-        "--log-path", str(warehouse.parent / ".dbt" / "logs"),
+        "--target-path", str(state / "target"),
+        "--log-path", str(state / "logs"),
+        "--no-write-json",
+        "--no-version-check",
+        "--log-level", "none" if quiet else "info",
+        "--log-level-file", "info",
     ]
-    if quiet:
-        cmd.append("--quiet")
     if select:
-        cmd += ["--select", select]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise BuildError("dbt build failed:\n" + (proc.stdout + proc.stderr).strip()[-4000:])
+        args += ["--select", *select.split()]
+    elif plan.select:
+        args += ["--select", *plan.select]
+    if not plan.incremental:
+        args.append("--full-refresh")
+    if plan.verified:
+        # The same project built this warehouse before (its fingerprint says so): its unit tests, which
+        # read no data, passed then and cannot fail now.
+        args += ["--exclude", "resource_type:unit_test"]
+    return args
+
+
+def run_dbt(args: list[str], env: dict[str, str]) -> str:
+    """Run dbt in this process (no second interpreter to start); return its summary or raise BuildError."""
+    from dbt.cli.main import dbtRunner
+
+    lines: list[str] = []
+
+    def collect(event) -> None:  # dbt's own log lines, kept for --verbose and for error messages
+        if event.info.level in ("info", "warn", "error") and event.info.msg:
+            lines.append(str(event.info.msg))
+
+    with _environment(env):
+        try:
+            result = dbtRunner(callbacks=[collect]).invoke(args)
+        finally:
+            _close_dbt_connections()
+    log = "\n".join(lines)
+    if result.success:
+        return log
+    raise BuildError("dbt build failed:\n" + _failure_summary(result, log))
+
+
+def _failure_summary(result, log: str) -> str:
+    if result.exception is not None:
+        return str(result.exception).strip()[-4000:]
+    failed = []
+    for r in getattr(result.result, "results", []) or []:
+        if str(r.status) in ("error", "fail", "runtime error"):
+            failed.append(f"  {r.node.resource_type} {r.node.name}: {str(r.message or '').strip()}")
+    return ("\n".join(failed) or log[-4000:])[-4000:]
+
+
+def _close_dbt_connections() -> None:
+    """dbt-duckdb keeps its DuckDB instance open (keep_open); close it so the file is complete on disk."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
+@contextmanager
+def _working_directory(folder: Path) -> Iterator[None]:
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+@contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def swap_in(tmp: Path, warehouse: Path) -> None:
+    """Make the new file durable, then rename it over the old one (atomic on POSIX)."""
+    wal = Path(str(tmp) + ".wal")
+    if wal.exists():  # fold a leftover write-ahead log into the file before it moves
+        con = duckdb.connect(str(tmp))
+        con.execute("checkpoint")
+        con.close()
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    # a log left by a writer that crashed belongs to the old file; next to the new one it would corrupt it
+    Path(str(warehouse) + ".wal").unlink(missing_ok=True)
     os.replace(tmp, warehouse)
-    return BuildResult(warehouse, seconds, proc.stdout)
+    fd = os.open(warehouse.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -12,6 +12,15 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_dbt_state(tmp_path_factory):
+    """One dbt target folder for the whole session, so builds after the first reuse dbt's partial parse."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("EVALHOUSE_DBT_STATE", str(tmp_path_factory.mktemp("dbt-state")))
+    yield
+    mp.undo()
+
+
 def _paths_in(root: Path) -> Paths:
     return Paths(data=root / "data", warehouse=root / "warehouse" / "evalhouse.duckdb")
 

@@ -148,10 +148,11 @@ def test_quarantine_mart_shows_file_and_line(warehouse):
 
 
 def test_a_model_missing_from_the_registry_is_reported_not_dropped(warehouse):
-    """An unregistered model keeps its responses in the marts (lab 'unregistered'); the dbt test warns about it."""
+    """An unregistered model keeps its responses in the marts (under its provider prefix, flagged); dbt warns."""
     p, log, _ = warehouse
     [(n,)] = _q(p, f"select sum(n) from marts.acc_model_arm_kind where model = '{UNREGISTERED}'")
     assert n == 12
-    assert _q(p, "select count(*) from marts.acc_lab_arm_kind where lab = 'unregistered'")[0][0] > 0
+    flags = _q(p, "select distinct all_registered from marts.acc_lab_arm_kind where lab = 'acme'")
+    assert flags == [(False,)]
     warned = [line for line in log.splitlines() if "unregistered_models" in line]
     assert warned and any("WARN" in line for line in warned)

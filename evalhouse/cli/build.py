@@ -12,20 +12,27 @@ from .common import user_errors
 
 @click.command()
 @click.option("--select", default=None, help="dbt node selection (default: everything).")
+@click.option("--full-refresh", is_flag=True, help="Rebuild from scratch instead of adding only new shards.")
+@click.option("--memory-limit", default=None, metavar="SIZE",
+              help="DuckDB memory limit, e.g. 4GB (default 4GB; larger work spills to warehouse/.tmp).")
+@click.option("--threads", type=click.IntRange(1), default=None, help="dbt threads (default 2).")
 @click.option("--verbose", is_flag=True, help="Show dbt's own output.")
 @user_errors(BuildError)
-def build(select: str | None, verbose: bool) -> None:
+def build(select: str | None, full_refresh: bool, memory_limit: str | None, threads: int | None, verbose: bool) -> None:
     """Build the warehouse from data/ and the dbt seeds (runs `dbt build`).
 
     The new warehouse is written beside the old one and swapped in when every model and test passed,
-    so readers in the DuckDB shell never see a half-built file.
+    so readers in the DuckDB shell never see a half-built file. A build adds only the shards it has not
+    loaded yet, unless the project or a loaded shard changed (then it rebuilds from scratch). A second
+    build of the same warehouse, or a process holding it open for writing, makes it fail at once.
 
     \b
     Example:
         evalhouse build
         duckdb -readonly warehouse/evalhouse.duckdb -c "select * from marts.acc_model_arm_kind limit 5"
     """
-    result = run_build(paths(), select=select, quiet=not verbose)
+    result = run_build(paths(), select=select, full_refresh=full_refresh, quiet=not verbose,
+                       memory_limit=memory_limit, threads=threads)
     if verbose:
         click.echo(result.log)
-    click.echo(f"built {result.warehouse} in {result.seconds:.1f}s")
+    click.echo(f"built {result.warehouse} in {result.seconds:.1f}s ({result.mode}: {result.reason})")

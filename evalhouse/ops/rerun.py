@@ -141,7 +141,7 @@ def _run_locked(paths: Paths, experiments: Path, log: logging.Logger, result: Re
         result.exit_code, result.message = ExitCode.BUILD_FAILED, str(exc).splitlines()[0]
         return
     result.build_seconds = round(built.seconds, 2)
-    log.info(f"built {built.warehouse} in {built.seconds:.1f}s")
+    log.info(f"built {built.warehouse} ({built.mode}: {built.reason}) in {built.seconds:.1f}s")
 
     try:
         result.outputs = [str(p) for p in refresh_outputs(paths, experiments, log)]

@@ -1,5 +1,7 @@
--- One row per lab × arm × kind. Two averages, named: `accuracy` (= accuracy_micro) pools every response
--- of the lab's models; accuracy_macro is the mean of the lab's per-model accuracies.
+-- One row per lab × arm × kind. Two averages, both named: the micro average pools every response of
+-- the lab's models (accuracy = accuracy_micro, with its Wilson interval, n and n_correct); the macro
+-- average is the mean of the lab's per-model accuracies, so each model weighs the same.
+-- A model missing from the registry rolls up under its own provider prefix ("mistralai/…" → "mistralai").
 with per_model as (
     select * from {{ ref('acc_model_arm_kind') }}
 ),
@@ -8,17 +10,24 @@ registry as (
     select model, lab from {{ ref('model_registry') }}
 ),
 
-rolled as (
-    select
-        coalesce(r.lab, 'unregistered') as lab, m.arm, m.kind,
-        count(*) as n_models,
-        sum(m.n) as n,
-        sum(m.n_correct) as n_correct,
-        avg(m.accuracy) as accuracy_macro,
-        sum(m.n_reported) as n_reported,
-        sum(m.n_correct_reported) as n_correct_reported
+labelled as (
+    select m.*, coalesce(r.lab, split_part(m.model, '/', 1)) as lab, r.lab is not null as is_registered
     from per_model as m
     left join registry as r using (model)
+),
+
+rolled as (
+    select
+        lab, arm, kind,
+        count(*) as n_models,
+        bool_and(is_registered) as all_registered,
+        sum(n) as n,
+        sum(n_correct) as n_correct,
+        avg(accuracy order by model) as accuracy_macro,
+        sum(n_reported) as n_reported,
+        sum(n_correct_reported) as n_correct_reported,
+        avg(accuracy_reported order by model) as accuracy_reported_macro
+    from labelled
     group by all
 )
 
@@ -28,8 +37,10 @@ select
     {{ wilson_low('n_correct', 'n') }} as ci_low,
     {{ wilson_high('n_correct', 'n') }} as ci_high,
     n_reported, n_correct_reported,
-    case when n_reported > 0 then n_correct_reported::double / n_reported end as accuracy_reported,
+    n_correct_reported::double / nullif(n_reported, 0) as accuracy_reported,
+    'micro' as accuracy_average,
     n_correct::double / n as accuracy_micro,
     accuracy_macro,
-    'micro' as accuracy_average
+    accuracy_reported_macro,
+    all_registered
 from rolled

@@ -1,19 +1,10 @@
--- One row per model × kind: code-arm accuracy minus NL accuracy on paired instances, i.e. responses
--- of both arms that came back for the same (problem_id, seed, sample).
-with graded as (
-    select * from {{ ref('graded_responses') }} where is_answered and arm in ('code', 'nl')
-),
-
-paired as (
-    select
-        c.model, c.kind, c.problem_id, c.seed,
-        c.is_correct as code_correct,
-        n.is_correct as nl_correct
-    from graded as c
-    join graded as n
-        on n.model = c.model and n.problem_id = c.problem_id and n.seed = c.seed and n.sample = c.sample
-       and n.arm = 'nl'
-    where c.arm = 'code'
+-- One row per model × kind: code-arm accuracy minus NL accuracy on paired instances, i.e. instances
+-- (problem_id, seed, sample) where both arms came back. The discordant counts are what a McNemar test of
+-- the difference uses.
+with paired as (
+    select model, kind, code_correct > 0 as code_correct, nl_correct > 0 as nl_correct
+    from {{ ref('graded_instances') }}
+    where code_answered > 0 and nl_answered > 0
 )
 
 select
@@ -22,7 +13,7 @@ select
     avg(code_correct::int) as accuracy_code,
     avg(nl_correct::int) as accuracy_nl,
     avg(code_correct::int) - avg(nl_correct::int) as delta,
-    count_if(code_correct and not nl_correct) as n_code_only,
-    count_if(nl_correct and not code_correct) as n_nl_only
+    count(*) filter (where code_correct and not nl_correct) as n_code_only,
+    count(*) filter (where nl_correct and not code_correct) as n_nl_only
 from paired
 group by all

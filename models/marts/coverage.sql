@@ -1,30 +1,51 @@
--- One row per model × seed × kind × digit: instances expected (problems of that cell) against responses
--- collected per arm, and whether the arms are balanced. The plan's Phase-2 validation as a table.
-with responses as (
-    select * from {{ ref('graded_responses') }}
+-- One row per model × seed × kind × digit: what was expected against what was collected, per arm. The
+-- plan's Phase-2 validation as a table. A model is expected to cover, in each of its seeds, every kind ×
+-- digit it has responses for in any seed (so a seed missing a kind or a digit shows up with nothing
+-- collected); the instances expected per cell are the problems known for the kind × digit.
+with collected as (
+    select
+        model, seed, kind, digit,
+        count(distinct problem_id) as n_instances,
+        sum(n_responses) as n_responses,
+        sum(nl_answered) as n_nl,
+        sum(sim_answered) as n_sim,
+        sum(controlsim_answered) as n_controlsim,
+        sum(code_answered) as n_code,
+        sum(n_unanswered) as n_unanswered
+    from {{ ref('graded_instances') }}
+    group by all
+),
+
+cells as (
+    select distinct s.model, s.seed, c.kind, c.digit
+    from (select distinct model, seed from collected) as s
+    join (select distinct model, kind, digit from collected) as c using (model)
 ),
 
 problems as (
     select kind, digit, count(*) as n_expected from {{ ref('stg_problems') }} group by all
 ),
 
-collected as (
+joined as (
     select
-        model, seed, kind, digit,
-        count(distinct problem_id) as n_instances,
-        count_if(arm = 'nl' and is_answered) as n_nl,
-        count_if(arm = 'sim' and is_answered) as n_sim,
-        count_if(arm = 'controlsim' and is_answered) as n_controlsim,
-        count_if(arm = 'code' and is_answered) as n_code,
-        count_if(not is_answered) as n_errors
-    from responses
-    group by all
+        cells.model, cells.seed, cells.kind, cells.digit,
+        coalesce(problems.n_expected, collected.n_instances, 0) as n_expected,
+        coalesce(collected.n_instances, 0) as n_instances,
+        coalesce(collected.n_responses, 0)::bigint as n_responses,
+        coalesce(collected.n_nl, 0)::bigint as n_nl,
+        coalesce(collected.n_sim, 0)::bigint as n_sim,
+        coalesce(collected.n_controlsim, 0)::bigint as n_controlsim,
+        coalesce(collected.n_code, 0)::bigint as n_code,
+        coalesce(collected.n_unanswered, 0)::bigint as n_unanswered
+    from cells
+    left join collected using (model, seed, kind, digit)
+    left join problems using (kind, digit)
 )
 
 select
-    c.*,
-    p.n_expected,
-    coalesce(p.n_expected, c.n_instances) - c.n_instances as n_missing_instances,
-    least(n_nl, n_sim, n_controlsim, n_code) = greatest(n_nl, n_sim, n_controlsim, n_code) as arms_balanced
-from collected as c
-left join problems as p using (kind, digit)
+    *,
+    greatest(n_expected - n_instances, 0) as n_missing_instances,
+    least(n_nl, n_sim, n_controlsim, n_code) = greatest(n_nl, n_sim, n_controlsim, n_code) as arms_balanced,
+    n_instances >= n_expected
+        and least(n_nl, n_sim, n_controlsim, n_code) >= n_expected as is_complete
+from joined

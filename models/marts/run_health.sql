@@ -1,26 +1,51 @@
--- One row per model × arm: how collection went. Errors by class, latency percentiles, tokens and cost.
+-- One row per model × arm: how collection went. Requests stored, errors by class, parse errors,
+-- latency percentiles, tokens and cost. Error rates are over every stored response of the cell.
 with responses as (
     select * from {{ ref('graded_responses') }}
+),
+
+measured as (
+    select
+        model, arm,
+        count(*) as n_total,
+        count(*) filter (where is_answered) as n_answered,
+        count(*) filter (where verdict = 'api_error') as n_errors,
+        count(*) filter (where verdict = 'not_run') as n_not_run,
+        count(*) filter (where verdict = 'api_error' and error_class = 'rate_limited') as n_rate_limited,
+        count(*) filter (where verdict = 'api_error' and error_class = 'server_error') as n_server_error,
+        count(*) filter (where verdict = 'api_error' and error_class = 'timeout') as n_timeout,
+        count(*) filter (where verdict = 'api_error' and error_class = 'connection') as n_connection,
+        count(*) filter (where verdict = 'api_error' and error_class = 'malformed_body') as n_malformed_body,
+        count(*) filter (where verdict = 'api_error' and error_class in ('client_error', 'provider_error')) as n_client_error,
+        count(*) filter (where verdict = 'api_error' and coalesce(error_class, '') not in (
+            'rate_limited', 'server_error', 'timeout', 'connection', 'malformed_body', 'client_error', 'provider_error'
+        )) as n_other_error,
+        count(*) filter (where verdict = 'parse_error') as n_parse_error,
+        quantile_cont(latency_ms, [0.5, 0.95, 0.99]) as latency_ms_quantiles,
+        -- sums in decimal, so the figures do not depend on the order rows are read in
+        sum(latency_ms::decimal(18, 3)) / count(latency_ms) as latency_mean_ms,
+        sum(prompt_tokens) as prompt_tokens,
+        sum(completion_tokens) as completion_tokens,
+        sum(cost::decimal(18, 9))::double as cost
+    from responses
+    group by all
 )
 
 select
-    model, arm,
-    count(*) as n_total,
-    count_if(is_answered) as n_answered,
-    count_if(not is_answered) as n_errors,
-    count_if(not is_answered)::double / count(*) as error_rate,
-    count_if(error_class = 'rate_limited') as n_rate_limited,
-    count_if(error_class = 'server_error') as n_server_error,
-    count_if(error_class = 'timeout') as n_timeout,
-    count_if(error_class = 'connection') as n_connection,
-    count_if(error_class = 'malformed_body') as n_malformed_body,
-    count_if(error_class in ('client_error', 'provider_error')) as n_client_error,
-    count_if(verdict = 'parse_error') as n_parse_error,
-    quantile_cont(latency_ms, 0.5) as latency_p50_ms,
-    quantile_cont(latency_ms, 0.95) as latency_p95_ms,
-    quantile_cont(latency_ms, 0.99) as latency_p99_ms,
-    sum(prompt_tokens) as prompt_tokens,
-    sum(completion_tokens) as completion_tokens,
-    sum(cost) as cost
-from responses
-group by all
+    model, arm, n_total, n_answered, n_errors, n_not_run,
+    n_errors / n_total as error_rate,
+    n_rate_limited, n_server_error, n_timeout, n_connection, n_malformed_body, n_client_error, n_other_error,
+    n_rate_limited / n_total as rate_limited_rate,
+    n_server_error / n_total as server_error_rate,
+    n_timeout / n_total as timeout_rate,
+    n_parse_error,
+    n_parse_error / nullif(n_answered, 0) as parse_error_rate,
+    latency_ms_quantiles[1] as latency_p50_ms,
+    latency_ms_quantiles[2] as latency_p95_ms,
+    latency_ms_quantiles[3] as latency_p99_ms,
+    latency_mean_ms::double as latency_mean_ms,
+    prompt_tokens, completion_tokens,
+    completion_tokens / nullif(n_answered, 0) as completion_tokens_per_response,
+    cost,
+    cost / nullif(n_answered, 0) as cost_per_response
+from measured

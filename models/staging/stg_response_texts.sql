@@ -1,0 +1,15 @@
+-- One row per response_id: its prompt and reply text, read from the shards on demand. The text never
+-- enters a table of the warehouse; filter on response_id (or join on it) and only those rows' text is read.
+with texts as (
+    {{ read_raw(source('raw', 'responses'), [
+        ('response_id', 'varchar'), ('prompt', 'varchar'), ('response_text', 'varchar'), ('exec_stderr', 'varchar')
+    ], pointers=true) }}
+),
+
+responses as (
+    select response_id, shard_id, shard_row from {{ ref('stg_responses') }}
+)
+
+select texts.response_id, texts.prompt, texts.response_text, texts.exec_stderr
+from texts
+semi join responses using (response_id, shard_id, shard_row)

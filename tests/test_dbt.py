@@ -1,0 +1,161 @@
+"""The dbt project on real shards and a real DuckDB file: staging, grading, incremental builds, docs."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from evalhouse.build import build
+
+from .conftest import REPO
+from .warehouse_data import differences, failed, query, response, write_problems, write_responses
+
+pytestmark = pytest.mark.slow
+
+MARTS = ["acc_model_arm_kind", "acc_model_arm_kind_digit", "acc_lab_arm_kind", "code_nl_delta", "model_metrics",
+         "run_health", "coverage", "grading_disagreements", "quarantine"]
+
+
+def verdicts(warehouse: Path) -> dict[str, tuple]:
+    rows = query(warehouse, "select response_id, verdict, verdict_reason, answer from graded.graded_responses")
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_empty_data_folder_builds_empty_marts(workdir):
+    """With no shards at all every model builds, every test passes and the marts are empty."""
+    result = build(workdir)
+    assert result.mode == "full"
+    tables = {f"{s}.{t}" for s, t in query(workdir.warehouse, "select table_schema, table_name from information_schema.tables")}
+    assert {f"marts.{m}" for m in MARTS} <= tables
+    assert {s.split(".")[0] for s in tables} == {"staging", "graded", "marts", "seeds"}
+    assert query(workdir.warehouse, "select count(*) from graded.graded_responses") == [(0,)]
+
+
+def test_staging_keeps_the_winning_attempt_and_reads_older_shards(workdir):
+    """A success beats a later error, the latest success wins, and an older shard holding only the
+    required columns is graded from its text."""
+    write_problems(workdir, {"p1": "42", "p2": "7"})
+    write_responses(workdir, [
+        response("ok-then-error", minutes=0),
+        response("twice", minutes=0, parsed_answer="41"),
+        failed("only-error"),
+        response("unparsed", parsed_answer=None, parse_error="no_json_object", verdict="parse_error"),
+        response("never-ran", arm="code", response_text="", parsed_answer=None, verdict="not_run", verdict_reason="sim_failed"),
+    ], run="run-1")
+    write_responses(workdir, [
+        failed("ok-then-error", minutes=5),
+        response("twice", minutes=5, parsed_answer="42"),
+    ], run="run-2")
+    write_responses(workdir, [
+        {**response("old-right", "p2", response_text='Sure. ```json\n{"answer": "7"}\n```'), "source": "legacy"},
+        {**response("old-wrong", "p2", response_text="{'Answer': 1,234}"), "source": "legacy"},
+        {**response("old-prose", "p2", response_text="I think it is 7."), "source": "legacy"},
+    ], run="legacy-1", source="legacy", required_only=True)
+    build(workdir)
+
+    got = verdicts(workdir.warehouse)
+    assert got["ok-then-error"] == ("correct", "ok", "42")
+    assert got["twice"] == ("correct", "ok", "42")
+    assert got["only-error"] == ("api_error", "server_error", None)
+    assert got["unparsed"] == ("parse_error", "no_json_object", None)
+    assert got["never-ran"] == ("not_run", "sim_failed", None)
+    assert got["old-right"] == ("correct", "ok", "7")
+    assert got["old-wrong"] == ("wrong", "wrong_value", "1234")
+    assert got["old-prose"] == ("parse_error", "no answer found", None)
+    assert query(workdir.warehouse, "select count(*), count(distinct response_id) from staging.stg_responses") == [(8, 8)]
+    assert query(workdir.warehouse, "select count(*) from staging.stg_response_attempts") == [(10,)]
+    text = query(workdir.warehouse, "select response_text from staging.stg_response_texts where response_id = 'twice'")
+    assert text == [('{"answer": 42}',)]
+    # API errors and arms that never ran are not counted in n; the unparseable answer is, as not correct
+    assert query(workdir.warehouse, "select sum(n), sum(n_correct) from marts.acc_model_arm_kind") == [(6, 3)]
+
+
+def test_incremental_build_equals_a_full_rebuild(workdir, tmp_path):
+    """After new shards (new responses, a retry that replaces a stored error) and a corrected gold, an
+    incremental build touches only those rows and gives the same warehouse as building from scratch."""
+    write_problems(workdir, {"p1": "42", "p2": "7", "p3": "5"})
+    write_responses(workdir, [response(f"r{i}", f"p{1 + i % 3}", arm=["nl", "sim", "controlsim", "code"][i % 4],
+                                       parsed_answer=str(i)) for i in range(40)] + [failed("retried"), failed("stays")])
+    first = build(workdir)
+    assert first.mode == "full"
+
+    write_responses(workdir, [response("retried", minutes=9), response("new-1", "p4"), response("new-2", "p2")], run="run-2")
+    write_problems(workdir, {"p3": "35", "p4": "42"}, name="problems-fixed")  # p3's gold corrected, p4 new
+    (workdir.problems / "problems-test.parquet").unlink()
+    write_problems(workdir, {"p1": "42", "p2": "7"}, name="problems-test")
+    second = build(workdir)
+    assert second.mode == "incremental", second.reason
+    assert query(workdir.warehouse, "select mode, n_new_shards from marts.builds order by started_at") == [
+        ("full", 1), ("incremental", 1)]
+    got = verdicts(workdir.warehouse)
+    assert got["retried"][0] == "correct" and got["stays"][0] == "api_error"
+    assert got["r35"] == ("correct", "ok", "35")  # p3 regraded against its corrected gold
+
+    scratch = workdir.__class__(data=workdir.data, warehouse=tmp_path / "scratch" / "evalhouse.duckdb")
+    build(scratch, full_refresh=True)
+    assert set(differences(workdir.warehouse, scratch.warehouse).values()) == {0}
+
+
+def test_a_changed_shard_makes_the_next_build_full(workdir):
+    """Rewriting a loaded shard (an importer replacing a run) cannot be applied incrementally."""
+    shard = write_responses(workdir, [response("a"), response("b")], name="part-run")
+    build(workdir)
+    os.utime(shard, (shard.stat().st_atime, shard.stat().st_mtime - 3600))
+    write_responses(workdir, [response("a", parsed_answer="1")], name="part-run")
+    result = build(workdir)
+    assert result.mode == "full" and "changed" in result.reason
+    assert verdicts(workdir.warehouse)["a"][0] == "wrong"
+    assert "b" not in verdicts(workdir.warehouse)
+
+
+def test_wilson_intervals_match_statsmodels(small_warehouse):
+    """Every cell's ci_low/ci_high equal statsmodels' Wilson interval for n_correct out of n."""
+    rows = query(small_warehouse.warehouse, "select n_correct, n, ci_low, ci_high from marts.acc_model_arm_kind")
+    assert rows
+    for k, n, low, high in rows:
+        want = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert (low, high) == pytest.approx(want, abs=1e-12)
+
+
+def test_plain_dbt_build_and_docs_describe_every_relation(tmp_path):
+    """A plain `dbt build` from the root works, `dbt docs generate` works, and every model and every
+    column of the warehouse has a description."""
+    env = {**os.environ, "EVALHOUSE_DATA": str(tmp_path / "data"), "EVALHOUSE_WAREHOUSE": str(tmp_path / "wh.duckdb"),
+           "EVALHOUSE_TEMP_DIRECTORY": str(tmp_path / "tmp"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env.pop("EVALHOUSE_BUILD_PATH", None)
+    dbt = str(Path(sys.executable).parent / "dbt")
+    target = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    for command in (["build"], ["docs", "generate"]):
+        out = subprocess.run([dbt, *command, *target], cwd=REPO, env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout[-3000:]
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
+    undocumented = []
+    for node_id, entry in catalog["nodes"].items():
+        node = manifest["nodes"][node_id]
+        if not node["description"].strip():
+            undocumented.append(node_id)
+        documented = {c.lower() for c, spec in node["columns"].items() if spec["description"].strip()}
+        undocumented += [f"{node_id}.{c}" for c in entry["columns"] if c.lower() not in documented]
+    assert undocumented == [], undocumented
+    assert {n.split(".")[-1] for n in catalog["nodes"]} >= set(MARTS) | {"graded_responses", "stg_responses"}
+    shutil.rmtree(tmp_path / "target")
+
+
+def test_new_columns_in_new_shards_reach_the_staging_views(workdir):
+    """Shards holding only the required columns, then a shard with the collector's columns: the
+    incremental build rebuilds the staging views, which now read the new columns."""
+    write_problems(workdir, {"p1": "42"})
+    write_responses(workdir, [response("old")], required_only=True, run="legacy")
+    build(workdir)
+    write_responses(workdir, [response("new", parsed_answer=None, parse_error="no_json_object", verdict="parse_error")])
+    assert build(workdir).mode == "incremental"
+    rows = query(workdir.warehouse, "select response_id, parse_error from staging.stg_responses order by 1")
+    assert rows == [("new", "no_json_object"), ("old", None)]
+    assert verdicts(workdir.warehouse)["new"] == ("parse_error", "no_json_object", None)
