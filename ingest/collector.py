@@ -1,10 +1,13 @@
 """Collecting responses: plan what is missing, ask for it through a sliding window, store each answer.
 
-A fixed number of requests is in flight; each finished request frees its slot at once, so one slow
-answer never holds up a batch. A request waiting out a backoff holds no slot. Every answer is journaled
-the moment it lands and reaches a Parquet shard at the next checkpoint, so a killed run loses nothing it
-received. `response_id` is a hash of (model, problem, arm, seed, sample): a second run asks only for
-what is not stored yet (and, with `retry_errors`, for what is stored as an error).
+Before the first request, a pre-flight (`plan.py`) checks the key, the model ids and the credit left
+against an estimate of the cost; with `max_cost` a budget (`budget.py`) stops starting requests before
+the plan's cost could pass the cap. A fixed number of requests is in flight; each finished request frees
+its slot at once, so one slow answer never holds up a batch. A request waiting out a backoff holds no
+slot. Every answer is journaled the moment it lands and reaches a Parquet shard at the next checkpoint,
+so a killed run loses nothing it received. `response_id` is a hash of (model, problem, arm, seed,
+sample): a second run asks only for what is not stored yet (and, with `retry_errors`, for what is stored
+as an error).
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import random
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,15 +37,18 @@ from evalhouse import __version__
 from evalhouse.config import Paths
 
 from . import prompts
-from .client import APIError, ChatClient, Completion, EmptyAnswer, RetryableError, RunStopper, payload
+from .budget import Budget, CapReached
+from .client import APIError, ChatClient, Completion, EmptyAnswer, MalformedBody, RetryableError, RunStopper, payload
 from .extract import extract_code, parse_printed
 from .grading import Graded, grade_text, grade_value
 from .journal import recover
+from .plan import Plan, check, estimate, spent, tally
 from .problems import GENERATOR_VERSION, Problem, generate
+from .provider import probe
 from .ratelimit import Limits as RateLimits
 from .sandbox import Limits, run_code
 from .shards import RESPONSE_SCHEMA, ShardWriter, clean_leftovers, table_from_rows, write_atomic
-from .store import StoredState, load_state, problems_schema
+from .store import StoredState, load_state, problems_schema, stored_usage
 
 log = logging.getLogger("evalhouse.collector")
 
@@ -77,6 +83,8 @@ class RunConfig:
     require_parameters: bool | None = None  # OpenRouter: refuse providers that would drop seed etc.
     allow_fallbacks: bool | None = None  # OpenRouter: false keeps the model from changing under you
     provider_order: list[str] | None = None  # OpenRouter: providers to try, in order
+    max_cost: float | None = None  # USD cap on the plan's total cost (stored + this run); see budget.py
+    preflight: bool = True  # check key, model ids and credit before the first request
     progress: bool = True
 
     def provider(self) -> dict[str, Any] | None:
@@ -107,6 +115,10 @@ class RunAborted(Exception):
     """The provider refused the run itself (key rejected, no credit); what landed before is stored."""
 
 
+class PreflightFailed(RunAborted):
+    """The pre-flight found a problem (key, model id, credit): nothing was sent."""
+
+
 class Interrupted(Exception):
     """The run was stopped by a signal; what landed before is stored."""
 
@@ -126,6 +138,11 @@ class Summary:
     skipped: int = 0
     recovered: int = 0
     elapsed_s: float = 0.0
+    max_cost: float | None = None
+    spent_before: float = 0.0  # USD the plan's stored responses had cost when the run began
+    spent: float = 0.0  # USD this run spent, as the cap counts it (reported cost, else tokens at prices)
+    cap_reached: bool = False
+    unasked: int = 0  # responses not asked because of the cap
 
     @property
     def rate(self) -> float:
@@ -146,6 +163,12 @@ class Summary:
             lines.append(f"pending: {self.pending} controlsim/code responses wait for a sim answer that failed")
         if self.recovered:
             lines.append(f"recovered {self.recovered} responses from the journal of a killed run")
+        if self.max_cost is not None:
+            lines.append(f"cost cap ${self.max_cost:g} over the plan: ${self.spent_before + self.spent:.4f} spent "
+                         f"(${self.spent:.4f} by this run)")
+        if self.cap_reached:
+            lines.append(f"stopped at the cost cap: {self.unasked} responses not asked; rerun with a higher "
+                         "--max-cost to go on (what is stored is kept and not asked again)")
         return lines
 
     def as_dict(self) -> dict[str, Any]:
@@ -155,10 +178,13 @@ class Summary:
 
 
 class Collector:
-    def __init__(self, config: RunConfig, paths: Paths, api_key: str | None, run_id: str | None = None):
+    def __init__(self, config: RunConfig, paths: Paths, api_key: str | None, run_id: str | None = None,
+                 notify: Callable[[str], None] | None = None):
         self.config, self.paths, self._api_key = config, paths, api_key
         self.run_id = run_id or make_run_id()
-        self.summary = Summary()
+        self.summary = Summary(max_cost=config.max_cost)
+        self._notify = notify or (lambda line: None)  # where the pre-flight's lines go (the CLI: stderr)
+        self._budget: Budget | None = None
         self.root = paths.responses / "source=collector"
         self.folder = self.root / f"run_id={self.run_id}"
         self._provider = config.provider()
@@ -194,6 +220,44 @@ class Collector:
                             yield model, problem, seed, sample, needed
                         self.summary.skipped += len(c.arms) - len(needed)
 
+    def plan(self) -> Plan:
+        """What a run would ask and what it would cost, checked against the endpoint; sends no completion."""
+        problems = self.problems()
+        state = load_state(self.paths.responses) if self.config.resume else StoredState.empty()
+        return self._plan(problems, state, list(self.units(problems, state)))
+
+    def _plan(self, problems: list[Problem], state: StoredState, work: list) -> Plan:
+        c = self.config
+        endpoint = probe(c.base_url, self._api_key, timeout_s=min(c.timeout_s, 30.0))
+        ids = [response_id(model, problem.problem_id, arm, seed, sample)
+               for model in c.models for problem in problems for arm in c.arms if arm in prompts.REQUEST_ARMS
+               for seed in c.seeds for sample in range(c.samples)]
+        usage = stored_usage(self.paths.responses, ids)
+
+        def stored_sim(model: str, problem: Problem, seed: int, sample: int) -> str | None:
+            return state.sim_text(response_id(model, problem.problem_id, "sim", seed, sample))
+
+        lines, executions, pending = tally(c, work, stored_sim)
+        plan = Plan(c.base_url, estimate(lines, usage, c.max_tokens, endpoint), self.summary.skipped, executions,
+                    pending, spent(usage, endpoint), endpoint, c.max_cost)
+        check(plan, c.models, key_given=self._api_key is not None)
+        return plan
+
+    async def _preflight(self, problems: list[Problem], state: StoredState, work: list) -> None:
+        """Check before spending; set up the budget when there is a cap. Raises PreflightFailed."""
+        c = self.config
+        plan = await asyncio.to_thread(self._plan, problems, state, work)
+        if c.preflight:
+            for line in plan.lines_out():
+                self._notify(line)
+            if plan.blockers:
+                raise PreflightFailed("pre-flight: " + "; ".join(plan.blockers) + " (nothing was sent)")
+        elif c.max_cost is not None and plan.unpriced_models():
+            raise PreflightFailed(plan.cap_unpriced() + " (nothing was sent)")
+        if c.max_cost is not None:
+            self._budget = Budget(c.max_cost, plan.spent, plan.prices(), c.max_tokens)
+            self.summary.spent_before = plan.spent
+
     # -- running --------------------------------------------------------------------------
     async def run(self) -> Summary:
         c = self.config
@@ -201,10 +265,12 @@ class Collector:
         clean_leftovers(self.paths.responses)
         self.summary.recovered = recover(self.root, _write_rows)
         problems = self.problems()
-        self.write_problems(problems)
         state = load_state(self.paths.responses) if c.resume else StoredState.empty()
         work = list(self.units(problems, state))
         self.summary.planned = sum(len(arms) for *_, arms in work)
+        if work and (c.preflight or c.max_cost is not None):
+            await self._preflight(problems, state, work)
+        self.write_problems(problems)
         with self._run_log() as manifest:
             log.info("run %s: %d responses to collect, %d already stored", self.run_id, self.summary.planned,
                      self.summary.skipped)
@@ -219,7 +285,7 @@ class Collector:
             status = "failed"
             try:
                 await self._drain(work, state)
-                status = "done"
+                status = "capped" if self._cap_reached() else "done"
             except RunAborted:
                 status = "aborted"
                 raise
@@ -232,6 +298,10 @@ class Collector:
                 self.writer.close()
                 self._bar.close()
                 self.summary.elapsed_s = time.perf_counter() - start
+                if self._budget is not None:
+                    self.summary.spent = self._budget.spent
+                    self.summary.cap_reached = self._budget.reached
+                    self.summary.unasked = self.summary.planned - self.summary.done - self.summary.pending
                 for line in self.summary.lines():
                     log.info("%s", line)
                 manifest(status)
@@ -285,7 +355,7 @@ class Collector:
         try:
             for unit in work:
                 await room.acquire()
-                if failures:
+                if failures or self._cap_reached():
                     break
                 task = asyncio.create_task(self._unit(*unit, state))
                 live.add(task)
@@ -300,6 +370,9 @@ class Collector:
         if failures:
             raise failures[0]
 
+    def _cap_reached(self) -> bool:
+        return self._budget is not None and self._budget.reached
+
     async def _unit(self, model: str, problem: Problem, seed: int, sample: int, needed: frozenset[str],
                     state: StoredState) -> None:
         jobs = []
@@ -313,6 +386,8 @@ class Collector:
         """sim first; controlsim and code depend on the program in the sim answer."""
         if "sim" in needed:
             row = await self._ask(model, problem, "sim", seed, sample)
+            if row is None:  # not asked: the cost cap was reached; controlsim and code wait for it
+                return
             sim_text = None if row["error"] else row["response_text"]
         else:
             sim_text = state.sim_text(response_id(model, problem.problem_id, "sim", seed, sample))
@@ -367,7 +442,8 @@ class Collector:
             self._bar.update(n)
 
     # -- one request ----------------------------------------------------------------------
-    async def _ask(self, model, problem: Problem, arm, seed, sample, code: str | None = None) -> dict[str, Any]:
+    async def _ask(self, model, problem: Problem, arm, seed, sample, code: str | None = None) -> dict[str, Any] | None:
+        """Ask, store and return the row; None when the cost cap kept the request from being sent."""
         row = self._base_row(model, problem, arm, seed, sample)
         if arm == "controlsim" and code is None:
             # No program in the sim answer: record it, do not send a request.
@@ -380,7 +456,10 @@ class Collector:
         body = payload(model, messages, seed=seed, temperature=c.temperature, max_tokens=c.max_tokens,
                        provider=self._provider)
         data = json.dumps(body).encode()
-        completion, error, attempts = await self._send(data)
+        try:
+            completion, error, attempts = await self._send(data, model)
+        except CapReached:
+            return None
         row["attempt"] = attempts
         if isinstance(error, EmptyAnswer):  # still empty after the last attempt: that is the model's answer
             completion, error = error.completion, None
@@ -395,7 +474,7 @@ class Collector:
         self._store(row)
         return row
 
-    async def _send(self, body: bytes) -> tuple[Completion | None, APIError | None, int]:
+    async def _send(self, body: bytes, model: str) -> tuple[Completion | None, APIError | None, int]:
         """Send with retries; returns (completion, None, attempts) or (None, last error, attempts).
 
         The first attempt goes out bare: most requests succeed at once, and setting up stamina's retry
@@ -404,7 +483,7 @@ class Collector:
         """
         c = self.config
         try:
-            return await self._attempt(body), None, 1
+            return await self._attempt(body, model), None, 1
         except RetryableError as exc:
             last = exc
         except APIError as exc:
@@ -422,7 +501,7 @@ class Collector:
                     self.summary.retries[last.error_class] += 1
                     log.info("retry %d after %s: %s", attempts, last.error_class, last)
                     try:
-                        completion = await self._attempt(body)
+                        completion = await self._attempt(body, model)
                     except APIError as exc:
                         last = exc
                         raise
@@ -430,19 +509,41 @@ class Collector:
             return None, exc, attempts
         return completion, None, attempts
 
-    async def _attempt(self, body: bytes) -> Completion:
-        """One request: within the rate limits, holding one slot of the window while it is in flight."""
+    async def _attempt(self, body: bytes, model: str) -> Completion:
+        """One request: within the rate limits and the cost cap, holding one slot of the window while in flight."""
         limits = self._limits
         if limits.active:
             reserved = await limits.take(len(body))
         async with self._window:
-            self.summary.requests += 1
-            completion = await self._client.complete(body)
+            completion = await self._within_budget(body, model)
         if limits.active:
             used = (completion.prompt_tokens or 0) + (completion.completion_tokens or 0)
             limits.settle(reserved, used if completion.completion_tokens is not None else None,
                           completion.completion_tokens)
         return completion
+
+    async def _within_budget(self, body: bytes, model: str) -> Completion:
+        """Send, with the most it can cost reserved first when there is a cap (CapReached: not sent)."""
+        budget = self._budget
+        if budget is None:
+            self.summary.requests += 1
+            return await self._client.complete(body)
+        bound = await budget.reserve(model, len(body))
+        completion, answered = None, False
+        try:
+            self.summary.requests += 1
+            completion = await self._client.complete(body)
+            answered = True
+            return completion
+        except EmptyAnswer as exc:
+            completion, answered = exc.completion, True
+            raise
+        except APIError as exc:
+            # An HTTP error is not billed; a body cut off in transit (MalformedBody) may have been.
+            answered = exc.status_code is not None and not isinstance(exc, MalformedBody)
+            raise
+        finally:
+            budget.settle(model, bound, completion, answered)
 
     def _retry_wait(self, exc: Exception) -> bool | float:
         """stamina's hook: retry only what can succeed later; a Retry-After is the minimum wait."""
@@ -551,9 +652,13 @@ def _write_rows(rows: list[dict[str, Any]], folder: Path, stem: str) -> None:
     write_atomic(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
 
 
-def collect(config: RunConfig, paths: Paths, api_key: str | None, run_id: str | None = None) -> tuple[str, Summary]:
-    """Run a collection to the end. SIGTERM stops it as Ctrl-C does: what landed is stored."""
-    collector = Collector(config, paths, api_key, run_id)
+def collect(config: RunConfig, paths: Paths, api_key: str | None, run_id: str | None = None,
+            notify: Callable[[str], None] | None = None) -> tuple[str, Summary]:
+    """Run a collection to the end (or to the cost cap). SIGTERM stops it as Ctrl-C does: what landed is stored.
+
+    `notify(line)` receives the pre-flight's report.
+    """
+    collector = Collector(config, paths, api_key, run_id, notify)
 
     async def main() -> Summary:
         loop = asyncio.get_running_loop()

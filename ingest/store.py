@@ -72,3 +72,61 @@ def load_state(responses: Path) -> StoredState:
         if sim_text is not None:
             state.sim[rid] = sim_text
     return state
+
+
+@dataclass(frozen=True)
+class StoredUsage:
+    """What the stored collector responses of one (model, arm) used, within a plan's response ids."""
+
+    answered: int = 0  # successes with a completion token count
+    completion_tokens: int = 0  # over those successes
+    prompt_tokens: int = 0  # over rows with a prompt token count
+    prompt_chars: int = 0  # the characters of those rows' prompts: tokens per character, measured
+    reported_cost: float = 0.0  # the provider's `cost`, where it sent one
+    unpriced_prompt_tokens: int = 0  # tokens of rows without a reported cost, to be priced here
+    unpriced_completion_tokens: int = 0
+
+    @property
+    def mean_completion_tokens(self) -> float | None:
+        return self.completion_tokens / self.answered if self.answered else None
+
+    @property
+    def tokens_per_char(self) -> float | None:
+        return self.prompt_tokens / self.prompt_chars if self.prompt_chars and self.prompt_tokens else None
+
+
+def stored_usage(responses: Path, response_ids: list[str]) -> dict[tuple[str, str], StoredUsage]:
+    """Token counts and cost of the stored collector rows among `response_ids`, per (model, arm).
+
+    Every stored row counts, error rows and superseded ones too: what was paid for stays paid for.
+    """
+    if not has_shards(responses) or not response_ids:
+        return {}
+    glob = str(responses / "**" / "*.parquet")
+    wanted = pa.table({"response_id": pa.array(response_ids, pa.string())})
+    con = duckdb.connect()
+    try:
+        con.register("wanted", wanted)
+        rows = con.execute(
+            """
+            with stored as (
+                select r.* from read_parquet(?, union_by_name = true, hive_partitioning = false) r
+                semi join wanted using (response_id)
+                where r.source = 'collector'
+            )
+            select model, arm,
+                   count(*) filter (where error is null and completion_tokens is not null),
+                   coalesce(sum(completion_tokens) filter (where error is null), 0),
+                   coalesce(sum(prompt_tokens), 0),
+                   coalesce(sum(length(prompt)) filter (where prompt_tokens is not null), 0),
+                   coalesce(sum(cost), 0),
+                   coalesce(sum(prompt_tokens) filter (where cost is null), 0),
+                   coalesce(sum(completion_tokens) filter (where cost is null), 0)
+            from stored group by model, arm
+            """,
+            [glob],
+        ).fetchall()
+    finally:
+        con.close()
+    return {(model, arm): StoredUsage(*map(int, figures[:4]), float(figures[4]), *map(int, figures[5:]))
+            for model, arm, *figures in rows}

@@ -23,7 +23,9 @@ for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
 base_url="http://127.0.0.1:$(cat "$port_file")/v1"
 echo "   $base_url"
 
-echo "== 3. collect: 4 models from 2 labs, 4 arms, 2 seeds (experiments/synthetic.toml; the port from the flag)"
+echo "== 3. plan (as OpenRouter: prices, key, credit), then collect: 4 models from 2 labs, 4 arms, 2 seeds"
+# experiments/synthetic.toml holds the experiment; only the endpoint's port comes from the command line
+evalhouse ingest plan --spec experiments/synthetic.toml --base-url "${base_url%/v1}/api/v1"
 evalhouse ingest run --spec experiments/synthetic.toml --base-url "$base_url"
 
 echo "== 4. per-model metrics (the seed's 31-model table)"

@@ -1,14 +1,12 @@
 """Shared fixtures: a throwaway working folder, the loopback endpoint, a small built warehouse."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from evalhouse.config import Paths
 
-REPO = Path(__file__).resolve().parent.parent
+from .project import REPO, paths_in, selected
+
 SHARED = REPO.parent / "shared"
 
 
@@ -21,14 +19,10 @@ def shared_dbt_state(tmp_path_factory):
     mp.undo()
 
 
-def _paths_in(root: Path) -> Paths:
-    return Paths(data=root / "data", warehouse=root / "warehouse" / "evalhouse.duckdb")
-
-
 @pytest.fixture
 def workdir(tmp_path, monkeypatch) -> Paths:
     """A private data folder and warehouse, selected through the environment as a user would."""
-    p = _paths_in(tmp_path)
+    p = paths_in(tmp_path)
     monkeypatch.setenv("EVALHOUSE_DATA", str(p.data))
     monkeypatch.setenv("EVALHOUSE_WAREHOUSE", str(p.warehouse))
     monkeypatch.chdir(REPO)
@@ -51,29 +45,16 @@ def small_warehouse(tmp_path_factory):
     from evalhouse.synthetic import ServerConfig, SyntheticServer
 
     root = tmp_path_factory.mktemp("small")
-    p = _paths_in(root)
-    env = {"EVALHOUSE_DATA": str(p.data), "EVALHOUSE_WAREHOUSE": str(p.warehouse)}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
-        with SyntheticServer(ServerConfig(problems=p.problems)) as s:
-            config = RunConfig(
-                models=["synthetic/atlas-large", "synthetic/atlas-mini", "synthetic/boreal-lite"],
-                kinds=["add", "sub", "mul", "lcs", "knap", "rod"], digits=[2, 4], n=3, seeds=[0, 1],
-                base_url=s.url, concurrency=16, progress=False, checkpoint_every=100,
-            )
-            collect(config, p, api_key=None)
+    p = paths_in(root)
+    with selected(p), SyntheticServer(ServerConfig(problems=p.problems)) as s:
+        config = RunConfig(
+            models=["synthetic/atlas-large", "synthetic/atlas-mini", "synthetic/boreal-lite"],
+            kinds=["add", "sub", "mul", "lcs", "knap", "rod"], digits=[2, 4], n=3, seeds=[0, 1],
+            base_url=s.url, concurrency=16, progress=False, checkpoint_every=100,
+        )
+        collect(config, p, api_key=None)
         build(p)
         yield p
-    finally:
-        os.chdir(cwd)
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 from .ops_fixtures import ops_project  # noqa: E402,F401  (session fixture of the ops and report tests)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import duckdb
@@ -12,6 +11,7 @@ from click.testing import CliRunner
 from evalhouse.cli import main
 
 from .conftest import REPO
+from .project import paths_in, selected
 
 pytestmark = pytest.mark.slow
 SEED_TABLE = str(REPO / "examples" / "hubris_models.csv")
@@ -28,20 +28,13 @@ def on_small(small_warehouse, monkeypatch):
 def with_metrics(small_warehouse, tmp_path_factory):
     """The small warehouse's data plus the seed's 31-model metrics, built into a warehouse of its own."""
     from evalhouse.build import build
-    from evalhouse.config import Paths
 
     root = tmp_path_factory.mktemp("metrics")
-    p = Paths(data=root / "data", warehouse=root / "warehouse" / "evalhouse.duckdb")
+    p = paths_in(root)
     shutil.copytree(small_warehouse.data / "raw", p.raw)
-    env = {"EVALHOUSE_DATA": str(p.data), "EVALHOUSE_WAREHOUSE": str(p.warehouse)}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with selected(p):
         assert CliRunner().invoke(main, ["ingest", "metrics", SEED_TABLE]).exit_code == 0
         build(p)
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
     return p
 
 

@@ -61,9 +61,10 @@ def test_exhausted_attempts_become_error_rows_and_retry_errors_asks_again(workdi
 
 
 def test_client_errors_are_not_retried(workdir):
-    """A 404 (unknown model) is stored as an error row after one attempt."""
+    """A 404 (unknown model, past a skipped pre-flight) is stored as an error row after one attempt."""
     with endpoint(workdir) as server:
-        _, summary = collect(fast_config(server.url, models=["synthetic/no-such-model"], n=2), workdir, None)
+        config = fast_config(server.url, models=["synthetic/no-such-model"], n=2, preflight=False)
+        _, summary = collect(config, workdir, None)
         assert server.stats["requests"] == 2
     assert summary.errors == {"client_error": 2}
     assert {r[0] for r in stored(workdir, "status_code")} == {404}

@@ -71,9 +71,12 @@ def test_a_known_fake_key_appears_in_no_file_and_no_output(workdir, tmp_path):
         assert f"Bearer {FAKE_KEY}" in server.auth_headers  # the key was really used
         rejected = subprocess.run([*CLI, *run, "--base-url", server.url, "--no-resume"],
                                   env={**env, "EVALHOUSE_API_KEY": OTHER_KEY}, capture_output=True, text=True)
-        assert rejected.returncode == 1 and "Error: the endpoint refused the run (HTTP 401" in rejected.stderr
-        outputs += [good.stdout, good.stderr, rejected.stdout, rejected.stderr]
-    assert "error rows" in good.stdout and "[redacted]" in rejected.stderr
+        assert rejected.returncode == 1 and "Error: pre-flight: the endpoint refused the key (HTTP 401" in rejected.stderr
+        unchecked = subprocess.run([*CLI, *run, "--base-url", server.url, "--no-resume", "--no-preflight"],
+                                   env={**env, "EVALHOUSE_API_KEY": OTHER_KEY}, capture_output=True, text=True)
+        assert unchecked.returncode == 1 and "Error: the endpoint refused the run (HTTP 401" in unchecked.stderr
+        outputs += [good.stdout, good.stderr, rejected.stdout, rejected.stderr, unchecked.stdout, unchecked.stderr]
+    assert "error rows" in good.stdout and "[redacted]" in rejected.stderr and "[redacted]" in unchecked.stderr
     build = subprocess.run([*CLI, "build"], env=env, capture_output=True, text=True)
     assert build.returncode == 0, build.stdout + build.stderr
     outputs += [build.stdout, build.stderr]

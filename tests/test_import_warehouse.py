@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import duckdb
@@ -13,7 +12,8 @@ from evalhouse.build import build
 from evalhouse.config import Paths
 from evalhouse.ingest.importers import Options, import_paths
 
-from .conftest import REPO, SHARED
+from .conftest import SHARED
+from .project import paths_in, selected
 
 pytestmark = pytest.mark.slow
 
@@ -36,13 +36,8 @@ def _per_run_csvs() -> list[Path]:
 def warehouse(tmp_path_factory):
     """Every shared file imported (per-run CSVs with their models), plus one bad file and one unknown model; built."""
     root = tmp_path_factory.mktemp("legacy_wh")
-    p = Paths(data=root / "data", warehouse=root / "warehouse" / "evalhouse.duckdb")
-    env = {"EVALHOUSE_DATA": str(p.data), "EVALHOUSE_WAREHOUSE": str(p.warehouse)}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
+    p = paths_in(root)
+    with selected(p):
         import_paths([TOOLPROJ], p, Options(progress=False))
         for path in _per_run_csvs():
             import_paths([path], p, Options(model=_model_for(path), progress=False))
@@ -56,13 +51,6 @@ def warehouse(tmp_path_factory):
         import_paths([bad], p, Options(progress=False))
         result = build(p, quiet=False)
         yield p, result.log, bad
-    finally:
-        os.chdir(cwd)
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _q(p: Paths, sql: str) -> list[tuple]:

@@ -31,8 +31,16 @@ def synthetic() -> None:
                    f"(faults: {', '.join(FAULTS)}).")
 @click.option("--retry-after", default="1", show_default=True, help="Retry-After sent with 429s: seconds, or date:N.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latency and fault draws.")
-def serve(host, port, port_file, problems_path, latency_ms, latency_sigma, fault_rate, fault_list, retry_after, seed) -> None:
+@click.option("--credit", type=float, default=None, help="The key's credit limit in USD, as OpenRouter's /key reports "
+              "it; completions get 402 once it is spent [default: no limit].")
+@click.option("--report-cost/--tokens-only", default=True, show_default=True,
+              help="Send OpenRouter's usage.cost with each completion, or token counts only (as vLLM).")
+def serve(host, port, port_file, problems_path, latency_ms, latency_sigma, fault_rate, fault_list, retry_after, seed,
+          credit, report_cost) -> None:
     """Serve POST /v1/chat/completions with simulated (synthetic) models.
+
+    Under /api/v1 the same server speaks as OpenRouter: GET /api/v1/models lists prices and
+    GET /api/v1/key the key's credit; under /v1 it is a plain OpenAI-compatible server (as vLLM).
 
     Simulated models: """ + ", ".join(CATALOG) + """.
 
@@ -41,7 +49,7 @@ def serve(host, port, port_file, problems_path, latency_ms, latency_sigma, fault
         evalhouse synthetic serve --port 8765 --latency-ms 50 --latency-sigma 1
     """
     settings = dict(problems=problems_path or paths().problems, latency_ms=latency_ms, latency_sigma=latency_sigma,
-                    retry_after=retry_after, seed=seed)
+                    retry_after=retry_after, seed=seed, credit=credit, report_cost=report_cost)
     try:
         if fault_list:
             faults = {name.strip(): float(p) for name, _, p in (item.partition("=") for item in fault_list.split(","))}
@@ -56,7 +64,8 @@ def serve(host, port, port_file, problems_path, latency_ms, latency_sigma, fault
         await server.start()
         if port_file:
             port_file.write_text(str(server.port))
-        click.echo(f"synthetic endpoint listening on {server.url} (simulated models: {', '.join(CATALOG)})", err=True)
+        click.echo(f"synthetic endpoint listening on {server.url} (as OpenRouter: {server.openrouter_url}; "
+                   f"simulated models: {', '.join(CATALOG)})", err=True)
         await server.serve_forever()
 
     try:

@@ -26,7 +26,11 @@ class SyntheticModel:
     accuracy: dict[str, float]  # per arm: nl, sim, controlsim, code
     digit_penalty: float = 0.015  # accuracy lost per digit of difficulty
     parse_failure: float = 0.02  # share of replies with no readable JSON
-    price_per_token: float = 2e-7
+    prompt_price: float = 2e-7  # USD per prompt token, as OpenRouter's `pricing.prompt`
+    completion_price: float = 8e-7  # USD per completion token
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return prompt_tokens * self.prompt_price + completion_tokens * self.completion_price
 
     def p_correct(self, arm: str, digit: int) -> float:
         return min(0.99, max(0.02, self.accuracy[arm] - self.digit_penalty * digit))
@@ -36,15 +40,15 @@ CATALOG: dict[str, SyntheticModel] = {
     m.model: m
     for m in (
         SyntheticModel("synthetic/atlas-large", "Atlas Labs (synthetic)", "flagship",
-                       {"nl": 0.72, "sim": 0.80, "controlsim": 0.84, "code": 0.95}),
+                       {"nl": 0.72, "sim": 0.80, "controlsim": 0.84, "code": 0.95}, prompt_price=2e-6, completion_price=8e-6),
         SyntheticModel("synthetic/atlas-mini", "Atlas Labs (synthetic)", "budget",
-                       {"nl": 0.45, "sim": 0.58, "controlsim": 0.62, "code": 0.82}),
+                       {"nl": 0.45, "sim": 0.58, "controlsim": 0.62, "code": 0.82}, prompt_price=1.5e-7, completion_price=6e-7),
         SyntheticModel("synthetic/boreal-pro", "Boreal AI (synthetic)", "flagship",
-                       {"nl": 0.64, "sim": 0.72, "controlsim": 0.78, "code": 0.90}),
+                       {"nl": 0.64, "sim": 0.72, "controlsim": 0.78, "code": 0.90}, prompt_price=1e-6, completion_price=4e-6),
         SyntheticModel("synthetic/boreal-lite", "Boreal AI (synthetic)", "budget",
-                       {"nl": 0.35, "sim": 0.48, "controlsim": 0.55, "code": 0.74}),
+                       {"nl": 0.35, "sim": 0.48, "controlsim": 0.55, "code": 0.74}, prompt_price=1e-7, completion_price=4e-7),
         SyntheticModel("synthetic/cirrus-reasoner", "Cirrus Research (synthetic)", "reasoning",
-                       {"nl": 0.82, "sim": 0.84, "controlsim": 0.86, "code": 0.93}),
+                       {"nl": 0.82, "sim": 0.84, "controlsim": 0.86, "code": 0.93}, prompt_price=3e-6, completion_price=1.2e-5),
     )
 }
 

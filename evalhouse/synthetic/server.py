@@ -1,8 +1,17 @@
 """The project's own OpenAI-compatible endpoint, for offline runs and fault tests.
 
-A real HTTP/1.1 server (asyncio streams, keep-alive) on 127.0.0.1 speaking
-`POST /v1/chat/completions` and `GET /v1/models`. Latency is injectable (fixed or lognormal), and so
-are faults, each drawn per request with its own probability, or scripted for the first requests:
+A real HTTP/1.1 server (asyncio streams, keep-alive) on 127.0.0.1 with two faces:
+
+    /v1/...      a plain OpenAI-compatible server, as vLLM or Ollama: `POST /v1/chat/completions`,
+                 `GET /v1/models` (ids only, no prices); `/v1/key` is a 404
+    /api/v1/...  OpenRouter's routes: `POST /api/v1/chat/completions`, `GET /api/v1/models` (with
+                 `pricing` per token, as strings), `GET /api/v1/key` (limit, usage, limit_remaining,
+                 is_free_tier; 401 for a rejected key)
+
+Every completion carries `usage` with token counts and, unless `report_cost` is off, OpenRouter's
+`usage.cost` in USD. With `credit` set the key has that limit: completions are added to its usage, and
+once nothing is left a completion gets OpenRouter's 402. Latency is injectable (fixed or lognormal), and
+so are faults, each drawn per request with its own probability, or scripted for the first requests:
 
     429        Too Many Requests with Retry-After (seconds, or an HTTP date)
     500, 503   server errors
@@ -53,6 +62,10 @@ class ServerConfig:
     slow_s: float = 2.0  # the delay of a `slow` answer
     retry_after: str = "1"  # the Retry-After header sent with 429s: seconds, or "date:N" for an HTTP date N s ahead
     expect_key: str | None = None  # answer 401 unless this bearer key is sent
+    credit: float | None = None  # the key's credit limit in USD (None: unlimited), as OpenRouter's /key
+    usage: float = 0.0  # USD the key had spent before this server started
+    report_cost: bool = True  # send `usage.cost` (OpenRouter); off: token counts only (vLLM, Ollama)
+    free_tier: bool = False  # /key's `is_free_tier`
     record_bodies: bool = False  # keep the request bodies (for tests)
     seed: int = 0
 
@@ -119,6 +132,7 @@ class SyntheticServer:
         self.auth_headers: deque[str] = deque(maxlen=1000)
         self.bodies: list[dict[str, Any]] = []
         self._script = list(self.config.script)
+        self._spent = 0.0
         self.in_flight = 0
         self.max_in_flight = 0
         self._rng = random.Random(self.config.seed)
@@ -128,7 +142,18 @@ class SyntheticServer:
 
     @property
     def url(self) -> str:
+        """The plain OpenAI-compatible face (no prices, no /key route), as vLLM or Ollama."""
         return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def openrouter_url(self) -> str:
+        """OpenRouter's face: /models with prices, /key with the credit left."""
+        return f"http://{self.host}:{self.port}/api/v1"
+
+    @property
+    def spent(self) -> float:
+        """USD charged for the completions this server answered (what /key adds to `usage`)."""
+        return self._spent
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -239,19 +264,27 @@ class SyntheticServer:
         return value
 
     async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes):
-        self.stats["requests"] += 1
+        completion = method == "POST" and path in ("/v1/chat/completions", "/api/v1/chat/completions")
+        self.stats["requests" if completion else f"{method} {path}"] += 1  # `requests`: completions only
         sent = headers.get("authorization")
         if sent:
             self.auth_headers.append(sent)
         if self.config.expect_key is not None and sent != f"Bearer {self.config.expect_key}":
             given = (sent or "").removeprefix("Bearer ")
             return 401, {}, {"error": {"code": 401, "message": f"Invalid API key {given!r}: no auth credentials found"}}
-        if method == "GET" and path.endswith("/models"):
-            return 200, {}, {"data": [{"id": m, "object": "model", "owned_by": s.lab} for m, s in CATALOG.items()]}
+        if method == "GET" and path == "/v1/models":
+            return 200, {}, {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": s.lab}
+                                                         for m, s in CATALOG.items()]}
+        if method == "GET" and path == "/api/v1/models":
+            return 200, {}, {"data": [_openrouter_model(s) for s in CATALOG.values()]}
+        if method == "GET" and path == "/api/v1/key":
+            return 200, {}, {"data": self._key_info()}
         if method == "GET" and path in ("/health", "/v1/health"):
             return 200, {}, {"status": "ok"}
-        if method != "POST" or not path.endswith("/chat/completions"):
+        if not completion:
             return 404, {}, {"error": {"code": 404, "message": f"no route {method} {path}"}}
+        if self._credit_left() is not None and self._credit_left() <= 0:
+            return 402, {}, {"error": {"code": 402, "message": "Insufficient credits: add more at openrouter.ai/settings/credits"}}
         fault = self._draw_fault()
         self.stats[f"fault:{fault}"] += 1
         delay = self._latency_s()
@@ -307,12 +340,48 @@ class SyntheticServer:
             text, finish = text[: len(text) // 3], "length"
         prompt_tokens = sum(len(m.get("content", "")) for m in messages) // 4
         completion_tokens = len(text) // 4
+        cost = round(model.cost(prompt_tokens, completion_tokens), 12)
+        self._spent += cost
         self.stats["answered"] += 1
-        return 200, {}, _completion(model, text, prompt_tokens, completion_tokens, finish)
+        return 200, {}, _completion(model, text, prompt_tokens, completion_tokens, finish,
+                                    cost if self.config.report_cost else None)
+
+    def _credit_left(self) -> float | None:
+        c = self.config
+        return None if c.credit is None else max(0.0, c.credit - c.usage - self._spent)
+
+    def _key_info(self) -> dict[str, Any]:
+        """OpenRouter's `GET /api/v1/key` data (its `label` is a masked key; this one names no key at all)."""
+        c = self.config
+        usage = round(c.usage + self._spent, 12)
+        return {"label": "synthetic-key", "limit": c.credit, "limit_remaining": self._credit_left(),
+                "limit_reset": None, "include_byok_in_limit": False, "usage": usage, "usage_daily": usage,
+                "usage_weekly": usage, "usage_monthly": usage, "is_free_tier": c.free_tier,
+                "is_provisioning_key": False}
+
+
+def _openrouter_model(model: SyntheticModel) -> dict[str, Any]:
+    """One entry of OpenRouter's model list: prices are USD per token, written as decimal strings."""
+    return {
+        "id": model.model,
+        "canonical_slug": model.model,
+        "name": f"{model.model} (synthetic)",
+        "created": 0,
+        "context_length": 131072,
+        "architecture": {"modality": "text->text", "input_modalities": ["text"], "output_modalities": ["text"]},
+        "pricing": {"prompt": f"{model.prompt_price:.10f}".rstrip("0"), "completion": f"{model.completion_price:.10f}".rstrip("0"),
+                    "request": "0", "image": "0", "web_search": "0", "internal_reasoning": "0"},
+        "top_provider": {"context_length": 131072, "max_completion_tokens": 32768, "is_moderated": False},
+        "supported_parameters": ["max_tokens", "temperature", "seed"],
+    }
 
 
 def _completion(model: SyntheticModel, text: str, prompt_tokens: int, completion_tokens: int,
-                finish_reason: str = "stop") -> dict[str, Any]:
+                finish_reason: str = "stop", cost: float | None = None) -> dict[str, Any]:
+    usage: dict[str, Any] = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                             "total_tokens": prompt_tokens + completion_tokens}
+    if cost is not None:
+        usage["cost"] = cost
     return {
         "id": f"gen-synthetic-{random.getrandbits(48):012x}",
         "object": "chat.completion",
@@ -321,14 +390,9 @@ def _completion(model: SyntheticModel, text: str, prompt_tokens: int, completion
         "provider": "Synthetic",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason,
                      "native_finish_reason": finish_reason}],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-            "cost": round((prompt_tokens + completion_tokens) * model.price_per_token, 10),
-        },
+        "usage": usage,
     }
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 404: "Not Found", 429: "Too Many Requests",
             500: "Internal Server Error", 503: "Service Unavailable"}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -26,6 +25,7 @@ from evalhouse.ingest.extract import (
     _answer_in_broken_json,
     _answer_key,
     _load,
+    object_spans,
 )
 from evalhouse.ingest.problems import KINDS, canonical
 
@@ -87,13 +87,19 @@ def reply_answers_sql(source: str) -> str:
 
 
 def python_replies(rows: Iterable[tuple[int, str, str]]) -> pa.Table:
-    """(aid, kind, text) of replies DuckDB could not settle, read as `extract_answer` reads them."""
+    """(aid, kind, text) of replies DuckDB could not settle, read as `extract_answer` reads them.
+
+    Each distinct (kind, text) is read once: a reply repeated across copies of a run costs one read."""
     aids, parsed, raw, errors = [], [], [], []
+    read: dict[tuple[str, str], tuple] = {}
     for aid, kind, text in rows:
-        with warnings.catch_warnings():  # literal_eval of model text warns on its backslashes
-            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
-            extraction = extract(text)
-        answer = normalize(kind, extraction.answer) if extraction.ok else (None, None, extraction.error)
+        answer = read.get((kind, text))
+        if answer is None:
+            with warnings.catch_warnings():  # literal_eval of model text warns on its backslashes
+                warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+                extraction = extract(text)
+            answer = normalize(kind, extraction.answer) if extraction.ok else (None, None, extraction.error)
+            read[(kind, text)] = answer
         aids.append(aid)
         parsed.append(answer[0])
         raw.append(answer[1])
@@ -115,7 +121,7 @@ def extract(text: str | None) -> Extraction:
     text = _THINKING.sub("", text)
     found = None
     for source in [m.group(1) for m in _FENCE.finditer(text)] + [text]:
-        for span in _spans(source):
+        for span in object_spans(source):
             value = _load(span)
             if isinstance(value, dict):
                 answer = _answer_key(value)
@@ -130,34 +136,6 @@ def extract(text: str | None) -> Extraction:
     if found is None:
         return Extraction(error="no_json_object")
     return Extraction(error="no_answer_field", payload=found)
-
-
-_SPECIAL = re.compile(r"""[{}"'\\]""")
-
-
-def _spans(text: str) -> list[str]:
-    """What `extract._objects` returns: balanced `{...}` spans, outermost, skipping braces in strings."""
-    spans, depth, start, quote, skip = [], 0, -1, "", -1
-    for m in _SPECIAL.finditer(text):
-        pos, ch = m.start(), m.group()
-        if pos == skip:
-            continue
-        if quote:
-            if ch == "\\":
-                skip = pos + 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'" and depth > 0:
-            quote = ch
-        elif ch == "{":
-            if depth == 0:
-                start = pos
-            depth += 1
-        elif ch == "}" and depth > 0:
-            depth -= 1
-            if depth == 0:
-                spans.append(text[start : pos + 1])
-    return spans
 
 
 def read_payloads(rows: Iterable[tuple[str, str, str]]) -> pa.Table:

@@ -26,7 +26,7 @@ from evalhouse.registry import resolve
 from . import answers, jsonl_fast, res_csv, res_jsonl, run_csv
 from .detect import RES_CSV, RES_JSONL, RUN_CSV
 from .lines import Lines, show, split_lines
-from .output import BatchWriter, Origin, file_key, quarantine_shard, recorded_origin, response_write_options, run_shard
+from .output import BatchWriter, Origin, quarantine_shard, recorded_origin, response_write_options, run_shard
 from .records import ARMS, RECORD_SCHEMA, REPLY, REPR
 from .regrade import NAMESPACE, SOURCE_VERDICT_ONLY, problem_id_sql, problems_table
 from .schemas import COUNTS, EXEC_STATUS, IMPORT_RESPONSE_SCHEMA, IMPORTER_VERSION, MANIFEST_SCHEMA, QUARANTINE_SCHEMA
@@ -34,6 +34,9 @@ from .summary import KEPT, FileResult, ImportSummary
 
 IMPORTER = {RES_JSONL: res_jsonl.NAME, RES_CSV: res_csv.NAME, RUN_CSV: run_csv.NAME}
 RUN_FOLDER = re.compile(r"^run_\d{8}_\d{6}$")
+# Responses are stored by run, and within a run by problem and arm. Sorted by Arrow rather than in
+# the SQL, so that only the sort keys are sorted, not every column with them.
+RESPONSE_ORDER = [(key, "ascending") for key in ("source", "run_id", "model", "seed", "file_idx", "problem_id", "arm")]
 
 
 @dataclass(frozen=True)
@@ -166,10 +169,10 @@ class Batch:
     def _files_table(self) -> pa.Table:
         rows = []
         for idx, file in enumerate(self.files):
-            folder_run = next((p for p in reversed(file.path.resolve().parts[:-1]) if RUN_FOLDER.match(p)), None)
+            folder_run = next((p for p in reversed(Path(file.origin.file).parts[:-1]) if RUN_FOLDER.match(p)), None)
             rows.append({
                 "file_idx": idx, "importer": file.importer, "namespace": NAMESPACE[file.importer],
-                "path": file.origin.file, "folder_run": folder_run or f"file-{file_key(file.path)}",
+                "path": file.origin.file, "folder_run": folder_run or f"file-{file.origin.key}",
             })
         return pa.Table.from_pylist(rows, schema=pa.schema([
             ("file_idx", pa.int32()), ("importer", pa.string()), ("namespace", pa.string()), ("path", pa.string()),
@@ -286,12 +289,13 @@ class Batch:
 
     # -- answers ------------------------------------------------------------------------------
     @staticmethod
-    def _arm_rows(arm: str, columns: str, mode: str | None = None, join: str = "") -> str:
-        """Rows of one arm that ran among the loaded records (aid = rid·4 + arm number)."""
+    def _arm_rows(arm: str, columns: str, mode: str | None = None) -> str:
+        """Rows of one arm that ran (aid = rid·4 + arm number). Quarantined records are not left out:
+        testing for them costs more than reading their few answers, which no response joins."""
         where = f"coalesce(r.{arm}_status, '') <> ''" + (f" and r.{arm}_mode = '{mode}'" if mode else "")
         return f"""
-            select l.rid * 4 + {ARMS.index(arm)} as aid, {columns}
-            from records as r join identity as l on r.rid = l.rid {join}
+            select r.rid * 4 + {ARMS.index(arm)} as aid, {columns}
+            from records as r
             where {where}
         """
 
@@ -303,13 +307,13 @@ class Batch:
         `normalize`. Reply text is scanned once; the table that comes out is narrow.
         """
         con = self.con
-        replies = " union all ".join(self._arm_rows(arm, f"l.kind_t as kind, r.{arm}_text as text", REPLY)
+        replies = " union all ".join(self._arm_rows(arm, f"trim(r.kind) as kind, r.{arm}_text as text", REPLY)
                                      for arm in ARMS)
         con.execute(f"create or replace temp table reply_answers as {answers.reply_answers_sql(f'({replies})')}")
         fallback = con.execute("select aid, kind, text from reply_answers where needs_python").fetchall()
         con.register("python_answers", answers.python_replies(fallback))
         others = " union all ".join(
-            self._arm_rows(arm, f"""l.kind_t as kind, r.{arm}_mode as mode, r.{arm}_text as payload,
+            self._arm_rows(arm, f"""trim(r.kind) as kind, r.{arm}_mode as mode, r.{arm}_text as payload,
                 legacy_exec_status(r.{arm}_status) as exec_status""")
             + f" and r.{arm}_mode <> '{REPLY}'"
             for arm in ARMS
@@ -387,15 +391,16 @@ class Batch:
             from identity as l join records as r on r.rid = l.rid
             group by all
         """)
-        responses = self._with_text(self.con.execute(self._responses_sql()).to_arrow_table())
+        responses = self.con.execute(self._responses_sql()).to_arrow_table()
+        responses = self._with_text(responses.take(pc.sort_indices(responses, sort_keys=RESPONSE_ORDER)))
         responses = responses.select(IMPORT_RESPONSE_SCHEMA.names).cast(IMPORT_RESPONSE_SCHEMA)
         options = response_write_options(IMPORT_RESPONSE_SCHEMA)
         tickets: dict[tuple, int] = {}
         offset = 0
-        for importer, run, model, seed, idx, n in self.con.execute("""
-            select importer, run, model_id, seed_i, file_idx, n_responses from run_counts
-            where n_responses > 0 order by importer, run, model_id, seed_i, file_idx
-        """).fetchall():
+        runs = self.con.execute(
+            "select importer, run, model_id, seed_i, file_idx, n_responses from run_counts where n_responses > 0"
+        ).fetchall()
+        for importer, run, model, seed, idx, n in sorted(runs):  # the order of RESPONSE_ORDER's first five keys
             shard = run_shard(self.data, importer, run, model, seed)
             tickets[(importer, run, model, seed, idx)] = writer.add(
                 shard, responses.slice(offset, n), self.files[idx].origin, options
@@ -404,7 +409,7 @@ class Batch:
         assert offset == responses.num_rows
         for idx, file in enumerate(self.files):
             rows = self.quarantined.get(idx, [])
-            shard = quarantine_shard(self.data, file.importer, file.path)
+            shard = quarantine_shard(self.data, file.importer, file.origin.key)
             if rows:
                 now = datetime.now(timezone.utc)
                 for row in rows:
@@ -427,43 +432,50 @@ class Batch:
         return responses
 
     def _responses_sql(self) -> str:
-        """The responses' narrow columns (their text is added by `_with_text`), ordered by run."""
-        parts = []
-        for n, arm in enumerate(ARMS):
-            exec_status = f"legacy_exec_status(r.{arm}_status)" if arm == "code" else "null"
-            correct = f"legacy_bool(r.{arm}_correct)"
-            parts.append(f"""
+        """The responses' narrow columns (their text is added by `_with_text`), in no order.
+
+        The arms that ran are first laid out one per row (a narrow union); every column is then
+        computed once over them, which keeps the statement small to plan."""
+        ran = " union all ".join(f"""
+            select rid, {n}::bigint as arm_no, '{arm}' as arm, {arm}_status as status, {arm}_correct as correct,
+                   {arm}_parse_err as parse_err
+            from records where coalesce({arm}_status, '') <> ''""" for n, arm in enumerate(ARMS))
+        code = ARMS.index("code")
+        exec_status = f"case when a.arm_no = {code} then legacy_exec_status(a.status) end"
+        return f"""
+            with ran as ({ran})
             select
-                {response_id_sql("l.model_id", "l.problem_id", f"'{arm}'", "l.seed_i")} as response_id,
+                {response_id_sql("l.model_id", "l.problem_id", "a.arm", "l.seed_i")} as response_id,
                 l.run as run_id, l.importer as source, l.model_id as model, l.problem_id,
-                l.kind_t as kind, l.digit_i as digit, '{arm}' as arm, l.seed_i as seed,
-                l.rid, {n}::bigint as arm_no, nullif(r.gold, '') as gold_answer,
-                {correct} as reported_correct, null as error,
-                {"try_cast(r.code_latency_ms as double)" if arm == "code" else "null"} as latency_ms,
+                l.kind_t as kind, l.digit_i as digit, a.arm, l.seed_i as seed,
+                l.rid, a.arm_no, nullif(r.gold, '') as gold_answer,
+                legacy_bool(a.correct) as reported_correct, null as error,
+                case when a.arm_no = {code} then try_cast(r.code_latency_ms as double) end as latency_ms,
                 null as prompt_tokens, null as completion_tokens, 0 as sample,
                 l.created_at,
                 l.importer as prompt_version,
-                a.parsed_answer, a.parse_error,
-                case when pr.gold_answer is null then case when {correct} then 'correct' else 'wrong' end
-                     when a.parsed_answer is null then 'parse_error'
-                     when a.parsed_answer = pr.gold_answer then 'correct'
+                x.parsed_answer, x.parse_error,
+                case when pr.gold_answer is null then case when legacy_bool(a.correct) then 'correct' else 'wrong' end
+                     when x.parsed_answer is null then 'parse_error'
+                     when x.parsed_answer = pr.gold_answer then 'correct'
                      else 'wrong' end as verdict,
                 case when pr.gold_answer is null then '{SOURCE_VERDICT_ONLY}'
-                     when a.parsed_answer is null then a.parse_error
-                     when a.parsed_answer = pr.gold_answer then 'ok'
+                     when x.parsed_answer is null then x.parse_error
+                     when x.parsed_answer = pr.gold_answer then 'ok'
                      else 'wrong_value' end as verdict_reason,
                 {exec_status} as exec_status,
-                {"try_cast(r.code_exit_code as integer)" if arm == "code" else "null"} as exec_exit_code,
-                {f"coalesce(r.code_stderr, case when {exec_status} = 'error' then regexp_extract(r.code_status, '^[^,]*,(.*)$', 1) end)" if arm == "code" else "null"} as exec_stderr,
-                l.model_given as model_as_given, l.idx as index_in_kind, a.raw_answer, l.file_idx,
+                case when a.arm_no = {code} then try_cast(r.code_exit_code as integer) end as exec_exit_code,
+                case when a.arm_no = {code} then coalesce(r.code_stderr, case when {exec_status} = 'error'
+                    then regexp_extract(a.status, '^[^,]*,(.*)$', 1) end) end as exec_stderr,
+                l.model_given as model_as_given, l.idx as index_in_kind, x.raw_answer, l.file_idx,
                 l.path as source_file, l.line as source_line, r.source_row, nullif(r.request_id, '') as source_request_id,
-                r.{arm}_status as source_status, legacy_bool(r.{arm}_parse_err) as source_parse_failed
-            from records as r
-            join identity as l on r.rid = l.rid
-            join answers as a on a.aid = l.rid * 4 + {n}
+                a.status as source_status, legacy_bool(a.parse_err) as source_parse_failed
+            from ran as a
+            join identity as l on l.rid = a.rid
+            join records as r on r.rid = a.rid
+            join answers as x on x.aid = a.rid * 4 + a.arm_no
             left join batch_problems as pr on pr.problem_id = l.problem_id
-            where coalesce(r.{arm}_status, '') <> ''""")
-        return " union all ".join(parts) + "\n order by source, run_id, model, seed, file_idx, problem_id, arm"
+        """
 
     def _publish(self, writer: BatchWriter, winners: pa.Table, tickets: dict[tuple, int]) -> list[FileResult]:
         """Under the publishing lock: make the newest copy of each run visible, record every file's

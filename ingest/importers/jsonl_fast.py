@@ -112,7 +112,13 @@ def _select() -> dict[str, str]:
         present = " or ".join(f'"{arm}_{s}" is not null' for s in REQUIRED_ARM)
         missing += [f"case when ({present}) and \"{arm}_{s}\" is null then '{arm}_{s}' end" for s in REQUIRED_ARM]
     listed = f"concat_ws(', ', {', '.join(missing)})"
-    select["defect"] = f"case when {listed} <> '' then 'missing keys: ' || {listed} end"
+    # The names are only spelled out for a record that lacks some: a test of nulls settles the others.
+    arm_whole = [  # an arm's keys are all there or all absent
+        " or ".join("(" + " and ".join(f'"{arm}_{s}" is {state}null' for s in REQUIRED_ARM) + ")" for state in ("", "not "))
+        for arm in ARMS
+    ]
+    whole = " and ".join([f'"{k}" is not null' for k in REQUIRED_CORE] + [f"({w})" for w in arm_whole])
+    select["defect"] = f"case when {whole} then null when {listed} <> '' then 'missing keys: ' || {listed} end"
     select["raw"] = "null::varchar"
     assert list(select) == COLUMNS
     return select
@@ -122,9 +128,9 @@ def _sql(files: list[Sniffed]) -> str:
     columns = "{" + ", ".join(f"'{k}': 'VARCHAR'" for k in KEYS) + "}"
     paths = "[" + ", ".join("'" + str(f.path).replace("'", "''") + "'" for f in files) + "]"
     # file_index counts from 0 in the list given; map it to the batch's file_idx
-    mapping = "case file_index " + " ".join(f"when {i} then {f.file_idx}" for i, f in enumerate(files)) + " end"
+    mapping = "[" + ", ".join(str(f.file_idx) for f in files) + "]"
     select = _select()
-    select["file_idx"] = f"({mapping})::integer"
+    select["file_idx"] = f"({mapping})[file_index::bigint + 1]::integer"
     body = ",\n            ".join(f"{expr} as {col}" for col, expr in select.items())
     return f"""
         select

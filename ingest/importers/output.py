@@ -5,8 +5,9 @@ importing a run again overwrites it, and the shard's Parquet metadata records th
 (path, size, modification time): a later import keeps whichever copy of the run is newer.
 
 Shards are written the way `ingest.shards.write_atomic` writes one: to a hidden temporary file,
-flushed, then renamed. A batch writes all its temporary files first (two at a time: the Parquet
-writer releases the GIL), then renames them, then flushes each folder once.
+flushed, then renamed. A batch writes all its temporary files first (several at a time: the Parquet
+writer releases the GIL, and a flush mostly waits on the disk), then renames them, then flushes each
+folder once.
 """
 from __future__ import annotations
 
@@ -24,9 +25,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evalhouse.config import Paths
+from evalhouse.ingest.shards import fsync_path
 
 META_KEY = b"evalhouse.import"
-WRITERS = 2
+WRITERS = 8  # encoding needs a core, but syncing a file mostly waits on the disk: more in flight, fewer waits
 
 # A legacy run is a few hundred rows whose text is in prompt and response_text: compressing the
 # small columns too, dictionary-encoding unique text and keeping statistics nobody filters on cost
@@ -60,6 +62,11 @@ class Origin:
     def to_json(self) -> str:
         return json.dumps({"file": self.file, "size": self.size, "mtime_ns": self.mtime_ns})
 
+    @property
+    def key(self) -> str:
+        """A short name for the file, stable across imports (its quarantine shard is named so)."""
+        return file_key(self.file)
+
     @classmethod
     def of(cls, path: Path) -> Origin:
         st = path.stat()
@@ -77,12 +84,13 @@ def run_shard(paths: Paths, importer: str, run_id: str, model: str, seed: int) -
     return folder / f"{slug(model)}__seed{seed}__{digest}.parquet"
 
 
-def file_key(path: Path) -> str:
-    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+def file_key(resolved: str) -> str:
+    """The key of a file by its absolute, resolved path."""
+    return hashlib.sha256(resolved.encode()).hexdigest()[:16]
 
 
-def quarantine_shard(paths: Paths, importer: str, path: Path) -> Path:
-    return paths.quarantine / f"source={importer}" / f"{file_key(path)}.parquet"
+def quarantine_shard(paths: Paths, importer: str, key: str) -> Path:
+    return paths.quarantine / f"source={importer}" / f"{key}.parquet"
 
 
 def recorded_origin(shard: Path) -> Origin | None:
@@ -141,8 +149,8 @@ class BatchWriter:
         for target in self.removals:
             target.unlink(missing_ok=True)
             folders.add(target.parent)
-        for folder in folders:
-            _fsync(folder)
+        with ThreadPoolExecutor(WRITERS) as pool:  # a run per folder: as many folders as shards
+            list(pool.map(fsync_path, folders))
         self.prepared, self.removals = [], []
 
     @staticmethod
@@ -151,7 +159,7 @@ class BatchWriter:
         tmp = target.with_name(f".{target.stem}-{uuid.uuid4().hex[:12]}.parquet.tmp-{os.getpid()}")
         try:
             pq.write_table(table, tmp, **options)
-            _fsync(tmp)
+            fsync_path(tmp)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -162,10 +170,3 @@ class BatchWriter:
             tmp.unlink(missing_ok=True)
         self.pending, self.prepared, self.removals = [], [], []
 
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

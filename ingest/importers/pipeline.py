@@ -29,7 +29,7 @@ from evalhouse.registry import resolve
 from .batch import Batch, Publishing, SourceFile, prepare, response_id_sql
 from .detect import RUN_CSV, Detected, discover
 from .lines import show
-from .output import BatchWriter, Origin, quarantine_shard
+from .output import BatchWriter, Origin, file_key, quarantine_shard
 from .schemas import IMPORTER_VERSION, QUARANTINE_SCHEMA
 from .summary import FileResult, ImportSummary
 
@@ -46,8 +46,10 @@ class Options:
     progress: bool = True
     batch_bytes: int = BATCH_BYTES
     memory_limit: str = "2GB"
-    threads: int | None = None  # DuckDB threads [default: one per core]
-    workers: int = 2  # batches in flight: one reads while another writes
+    # DuckDB threads per statement. One: the cores are used by the batches in flight, and a batch's
+    # statements are too short for DuckDB's own parallelism to pay (measured: more CPU, not less time).
+    threads: int | None = 1
+    workers: int = 2  # batches in flight, each on its own core
 
 
 def import_paths(paths: Iterable[Path], data: Paths, options: Options = Options()) -> ImportSummary:
@@ -132,12 +134,13 @@ def _plan(paths: Iterable[Path], data: Paths, override: str | None, summary: Imp
 def _quarantine_whole_file(found: Detected, data: Paths, writer: BatchWriter) -> None:
     with open(found.path, "rb") as fh:
         first = fh.readline(4096)
+    resolved = str(found.path.resolve())
     table = pa.table(
-        {"file": [str(found.path.resolve())], "line": [None], "reason": [f"not imported: {found.problem}"],
+        {"file": [resolved], "line": [None], "reason": [f"not imported: {found.problem}"],
          "raw": [show(first)], "importer": ["legacy"], "quarantined_at": [datetime.now(timezone.utc)]},
         schema=QUARANTINE_SCHEMA,
     )
-    writer.add(quarantine_shard(data, "legacy", found.path), table)
+    writer.add(quarantine_shard(data, "legacy", file_key(resolved)), table)
 
 
 def _imported(data: Paths) -> dict[str, dict]:

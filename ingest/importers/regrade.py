@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import lru_cache
 
 import pyarrow as pa
 
@@ -30,8 +31,11 @@ def problem_id_sql(namespace: str, kind: str, digit: str, index: str) -> str:
     return f"{namespace} || '/' || {kind} || '/' || {digit} || '/' || {index}"
 
 
+@lru_cache(maxsize=1 << 15)
 def recompute(kind: str, question: str | None) -> tuple[str | None, str | None]:
-    """(instance_json, gold) from the question text, or (None, None) when the warehouse cannot."""
+    """(instance_json, gold) from the question text, or (None, None) when the warehouse cannot.
+
+    Remembered: the same instances come back for every model and seed (and every copy of a run)."""
     k = KINDS.get(kind)
     parse = getattr(k, "parse_question", None)
     if k is None or parse is None or not question:
