@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from evalhouse.ingest.importers import Options, import_paths
 from evalhouse.ingest.metrics import load_metrics
 
 from .conftest import REPO, SHARED
+from .project import paths_in, selected
 from .warehouse_data import response, write_responses
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -42,13 +42,8 @@ def built(tmp_path_factory):
     """A few thousand generated responses, exact ties, a legacy import with a bad line and a metrics
     file, built by DuckDB and by Spark."""
     root = tmp_path_factory.mktemp("spark")
-    p = Paths(data=root / "data", warehouse=root / "warehouse" / "evalhouse.duckdb")
-    env = {"EVALHOUSE_DATA": str(p.data), "EVALHOUSE_WAREHOUSE": str(p.warehouse), "EVALHOUSE_THREADS": "4"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
+    with selected(paths_in(root)) as p, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EVALHOUSE_THREADS", "4")
         gen_shards.write(p.data, 3000, shard_rows=1000, append_pct=0, threads=2, memory="1GB")
         _write_ties(p)
         _import_legacy(p, root)
@@ -59,13 +54,6 @@ def built(tmp_path_factory):
         result = CliRunner().invoke(main, ["build", "--target", "spark"])
         assert result.exit_code == 0, result.output
         yield p, result.output
-    finally:
-        os.chdir(cwd)
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _write_ties(p: Paths) -> None:
