@@ -22,7 +22,8 @@
 
 
 {#- A success beats an error; among equals the latest attempt wins; the shard pointer breaks exact ties,
-    so a full build and an incremental one pick the same row. -#}
+    so a full build and an incremental one, on DuckDB or Spark, pick the same row (nulls placed
+    explicitly: the engines' defaults differ). -#}
 {% macro attempt_order() -%}
   (error is null) desc, created_at desc nulls last, attempt desc nulls last, shard_id desc, shard_row desc
 {%- endmacro %}
