@@ -22,9 +22,16 @@ class Paths:
 
     data: Path
     warehouse: Path
-    # EVALHOUSE_DATA as given when it names object storage (s3://bucket/prefix): `evalhouse build` reads
-    # the shards there; `data` is then the local folder for everything else (logs, outputs).
+    # EVALHOUSE_DATA as given when it names object storage (s3://bucket/prefix): the collector publishes
+    # its shards there and `evalhouse build` reads them; `data` is then the local folder for everything
+    # else (journal, run manifests, logs, outputs).
     data_uri: str | None = None
+
+    def stored(self, folder: Path) -> Path | str:
+        """Where the shards of `folder` (under `data`) are stored: that folder, or its twin in the bucket."""
+        if self.data_uri is None:
+            return folder
+        return f"{self.data_uri}/{folder.relative_to(self.data).as_posix()}"
 
     @property
     def raw(self) -> Path:

@@ -55,3 +55,32 @@ def parquet_files(folder: str) -> list[str]:
 
 def read_schema(uri: str) -> pa.Schema:
     return pq.read_schema(uri.partition("://")[2], filesystem=s3_filesystem())
+
+
+def _key(uri: str) -> str:
+    return uri.partition("://")[2].rstrip("/")
+
+
+def exists(uri: str) -> bool:
+    """Whether an object is stored at `uri`."""
+    from pyarrow import fs
+
+    return s3_filesystem().get_file_info(_key(uri)).type == fs.FileType.File
+
+
+def names(folder: str) -> list[str]:
+    """The names of the objects directly under an s3:// folder."""
+    from pyarrow import fs
+
+    found = s3_filesystem().get_file_info(fs.FileSelector(_key(folder), allow_not_found=True))
+    return [f.base_name for f in found if f.type == fs.FileType.File]
+
+
+def read_columns(folder: str, schema: pa.Schema, columns: list[str]) -> pa.Table:
+    """`columns` of every shard under an s3:// folder, read as `schema` (a column a shard lacks reads as null)."""
+    import pyarrow.dataset as ds
+
+    files = [_key(uri) for uri in parquet_files(folder)]
+    if not files:
+        return schema.empty_table().select(columns)
+    return ds.dataset(files, schema=schema, format="parquet", filesystem=s3_filesystem()).to_table(columns=columns)

@@ -41,7 +41,7 @@ from .budget import Budget, CapReached
 from .client import APIError, ChatClient, Completion, EmptyAnswer, MalformedBody, RetryableError, RunStopper, payload
 from .extract import extract_code, parse_printed
 from .grading import Graded, grade_text, grade_value
-from .journal import recover
+from .journal import recover, shard_exists
 from .plan import Plan, check, estimate, spent, tally
 from .problems import GENERATOR_VERSION, Problem, generate
 from .provider import probe
@@ -185,8 +185,9 @@ class Collector:
         self.summary = Summary(max_cost=config.max_cost)
         self._notify = notify or (lambda line: None)  # where the pre-flight's lines go (the CLI: stderr)
         self._budget: Budget | None = None
-        self.root = paths.responses / "source=collector"
+        self.root = paths.responses / "source=collector"  # the journal and run manifests: always local
         self.folder = self.root / f"run_id={self.run_id}"
+        self.stored = paths.stored(paths.responses)  # where shards are: this folder or the bucket (s3://…)
         self._provider = config.provider()
         self._bar: tqdm | None = None
 
@@ -195,14 +196,14 @@ class Collector:
         c = self.config
         return list(generate(c.kinds, c.digits, c.n, c.problem_seed))
 
-    def write_problems(self, problems: list[Problem]) -> Path:
-        """Store the instances once per plan (same plan, same file)."""
+    def write_problems(self, problems: list[Problem]) -> Path | str:
+        """Store the instances once per plan (same plan, same file), beside the responses' shards."""
         ids = hashlib.sha256("|".join(p.problem_id for p in problems).encode()).hexdigest()[:16]
-        target = self.paths.problems / f"problems-{ids}.parquet"
-        if not target.exists():
+        folder = self.paths.stored(self.paths.problems)
+        if not shard_exists(folder, f"problems-{ids}"):
             rows = [p.as_row(self.config.problem_seed) for p in problems]
-            write_atomic(table_from_rows(rows, problems_schema()), self.paths.problems, f"problems-{ids}")
-        return target
+            write_atomic(table_from_rows(rows, problems_schema()), folder, f"problems-{ids}")
+        return f"{folder}/problems-{ids}.parquet"
 
     def units(self, problems: list[Problem], state: StoredState) -> Iterator[tuple[str, Problem, int, int, frozenset[str]]]:
         """(model, problem, seed, sample, arms still needed) for every cell with work left."""
@@ -223,7 +224,7 @@ class Collector:
     def plan(self) -> Plan:
         """What a run would ask and what it would cost, checked against the endpoint; sends no completion."""
         problems = self.problems()
-        state = load_state(self.paths.responses) if self.config.resume else StoredState.empty()
+        state = load_state(self.stored) if self.config.resume else StoredState.empty()
         return self._plan(problems, state, list(self.units(problems, state)))
 
     def _plan(self, problems: list[Problem], state: StoredState, work: list) -> Plan:
@@ -232,7 +233,7 @@ class Collector:
         ids = [response_id(model, problem.problem_id, arm, seed, sample)
                for model in c.models for problem in problems for arm in c.arms if arm in prompts.REQUEST_ARMS
                for seed in c.seeds for sample in range(c.samples)]
-        usage = stored_usage(self.paths.responses, ids)
+        usage = stored_usage(self.stored, ids)
 
         def stored_sim(model: str, problem: Problem, seed: int, sample: int) -> str | None:
             return state.sim_text(response_id(model, problem.problem_id, "sim", seed, sample))
@@ -263,9 +264,9 @@ class Collector:
         c = self.config
         start = time.perf_counter()
         clean_leftovers(self.paths.responses)
-        self.summary.recovered = recover(self.root, _write_rows)
+        self.summary.recovered = recover(self.root, _write_rows, self.paths.stored)
         problems = self.problems()
-        state = load_state(self.paths.responses) if c.resume else StoredState.empty()
+        state = load_state(self.stored) if c.resume else StoredState.empty()
         work = list(self.units(problems, state))
         self.summary.planned = sum(len(arms) for *_, arms in work)
         if work and (c.preflight or c.max_cost is not None):
@@ -281,7 +282,8 @@ class Collector:
             self._limits = RateLimits(c.requests_per_minute, c.tokens_per_minute, c.max_tokens)
             self._exec_pool = ThreadPoolExecutor(max_workers=max(1, c.exec_workers), thread_name_prefix="sandbox")
             self._client = ChatClient(c.base_url, self._api_key, timeout_s=c.timeout_s, pool=c.concurrency)
-            self.writer = ShardWriter(self.folder, every=c.checkpoint_every, journal=True)
+            self.writer = ShardWriter(self.folder, every=c.checkpoint_every, journal=True,
+                                      target=self.paths.stored(self.folder))
             status = "failed"
             try:
                 await self._drain(work, state)
@@ -648,7 +650,7 @@ def _grade(problem: Problem, completion: Completion) -> Graded:
     return graded
 
 
-def _write_rows(rows: list[dict[str, Any]], folder: Path, stem: str) -> None:
+def _write_rows(rows: list[dict[str, Any]], folder: Path | str, stem: str) -> None:
     write_atomic(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
 
 

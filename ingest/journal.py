@@ -30,9 +30,29 @@ def shard_stem(seq: int) -> str:
     return f"part-{seq:06d}"
 
 
-def next_sequence(folder: Path) -> int:
-    """The first segment number not yet used in `folder` (a reused run id continues after the last)."""
-    used = [int(m.group(1)) for p in folder.iterdir() if (m := _SEGMENT.match(p.name))] if folder.exists() else []
+def _names(folder: Path | str) -> list[str]:
+    if isinstance(folder, str):
+        from evalhouse.storage import names
+
+        return names(folder)
+    return [p.name for p in folder.iterdir()] if folder.exists() else []
+
+
+def shard_exists(folder: Path | str, stem: str) -> bool:
+    """Whether the shard `stem` is stored in `folder` (a local folder or an s3:// one)."""
+    if isinstance(folder, str):
+        from evalhouse.storage import exists
+
+        return exists(f"{folder}/{stem}.parquet")
+    return (folder / f"{stem}.parquet").exists()
+
+
+def next_sequence(*folders: Path | str) -> int:
+    """The first segment number used in none of `folders` (a reused run id continues after the last).
+
+    The folders are the journal's and, when shards are published to object storage, the bucket's.
+    """
+    used = [int(m.group(1)) for folder in folders for name in _names(folder) if (m := _SEGMENT.match(name))]
     return max(used, default=-1) + 1
 
 
@@ -88,11 +108,11 @@ def orphaned_segments(root: Path) -> list[Path]:
     return sorted(root.glob("*/.journal-*.jsonl")) if root.exists() else []
 
 
-def recover(root: Path, write_shard) -> int:
+def recover(root: Path, write_shard, stored=lambda folder: folder) -> int:
     """Turn every segment a dead run left under `root` into its shard; returns the rows recovered.
 
-    `write_shard(rows, folder, stem)` writes one shard atomically. Segments locked by a live run are
-    left alone.
+    `write_shard(rows, folder, stem)` writes one shard atomically into the folder `stored(segment's
+    folder)` names (the same folder, or its twin in a bucket). Segments locked by a live run are left alone.
     """
     recovered = 0
     for path in orphaned_segments(root):
@@ -104,10 +124,11 @@ def recover(root: Path, write_shard) -> int:
         with fh:
             if not _try_lock(fh):
                 continue
-            if not (path.parent / f"{shard_stem(seq)}.parquet").exists():
+            target = stored(path.parent)
+            if not shard_exists(target, shard_stem(seq)):
                 rows = read_segment(fh)
                 if rows:
-                    write_shard(rows, path.parent, shard_stem(seq))
+                    write_shard(rows, target, shard_stem(seq))
                     recovered += len(rows)
             os.unlink(path)
     return recovered

@@ -133,15 +133,18 @@ class ShardWriter:
     With `journal=True` each row is first appended to a write-ahead journal segment (see `journal.py`),
     so a killed process loses no row it was handed. Shards are then written by one background thread,
     named after their segment, while the event loop goes on; if the previous shard is still being written
-    the rows simply stay journaled a little longer.
+    the rows simply stay journaled a little longer. Shards go to `target` when given (an s3:// folder:
+    the journal stays in the local `folder`, each shard is one PUT), else beside the journal.
     """
 
-    def __init__(self, folder: Path, schema: pa.Schema = RESPONSE_SCHEMA, every: int = 500, journal: bool = False):
+    def __init__(self, folder: Path, schema: pa.Schema = RESPONSE_SCHEMA, every: int = 500, journal: bool = False,
+                 target: Path | str | None = None):
         self.folder, self.schema, self.every, self.journal = folder, schema, max(1, every), journal
+        self.target = target or folder
         self.buffer: list[Mapping[str, Any]] = []
         self.written = 0
-        self.shards: list[Path] = []
-        self._seq = next_sequence(folder) if journal else 0
+        self.shards: list[Path | str] = []
+        self._seq = next_sequence(folder, self.target) if journal else 0
         self._segment: Segment | None = None
         self._pending: Future | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="shard-writer") if journal else None
@@ -161,7 +164,7 @@ class ShardWriter:
         if not self.buffer:
             return
         if self._pool is None:
-            self._write(self.buffer, write_atomic(table_from_rows(self.buffer, self.schema), self.folder))
+            self._write(self.buffer, write_atomic(table_from_rows(self.buffer, self.schema), self.target))
             self.buffer = []
             return
         if self._pending is not None:
@@ -175,11 +178,11 @@ class ShardWriter:
             self._pending.result()
 
     def _write_segment(self, rows: list[Mapping[str, Any]], segment: Segment) -> None:
-        path = write_atomic(table_from_rows(rows, self.schema), self.folder, shard_stem(segment.seq))
+        path = write_atomic(table_from_rows(rows, self.schema), self.target, shard_stem(segment.seq))
         segment.remove()
         self._write(rows, path)
 
-    def _write(self, rows: list[Mapping[str, Any]], path: Path) -> None:
+    def _write(self, rows: list[Mapping[str, Any]], path: Path | str) -> None:
         self.shards.append(path)
         self.written += len(rows)
 

@@ -1,4 +1,9 @@
-"""What is already stored under `data/raw/`, read with DuckDB straight from the shards."""
+"""What is already stored under `data/raw/`, read with DuckDB straight from the shards.
+
+With shards on object storage (`EVALHOUSE_DATA=s3://…`) the responses location is the bucket's
+`raw/responses` URI: the needed columns of the collector's shards are read with pyarrow and handed to
+DuckDB as a table (DuckDB's own httpfs extension cannot be installed offline).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from .shards import RESPONSE_SCHEMA
 
 
 def problems_schema() -> pa.Schema:
@@ -50,23 +57,41 @@ class StoredState:
         return self.sim.get(response_id)
 
 
-def load_state(responses: Path) -> StoredState:
-    state = StoredState()
+def _stored(con: duckdb.DuckDBPyConnection, responses: Path | str, columns: list[str]) -> str | None:
+    """The stored responses as a relation of `con` (None when there are none): local shards or the bucket's."""
+    if isinstance(responses, str):
+        from evalhouse.storage import read_columns
+
+        # the collector writes under source=collector only; imported shards need not be read
+        table = read_columns(f"{responses}/source=collector", RESPONSE_SCHEMA, columns)
+        if not table.num_rows:
+            return None
+        con.register("stored_shards", table)
+        return "stored_shards"
     if not has_shards(responses):
-        return state
-    glob = str(responses / "**" / "*.parquet")
+        return None
+    glob = str(responses / "**" / "*.parquet").replace("'", "''")
+    return f"read_parquet('{glob}', union_by_name = true, hive_partitioning = false)"
+
+
+def load_state(responses: Path | str) -> StoredState:
+    state = StoredState()
     con = duckdb.connect()
-    rows = con.execute(
-        """
-        select response_id, bool_or(error is null) as ok,
-               max(case when arm = 'sim' and error is null then response_text end) as sim_text
-        from read_parquet(?, union_by_name = true, hive_partitioning = false)
-        where source = 'collector'
-        group by response_id
-        """,
-        [glob],
-    ).fetchall()
-    con.close()
+    try:
+        relation = _stored(con, responses, ["response_id", "source", "arm", "error", "response_text"])
+        if relation is None:
+            return state
+        rows = con.execute(
+            f"""
+            select response_id, bool_or(error is null) as ok,
+                   max(case when arm = 'sim' and error is null then response_text end) as sim_text
+            from {relation}
+            where source = 'collector'
+            group by response_id
+            """
+        ).fetchall()
+    finally:
+        con.close()
     for rid, ok, sim_text in rows:
         (state.ok if ok else state.failed).add(rid)
         if sim_text is not None:
@@ -95,22 +120,25 @@ class StoredUsage:
         return self.prompt_tokens / self.prompt_chars if self.prompt_chars and self.prompt_tokens else None
 
 
-def stored_usage(responses: Path, response_ids: list[str]) -> dict[tuple[str, str], StoredUsage]:
+def stored_usage(responses: Path | str, response_ids: list[str]) -> dict[tuple[str, str], StoredUsage]:
     """Token counts and cost of the stored collector rows among `response_ids`, per (model, arm).
 
     Every stored row counts, error rows and superseded ones too: what was paid for stays paid for.
     """
-    if not has_shards(responses) or not response_ids:
+    if not response_ids:
         return {}
-    glob = str(responses / "**" / "*.parquet")
     wanted = pa.table({"response_id": pa.array(response_ids, pa.string())})
     con = duckdb.connect()
     try:
+        relation = _stored(con, responses, ["response_id", "source", "model", "arm", "error", "prompt",
+                                            "prompt_tokens", "completion_tokens", "cost"])
+        if relation is None:
+            return {}
         con.register("wanted", wanted)
         rows = con.execute(
-            """
+            f"""
             with stored as (
-                select r.* from read_parquet(?, union_by_name = true, hive_partitioning = false) r
+                select r.* from {relation} r
                 semi join wanted using (response_id)
                 where r.source = 'collector'
             )
@@ -123,8 +151,7 @@ def stored_usage(responses: Path, response_ids: list[str]) -> dict[tuple[str, st
                    coalesce(sum(prompt_tokens) filter (where cost is null), 0),
                    coalesce(sum(completion_tokens) filter (where cost is null), 0)
             from stored group by model, arm
-            """,
-            [glob],
+            """
         ).fetchall()
     finally:
         con.close()

@@ -1,13 +1,19 @@
 """Shards on S3-compatible object storage (EVALHOUSE_DATA=s3://bucket/prefix), against a moto server on 127.0.0.1."""
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import pytest
 
 from evalhouse.build import build
 from evalhouse.config import Paths, paths
-from evalhouse.ingest.shards import RESPONSE_SCHEMA, table_from_rows, write_atomic
-from evalhouse.ingest.store import problems_schema
+from evalhouse.ingest.collector import collect
+from evalhouse.ingest.journal import recover
+from evalhouse.ingest.shards import RESPONSE_SCHEMA, ShardWriter, table_from_rows, write_atomic
+from evalhouse.ingest.store import load_state, problems_schema
 
+from .collector_kit import endpoint, fast_config
 from .warehouse_data import differences, failed, query, response
 
 pytestmark = pytest.mark.slow
@@ -18,11 +24,16 @@ BUCKET = "evals"
 @pytest.fixture
 def s3(monkeypatch):
     """A moto S3 server on a free loopback port, reached through the standard AWS variables."""
+    import s3fs
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    # moto keeps its buckets per process, not per server: start each test from an empty store; and fsspec
+    # keeps s3fs instances per process, each bound to the endpoint (port) it was made for
+    s3fs.S3FileSystem.clear_instance_cache()
+    urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")).close()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -83,3 +94,69 @@ def test_build_reads_shards_from_object_storage(s3, tmp_path, monkeypatch):
     diff = differences(local.warehouse, remote.warehouse)
     # the load log names the files where they are; every other table is identical, shard keys included
     assert {t: n for t, n in diff.items() if n and t != "staging.stg_shards"} == {}
+
+
+def _keys(s3, prefix: str) -> list[str]:
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", []))
+
+
+def _in_bucket(tmp_path, monkeypatch) -> Paths:
+    """EVALHOUSE_DATA names the bucket; the local data folder (journal, manifests, logs) is under tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EVALHOUSE_DATA", f"s3://{BUCKET}/lab")
+    monkeypatch.setenv("EVALHOUSE_WAREHOUSE", str(tmp_path / "remote" / "evalhouse.duckdb"))
+    return paths()
+
+
+def test_collect_publishes_shards_to_the_bucket_resumes_from_it_and_builds_as_a_local_collect(s3, tmp_path, monkeypatch):
+    """`ingest run` to s3:// puts its shards and problems in the bucket, a rerun asks nothing, and the marts match a local collect."""
+    local = Paths(data=tmp_path / "local" / "data", warehouse=tmp_path / "local" / "evalhouse.duckdb")
+    with endpoint(local) as server:
+        spec = dict(arms=["nl", "sim", "controlsim", "code"], n=3, checkpoint_every=5)
+        _, here = collect(fast_config(server.url, **spec), local, None, run_id="run-1")
+        remote = _in_bucket(tmp_path, monkeypatch)
+        _, first = collect(fast_config(server.url, **spec), remote, None, run_id="run-1")
+        _, second = collect(fast_config(server.url, **spec), remote, None, run_id="run-2")
+
+    assert first.done == here.done == 12 and first.requests > 0
+    assert (second.done, second.requests, second.skipped) == (0, 0, 12)
+    shards = _keys(s3, "lab/raw/responses/")
+    assert shards == [f"lab/raw/responses/source=collector/run_id=run-1/part-00000{i}.parquet" for i in range(3)]
+    assert len(_keys(s3, "lab/raw/problems/")) == 1
+    run = remote.responses / "source=collector" / "run_id=run-1"
+    assert sorted(p.name for p in run.iterdir()) == ["run.json"]  # the manifest stays local; no shard, no journal
+    assert json.loads((run / "run.json").read_text())["status"] == "done"
+    assert not (remote.data / "raw" / "problems").exists()
+
+    build(local)
+    build(remote)
+    marts = {t: n for t, n in differences(local.warehouse, remote.warehouse).items() if t.startswith("marts.")}
+    assert len(marts) > 5 and {t for t, n in marts.items() if n} <= {"marts.run_health"}  # latencies are measured
+    health = ("select * exclude (latency_p50_ms, latency_p95_ms, latency_p99_ms, latency_mean_ms) "
+              "from marts.run_health order by model, arm")
+    assert query(remote.warehouse, health) == query(local.warehouse, health)
+    assert query(remote.warehouse, "select count(*) from graded.graded_responses") == [(12,)]
+
+
+def test_killed_run_is_recovered_into_the_bucket_once(s3, tmp_path, monkeypatch):
+    """A dead run's local journal segment becomes its shard in the bucket, once; the next writer numbers after it."""
+    remote = _in_bucket(tmp_path, monkeypatch)
+    run = remote.responses / "source=collector" / "run_id=run-x"
+    run.mkdir(parents=True)
+    rows = [{**response(f"r{i}", f"p{i}"), "run_id": "run-x", "created_at": 1_700_000_000_000_000} for i in range(3)]
+    (run / ".journal-000002.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def write(rows, folder, stem):
+        write_atomic(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
+
+    assert recover(remote.responses / "source=collector", write, remote.stored) == 3
+    assert not list(run.iterdir())
+    (run / ".journal-000002.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert recover(remote.responses / "source=collector", write, remote.stored) == 0  # its shard is there: only removed
+    assert not list(run.iterdir())
+    assert load_state(remote.stored(remote.responses)).ok == {"r0", "r1", "r2"}
+
+    with ShardWriter(run, every=1, journal=True, target=remote.stored(run)) as writer:
+        writer.add({**response("r9", "p9"), "run_id": "run-x", "created_at": 1_700_000_000_000_000})
+    assert _keys(s3, "lab/raw/responses/") == [f"lab/raw/responses/source=collector/run_id=run-x/part-00000{i}.parquet"
+                                               for i in (2, 3)]

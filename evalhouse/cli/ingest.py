@@ -117,7 +117,7 @@ def run_cmd(run_id, **options) -> None:
     click.echo(f"run {run}")
     for line in summary.lines():
         click.echo("  " + line)
-    click.echo(f"  shards: {p.responses / 'source=collector' / f'run_id={run}'}")
+    click.echo(f"  shards: {p.stored(p.responses / 'source=collector' / f'run_id={run}')}")
     click.echo(f"  log:    {p.logs / f'ingest-{run}.log'}")
     if summary.cap_reached:
         click.echo(f"Stopped at --max-cost {config.max_cost:g}: ${summary.spent_before + summary.spent:.4f} spent on "

@@ -117,7 +117,7 @@ def _run_locked(paths: Paths, experiments: Path, log: logging.Logger, result: Re
         return
     log.info(f"{len(configs)} spec(s) in {experiments}: {', '.join(p.name for p, _ in configs)}")
     try:
-        state = load_state(paths.responses)
+        state = load_state(paths.stored(paths.responses))
     except duckdb.Error as exc:
         log.error(f"cannot read the stored responses, so no spec is collected: {str(exc).splitlines()[0]}")
         result.exit_code, configs = ExitCode.COLLECT_FAILED, []
