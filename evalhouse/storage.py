@@ -11,9 +11,23 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+
+class StorageError(Exception):
+    """Object storage could not be reached or refused a request; the message names the object or folder."""
+
+
+@contextmanager
+def _reaching(uri: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:  # pyarrow's S3 errors: no such bucket, access denied, endpoint down
+        raise StorageError(f"object storage {uri}: {str(exc).splitlines()[0]}") from None
 
 
 def is_remote(location: object) -> bool:
@@ -40,7 +54,8 @@ def write_shard(table: pa.Table, folder: str, stem: str | None = None) -> str:
     """Write one shard under an s3:// folder (one PUT: complete or absent) and return its URI."""
     stem = stem or f"part-{uuid.uuid4().hex}"
     uri = f"{folder.rstrip('/')}/{stem}.parquet"
-    pq.write_table(table, uri.partition("://")[2], filesystem=s3_filesystem(), compression="zstd")
+    with _reaching(uri):
+        pq.write_table(table, uri.partition("://")[2], filesystem=s3_filesystem(), compression="zstd")
     return uri
 
 
@@ -49,7 +64,8 @@ def parquet_files(folder: str) -> list[str]:
     from pyarrow import fs
 
     scheme, _, path = folder.partition("://")
-    found = s3_filesystem().get_file_info(fs.FileSelector(path.rstrip("/"), recursive=True, allow_not_found=True))
+    with _reaching(folder):
+        found = s3_filesystem().get_file_info(fs.FileSelector(path.rstrip("/"), recursive=True, allow_not_found=True))
     return sorted(f"{scheme}://{f.path}" for f in found if f.type == fs.FileType.File and f.path.endswith(".parquet"))
 
 
@@ -65,14 +81,16 @@ def exists(uri: str) -> bool:
     """Whether an object is stored at `uri`."""
     from pyarrow import fs
 
-    return s3_filesystem().get_file_info(_key(uri)).type == fs.FileType.File
+    with _reaching(uri):
+        return s3_filesystem().get_file_info(_key(uri)).type == fs.FileType.File
 
 
 def names(folder: str) -> list[str]:
     """The names of the objects directly under an s3:// folder."""
     from pyarrow import fs
 
-    found = s3_filesystem().get_file_info(fs.FileSelector(_key(folder), allow_not_found=True))
+    with _reaching(folder):
+        found = s3_filesystem().get_file_info(fs.FileSelector(_key(folder), allow_not_found=True))
     return [f.base_name for f in found if f.type == fs.FileType.File]
 
 
@@ -83,4 +101,5 @@ def read_columns(folder: str, schema: pa.Schema, columns: list[str]) -> pa.Table
     files = [_key(uri) for uri in parquet_files(folder)]
     if not files:
         return schema.empty_table().select(columns)
-    return ds.dataset(files, schema=schema, format="parquet", filesystem=s3_filesystem()).to_table(columns=columns)
+    with _reaching(folder):
+        return ds.dataset(files, schema=schema, format="parquet", filesystem=s3_filesystem()).to_table(columns=columns)

@@ -160,3 +160,19 @@ def test_killed_run_is_recovered_into_the_bucket_once(s3, tmp_path, monkeypatch)
         writer.add({**response("r9", "p9"), "run_id": "run-x", "created_at": 1_700_000_000_000_000})
     assert _keys(s3, "lab/raw/responses/") == [f"lab/raw/responses/source=collector/run_id=run-x/part-00000{i}.parquet"
                                                for i in (2, 3)]
+
+
+def test_unreachable_bucket_is_one_error_line(s3, tmp_path, monkeypatch):
+    """`ingest run` into a bucket that does not exist fails with one `Error:` line naming it, and sends nothing."""
+    from click.testing import CliRunner
+
+    from evalhouse.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EVALHOUSE_DATA", "s3://no-such-bucket/lab")
+    result = CliRunner().invoke(main, ["ingest", "run", "--base-url", "http://127.0.0.1:9/v1", "--model", "synthetic/x",
+                                       "--kinds", "add", "--digits", "2", "--n", "1", "--no-progress",
+                                       "--no-preflight"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: object storage s3://no-such-bucket/lab/raw/problems/")
+    assert len(result.output.strip().splitlines()) == 1

@@ -10,6 +10,7 @@ from evalhouse.config import DEFAULT_BASE_URL, api_key, paths
 from evalhouse.ingest.collector import Collector, Interrupted, RunAborted, RunConfig, collect
 from evalhouse.ingest.metrics import MetricsError, load_metrics
 from evalhouse.ingest.spec import SpecError, load_spec, make_config
+from evalhouse.storage import StorageError
 
 from .common import csv_list, user_errors
 
@@ -87,7 +88,7 @@ def _config(spec_file, models, kinds, digits, seeds, arms, provider_order, **res
               help="Check the key, the model ids and the credit left before the first request [default: on].")
 @click.option("--run-id", default=None, help="Name of this run [default: generated].")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar [default: on].")
-@user_errors(SpecError, RunAborted)
+@user_errors(SpecError, RunAborted, StorageError)
 def run_cmd(run_id, **options) -> None:
     """Collect responses from an OpenAI-compatible endpoint into Parquet shards.
 
@@ -128,7 +129,7 @@ def run_cmd(run_id, **options) -> None:
 
 @ingest.command("plan")
 @config_options
-@user_errors(SpecError, PlanFailed)
+@user_errors(SpecError, PlanFailed, StorageError)
 def plan_cmd(**options) -> None:
     """Show what `ingest run` with the same options would ask and cost, and check it can; sends no completion.
 
