@@ -219,7 +219,7 @@ class Texts:
 
 
 def shard_table(con, rows: str, texts: Texts) -> pa.Table:
-    t = con.execute(ROWS_SQL.format(rows=rows, **constants())).fetch_arrow_table()
+    t = con.execute(ROWS_SQL.format(rows=rows, **constants())).to_arrow_table()
     t = t.append_column("prompt", texts.prompts(t)).append_column("response_text", texts.responses(t))
     return t
 
