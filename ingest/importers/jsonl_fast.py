@@ -21,8 +21,8 @@ import numpy as np
 import pyarrow as pa
 
 from .lines import blank_lines, line_ends
-from .records import ARMS, COLUMNS, RECORD_SCHEMA, REPLY, REPR
-from .res_jsonl import ARM_KEYS, CORE, KEYS, REQUIRED_ARM, REQUIRED_CORE
+from .records import ARMS, COLUMNS, RECORD_SCHEMA
+from .res_jsonl import KEYS, REQUIRED_ARM, REQUIRED_CORE, record_columns
 
 FAILED_FILE = re.compile(r'in file "(?P<file>[^"]+)"')
 MAX_RETRIES = 8
@@ -99,14 +99,7 @@ def _with_lines(table: pa.Table, files: list[Sniffed], rejected: list[int]) -> p
 
 
 def _select() -> dict[str, str]:
-    select = {"file_idx": "file_index::integer", "line": "null::bigint", "source_row": "null::varchar"}
-    select.update({col: f'"{key}"' for col, key in CORE.items()})
-    for arm in ARMS:
-        for field, suffix in ARM_KEYS.items():
-            key = f"{arm}_{suffix}"
-            select[f"{arm}_{field}"] = f'"{key}"' if key in KEYS else "null::varchar"
-        select[f"{arm}_mode"] = f"'{REPR if arm == 'code' else REPLY}'"
-    select.update(code_exit_code="null::varchar", code_stderr="null::varchar", code_latency_ms="null::varchar")
+    select = {"file_idx": "file_index::integer", "line": "null::bigint", **record_columns(lambda key: f'"{key}"')}
     missing = [f"case when \"{k}\" is null then '{k}' end" for k in REQUIRED_CORE]
     for arm in ARMS:
         present = " or ".join(f'"{arm}_{s}" is not null' for s in REQUIRED_ARM)

@@ -7,6 +7,8 @@ so nothing is half-loaded.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 import pyarrow as pa
 
@@ -101,18 +103,7 @@ def _sql(validate: bool) -> str:
     )
     known_arms = ", ".join(f"'{a}'" for a in ARMS)
     arm_of = f"regexp_extract(k, '{ARM_KEY}', 1)"
-    select = {
-        "file_idx": "file_idx",
-        "line": "line",
-        "source_row": "null::varchar",
-        **{col: f"v.{_q(key)}" for col, key in CORE.items()},
-    }
-    for arm in ARMS:
-        for field, suffix in ARM_KEYS.items():
-            key = f"{arm}_{suffix}"
-            select[f"{arm}_{field}"] = f"v.{_q(key)}" if key in KEYS else "null::varchar"
-        select[f"{arm}_mode"] = f"'{REPR if arm == 'code' else REPLY}'"
-    select.update(code_exit_code="null::varchar", code_stderr="null::varchar", code_latency_ms="null::varchar")
+    select = {"file_idx": "file_idx", "line": "line", **record_columns(lambda key: f"v.{_q(key)}")}
     select["defect"] = "defect"
     select["raw"] = "null::varchar"
     columns = ",\n        ".join(f"{expr} as {col}" for col, expr in select.items())
@@ -151,6 +142,21 @@ def _sql(validate: bool) -> str:
         {columns}
     from judged
     """
+
+
+def record_columns(value: Callable[[str], str]) -> dict[str, str]:
+    """The record columns read from a res.jsonl object, `value(key)` being the SQL that reads one key.
+
+    From `source_row` to the code arm's execution columns, in COLUMNS order: both readers
+    (this one and jsonl_fast) select them the same way."""
+    select = {"source_row": "null::varchar", **{col: value(key) for col, key in CORE.items()}}
+    for arm in ARMS:
+        for field, suffix in ARM_KEYS.items():
+            key = f"{arm}_{suffix}"
+            select[f"{arm}_{field}"] = value(key) if key in KEYS else "null::varchar"
+        select[f"{arm}_mode"] = f"'{REPR if arm == 'code' else REPLY}'"
+    select.update(code_exit_code="null::varchar", code_stderr="null::varchar", code_latency_ms="null::varchar")
+    return select
 
 
 def _q(key: str) -> str:
