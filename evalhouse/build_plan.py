@@ -128,7 +128,7 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
         select += ["stg_shards+"]
         reasons.append(f"{len(new)} new shard" + ("s" if len(new) > 1 else ""))
         known = {c for *_, columns in shards for c in (columns or [])}
-        if any(name not in known for p in new for name in _shard_columns(p)):
+        if any(name not in known for p in new for name in shard_columns(p)):
             select += list(RESPONSE_VIEWS)
             reasons.append("new columns")
     for (folder, model), before in zip(FOLDERS.items(), last[1:]):
@@ -140,8 +140,8 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
     return BuildPlan(True, ", ".join(reasons) or "nothing new", fingerprint, select, verified=True)
 
 
-def _shard_columns(shard: Path) -> list[str]:
-    """A new shard's column names; a file that is not Parquet fails the build, named."""
+def shard_columns(shard: Path) -> list[str]:
+    """A shard's column names; a file that is not Parquet fails the build, named."""
     try:
         return pq.read_schema(shard).names
     except (OSError, pa.ArrowException) as exc:

@@ -15,9 +15,8 @@ import json
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from .build import BuildError, BuildResult, build_lock, run_dbt
+from .build_plan import shard_columns
 from .config import Paths, dbt_project_dir
 
 # The raw folders the models read (models/staging/__sources.yml and stg_imported_responses).
@@ -72,10 +71,6 @@ def raw_columns(data: str) -> dict[str, list[str]]:
                        if not pattern or fnmatch.fnmatch(p.relative_to(root / top).parts[0], pattern))
         names: list[str] = []
         for path in files:
-            try:
-                schema = pq.read_schema(path)
-            except OSError as exc:
-                raise BuildError(f"{path}: not a readable Parquet file ({exc})") from None
-            names += [n for n in schema.names if n not in names]
+            names += [n for n in shard_columns(path) if n not in names]
         found[f"{data}/raw/{location}/**/*.parquet"] = names
     return found
