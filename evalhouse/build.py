@@ -175,8 +175,9 @@ def _dbt_args(project: Path, warehouse: Path, plan: BuildPlan, select: str | Non
         args.append("--full-refresh")
     if plan.verified:
         # The same project built this warehouse before (its fingerprint says so): its unit tests, which
-        # read no data, passed then and cannot fail now.
-        args += ["--exclude", "resource_type:unit_test"]
+        # read no data, and the seeds' tests (tag project_data), which read only the project's own files,
+        # passed then and cannot fail now.
+        args += ["--exclude", "resource_type:unit_test", "tag:project_data"]
     return args
 
 
