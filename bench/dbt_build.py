@@ -112,6 +112,15 @@ def naive(data: Path, memory: str, scratch: Path) -> tuple[float, float]:
     return seconds, rss
 
 
+def fixed_cost(root: Path) -> tuple[float, float]:
+    """A full build with no shards at all (every node, no rows): what a build costs before any data."""
+    empty, warehouse = root / "data-empty", root / "wh-empty" / "evalhouse.duckdb"
+    (empty / "raw").mkdir(parents=True, exist_ok=True)
+    build(empty, warehouse, "1GB", full=True)  # parses the project, if this project has not been parsed yet
+    seconds, _, _, cpu = build(empty, warehouse, "1GB", full=True)
+    return seconds, cpu
+
+
 def remove_append(data: Path, tag: str) -> None:
     for path in [*data.glob(f"raw/responses/*/run_id={tag}"), data / "raw" / "problems" / f"{tag}.parquet"]:
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
@@ -130,6 +139,8 @@ def bench_size(n: int, root: Path, memory: str, with_naive: bool) -> None:
     startup = dbt_startup()
     floor = scan_floor(data)
     print(f"baselines: dbt start-up {startup:.2f}s; DuckDB scan of the shards' small columns {floor:.2f}s")
+    empty_t, empty_cpu = fixed_cost(root)
+    print(f"baseline fixed cost: `evalhouse build --full-refresh` of an empty data folder {empty_t:.2f}s (CPU {empty_cpu:.2f}s)")
     if with_naive:
         t, rss = naive(data, memory, root)
         print(f"baseline straightforward SQL (text through the dedup window, no dbt): {t:.2f}s, peak {rss:.2f} GB")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from evalhouse.build import build
+from evalhouse.build import BuildError, build
 
 from .conftest import REPO
 from .warehouse_data import differences, failed, query, response, write_problems, write_responses
@@ -159,3 +159,25 @@ def test_new_columns_in_new_shards_reach_the_staging_views(workdir):
     rows = query(workdir.warehouse, "select response_id, parse_error from staging.stg_responses order by 1")
     assert rows == [("new", "no_json_object"), ("old", None)]
     assert verdicts(workdir.warehouse)["new"] == ("parse_error", "no_json_object", None)
+
+
+def test_seed_checks_run_until_the_same_project_has_built_the_warehouse(workdir, tmp_path):
+    """The seeds' tests (tag project_data) check the project's own files: they run on a project's first
+    build, are skipped once the same project built the warehouse, and a changed seed makes them run (and
+    fail) again."""
+    write_problems(workdir, {"p1": "42"})
+    write_responses(workdir, [response("a")])
+    first = build(workdir)
+    assert "unique_arms_arm" in first.log and "unique_graded_responses_response_id" in first.log
+    again = build(workdir, full_refresh=True)
+    assert "unique_arms_arm" not in again.log and "unique_graded_responses_response_id" in again.log
+
+    project = tmp_path / "project"
+    for name in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt"):
+        copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        copy(REPO / name, project / name)
+    arms = project / "seeds" / "arms.csv"
+    arms.write_text(arms.read_text() + arms.read_text().splitlines()[1] + "\n")  # a duplicated arm
+    with pytest.raises(BuildError, match="unique_arms_arm"):
+        build(workdir, project_dir=project, full_refresh=True)
