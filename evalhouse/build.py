@@ -167,17 +167,21 @@ def _dbt_args(project: Path, warehouse: Path, plan: BuildPlan, select: str | Non
         "--log-level", "none" if quiet else "info",
         "--log-level-file", "info",
     ]
+    exclude = []
     if select:
         args += ["--select", *select.split()]
     elif plan.select:
         args += ["--select", *plan.select]
+        exclude += plan.exclude
     if not plan.incremental:
         args.append("--full-refresh")
     if plan.verified:
         # The same project built this warehouse before (its fingerprint says so): its unit tests, which
         # read no data, and the seeds' tests (tag project_data), which read only the project's own files,
         # passed then and cannot fail now.
-        args += ["--exclude", "resource_type:unit_test", "tag:project_data"]
+        exclude += ["resource_type:unit_test", "tag:project_data"]
+    if exclude:
+        args += ["--exclude", *exclude]
     return args
 
 

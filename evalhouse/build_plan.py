@@ -54,6 +54,7 @@ class BuildPlan:
     fingerprint: str
     select: list[str] = field(default_factory=list)
     verified: bool = False
+    exclude: list[str] = field(default_factory=list)
 
     @property
     def up_to_date(self) -> bool:
@@ -123,7 +124,7 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
     responses = raw / "responses"
     new = [p for p in responses.rglob("*.parquet") if str(p) not in loaded] if responses.exists() else []
 
-    select, reasons = [], []
+    select, exclude, reasons = [], [], []
     if new:
         select += ["stg_shards+"]
         reasons.append(f"{len(new)} new shard" + ("s" if len(new) > 1 else ""))
@@ -131,13 +132,16 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
         if any(name not in known for p in new for name in shard_columns(p)):
             select += list(RESPONSE_VIEWS)
             reasons.append("new columns")
+        else:
+            # downstream of graded_responses, but a view over the shards by name: new rows need no new view
+            exclude.append("stg_response_texts")
     for (folder, model), before in zip(FOLDERS.items(), last[1:]):
         if folder_fingerprint(raw / folder) != before:
             select.append(f"{model}+")
             reasons.append(f"{folder} changed")
     if select:
         select.append("builds")
-    return BuildPlan(True, ", ".join(reasons) or "nothing new", fingerprint, select, verified=True)
+    return BuildPlan(True, ", ".join(reasons) or "nothing new", fingerprint, select, verified=True, exclude=exclude)
 
 
 def shard_columns(shard: Path) -> list[str]:

@@ -96,6 +96,10 @@ def test_incremental_build_equals_a_full_rebuild(workdir, tmp_path):
     got = verdicts(workdir.warehouse)
     assert got["retried"][0] == "correct" and got["stays"][0] == "api_error"
     assert got["r35"] == ("correct", "ok", "35")  # p3 regraded against its corrected gold
+    # the text view is not recreated for new rows, and reads them (and the retry's winning attempt)
+    assert "stg_response_texts" not in second.log
+    texts = query(workdir.warehouse, "select response_id from staging.stg_response_texts where response_id in ('new-1', 'retried')")
+    assert sorted(texts) == [("new-1",), ("retried",)]
 
     scratch = workdir.__class__(data=workdir.data, warehouse=tmp_path / "scratch" / "evalhouse.duckdb")
     build(scratch, full_refresh=True)
