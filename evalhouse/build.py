@@ -103,6 +103,9 @@ def build(
             _remove_database(tmp)
             raise
         timings["dbt"] = time.perf_counter() - dbt_start
+        if not tmp.exists():  # dbt ran no node, so it never opened the new file
+            what = f"--select {select!r} matched no model, seed or test" if select else "dbt ran no node"
+            raise BuildError(f"{what}: nothing was built (`dbt ls --select …` lists what a selection matches)")
         swap_start = time.perf_counter()
         swap_in(tmp, warehouse)
         timings["swap"] = time.perf_counter() - swap_start

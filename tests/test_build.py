@@ -148,3 +148,6 @@ def test_cli_build_reports_what_it_did_and_errors(built):
         writer.close()
     assert bad.exit_code == 1
     assert bad.output.startswith("Error: ") and "Traceback" not in bad.output
+    nothing = runner.invoke(main, ["build", "--full-refresh", "--select", "tag:no_such_tag"])
+    assert nothing.exit_code == 1 and nothing.output.startswith("Error: --select 'tag:no_such_tag' matched no model")
+    assert "(up to date: nothing new)" in runner.invoke(main, ["build"]).output  # the warehouse was left as it was
