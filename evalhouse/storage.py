@@ -65,7 +65,12 @@ def parquet_files(folder: str) -> list[str]:
 
     scheme, _, path = folder.partition("://")
     with _reaching(folder):
-        found = s3_filesystem().get_file_info(fs.FileSelector(path.rstrip("/"), recursive=True, allow_not_found=True))
+        s3 = s3_filesystem()
+        found = s3.get_file_info(fs.FileSelector(path.rstrip("/"), recursive=True, allow_not_found=True))
+        # an empty folder is nothing stored yet; a missing bucket is a mistake to report
+        bucket = path.split("/", 1)[0]
+        if not found and s3.get_file_info(bucket).type == fs.FileType.NotFound:
+            raise StorageError(f"object storage {folder}: no such bucket {bucket!r}")
     return sorted(f"{scheme}://{f.path}" for f in found if f.type == fs.FileType.File and f.path.endswith(".parquet"))
 
 
@@ -94,12 +99,32 @@ def names(folder: str) -> list[str]:
     return [f.base_name for f in found if f.type == fs.FileType.File]
 
 
-def read_columns(folder: str, schema: pa.Schema, columns: list[str]) -> pa.Table:
-    """`columns` of every shard under an s3:// folder, read as `schema` (a column a shard lacks reads as null)."""
+def read_columns(folder: str, schema: pa.Schema, columns: list[str], filename: bool = False) -> pa.Table:
+    """`columns` of every shard under an s3:// folder, read as `schema` (a column a shard lacks reads as null);
+    with `filename`, also each row's object as an s3:// URI."""
     import pyarrow.dataset as ds
 
     files = [_key(uri) for uri in parquet_files(folder)]
     if not files:
-        return schema.empty_table().select(columns)
+        empty = schema.empty_table().select(columns)
+        return empty.append_column("filename", pa.array([], pa.string())) if filename else empty
     with _reaching(folder):
-        return ds.dataset(files, schema=schema, format="parquet", filesystem=s3_filesystem()).to_table(columns=columns)
+        dataset = ds.dataset(files, schema=schema, format="parquet", filesystem=s3_filesystem())
+        if not filename:
+            return dataset.to_table(columns=columns)
+        scheme = folder.partition("://")[0]
+        parts = []
+        for fragment in dataset.get_fragments():
+            part = fragment.to_table(columns=columns, schema=schema)
+            parts.append(part.append_column("filename", pa.array([f"{scheme}://{fragment.path}"] * part.num_rows, pa.string())))
+        return pa.concat_tables(parts)
+
+
+def modified_since(folder: str, when: float) -> int:
+    """Objects under an s3:// folder written after `when` (a POSIX time)."""
+    from pyarrow import fs
+
+    with _reaching(folder):
+        found = s3_filesystem().get_file_info(fs.FileSelector(_key(folder), recursive=True, allow_not_found=True))
+    return sum(1 for f in found if f.type == fs.FileType.File and f.path.endswith(".parquet")
+               and f.mtime is not None and f.mtime.timestamp() > when)

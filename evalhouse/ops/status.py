@@ -15,15 +15,20 @@ import duckdb
 
 from evalhouse.config import Paths
 from evalhouse.ingest.prompts import ARMS
+from evalhouse.ingest.shards import RESPONSE_SCHEMA
 from evalhouse.ingest.spec import SpecError
 from evalhouse.ingest.store import has_shards, load_state
 from evalhouse.registry import lookup
+from evalhouse.storage import StorageError, read_columns
+from evalhouse.storage import modified_since as remote_modified_since
 
 from .checks import modified_since
 from .lock import RerunLock
 from .plan import SpecPlan, load_configs, plan
 
 RUNS_SHOWN = 10
+# the columns status reads from each stored response
+STATUS_COLUMNS = ("response_id", "run_id", "source", "model", "arm", "error", "error_class", "created_at")
 
 
 class StatusError(Exception):
@@ -88,13 +93,15 @@ class Status:
 
 
 def status(paths: Paths, experiments: Path) -> Status:
+    responses = paths.stored(paths.responses)  # the local folder, or its twin in the bucket
     try:
         plans, spec_error = _plans(paths, experiments)
-        runs, models, failed, totals = _shards(paths.responses)
-    except duckdb.Error as exc:
-        raise StatusError(f"cannot read the shards under {paths.responses}: {str(exc).splitlines()[0]}") from None
+        runs, models, failed, totals = _shards(responses)
+        warehouse = _warehouse(paths)
+    except (duckdb.Error, StorageError) as exc:
+        raise StatusError(f"cannot read the shards under {responses}: {str(exc).splitlines()[0]}") from None
     return Status(
-        warehouse=_warehouse(paths), responses=totals, runs=runs, models=models, failed=failed,
+        warehouse=warehouse, responses=totals, runs=runs, models=models, failed=failed,
         plans=plans, spec_error=spec_error, lock=_lock(paths), last_rerun=_last_rerun(paths), experiments=experiments,
     )
 
@@ -104,7 +111,7 @@ def _plans(paths: Paths, experiments: Path) -> tuple[list[SpecPlan], str | None]
         configs = load_configs(experiments)
     except SpecError as exc:
         return [], str(exc)
-    state = load_state(paths.responses)
+    state = load_state(paths.stored(paths.responses))
     return [plan(spec, config, state) for spec, config in configs], None
 
 
@@ -114,19 +121,29 @@ def _warehouse(paths: Paths) -> dict[str, Any]:
         return {"path": str(w), "exists": False}
     built = w.stat().st_mtime
     size = sum(f.stat().st_size for f in (w, w.with_name(w.name + ".wal")) if f.exists())
+    raw = paths.stored(paths.raw)
+    newer = remote_modified_since(raw, built) if isinstance(raw, str) else modified_since(raw, built)
     return {"path": str(w), "exists": True, "size_bytes": size, "built_at": _iso(built),
-            "shards_newer_than_build": modified_since(paths.raw, built)}
+            "shards_newer_than_build": newer}
 
 
-def _shards(responses: Path) -> tuple[list, list, list, dict[str, Any]]:
-    """Runs, per-model answered counts by arm, and failed cells, straight from the response shards."""
+def _shards(responses: Path | str) -> tuple[list, list, list, dict[str, Any]]:
+    """Runs, per-model answered counts by arm, and failed cells, straight from the response shards (a local
+    folder, or an s3:// one)."""
     totals = {"path": str(responses), "files": 0, "responses": 0, "answered": 0, "failed": 0, "runs": 0}
-    if not has_shards(responses):
-        return [], [], [], totals
-    glob = str(responses / "**" / "*.parquet")
     con = duckdb.connect(config={"memory_limit": "1GB", "threads": 2})
     try:
-        source = f"read_parquet('{glob}', union_by_name = true, hive_partitioning = false, filename = true)"
+        if isinstance(responses, str):
+            table = read_columns(responses, RESPONSE_SCHEMA, list(STATUS_COLUMNS), filename=True)
+            if not table.num_rows:
+                return [], [], [], totals
+            con.register("bucket_rows", table)
+            source = "bucket_rows"
+        elif has_shards(responses):
+            glob = str(responses / "**" / "*.parquet").replace("'", "''")
+            source = f"read_parquet('{glob}', union_by_name = true, hive_partitioning = false, filename = true)"
+        else:
+            return [], [], [], totals
         columns = {r[0] for r in con.execute(f"describe select * from {source}").fetchall()}
         opt = {c: c if c in columns else "null" for c in ("created_at", "error_class")}
         con.execute(
