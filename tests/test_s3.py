@@ -178,8 +178,8 @@ def test_unreachable_bucket_is_one_error_line(s3, tmp_path, monkeypatch):
                                        "--kinds", "add", "--digits", "2", "--n", "1", "--no-progress",
                                        "--no-preflight"])
     assert result.exit_code == 1, result.output
-    assert result.output.startswith("Error: object storage s3://no-such-bucket/lab/raw/problems/")
-    assert len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith("Error: object storage s3://no-such-bucket/lab/raw/")
+    assert "no such bucket 'no-such-bucket'" in result.output and len(result.output.strip().splitlines()) == 1
     status = CliRunner().invoke(main, ["status"])
     assert status.exit_code == 1 and len(status.output.strip().splitlines()) == 1, status.output
     assert status.output.startswith("Error: cannot read the shards under s3://no-such-bucket/lab/raw/responses")
