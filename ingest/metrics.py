@@ -42,7 +42,7 @@ class MetricsError(Exception):
 @dataclass
 class MetricsLoad:
     file: Path
-    shard: Path | None = None
+    shard: Path | str | None = None
     models: int = 0
     metrics: list[str] = field(default_factory=list)
     rows: int = 0
@@ -58,7 +58,8 @@ def _number(text: str) -> float | None:
         return None
 
 
-def load_metrics(file: Path, metrics_dir: Path) -> MetricsLoad:
+def load_metrics(file: Path, metrics_dir: Path | str) -> MetricsLoad:
+    """Load a metrics CSV as one shard under `metrics_dir` (a local folder or an s3:// one)."""
     try:
         with open(file, newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)

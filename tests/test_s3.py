@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import pyarrow.parquet as pq
 import pytest
 
 from evalhouse.build import build
@@ -211,3 +212,29 @@ def test_status_reads_the_bucket_as_it_reads_a_local_folder(s3, tmp_path, monkey
     write_atomic(table_from_rows([response("r9", "p1")], RESPONSE_SCHEMA), f"s3://{BUCKET}/lab/raw/responses/source=collector/run_id=run-2", "part-0")
     later = status(remote, tmp_path / "experiments")
     assert later.warehouse["shards_newer_than_build"] == 1 and later.responses["files"] == 2
+
+
+def test_metrics_and_problems_load_into_the_bucket_and_reach_the_warehouse(s3, tmp_path, monkeypatch):
+    """`ingest metrics` and `problems generate` with EVALHOUSE_DATA=s3://… put their shards in the bucket (a
+    --out copy stays local), and a build from the bucket reads them."""
+    from click.testing import CliRunner
+
+    from evalhouse.cli import main
+    from evalhouse.config import SOURCE_ROOT
+
+    _write(f"s3://{BUCKET}/lab")
+    remote = _in_bucket(tmp_path, monkeypatch)
+    result = CliRunner().invoke(main, ["ingest", "metrics", str(SOURCE_ROOT / "examples" / "hubris_models.csv")])
+    assert result.exit_code == 0, result.output
+    keys = _keys(s3, "lab/raw/metrics/")
+    assert len(keys) == 1 and f"shard: s3://{BUCKET}/{keys[0]}" in result.output
+    assert not remote.metrics.exists()
+    generated = CliRunner().invoke(main, ["problems", "generate", "--kinds", "mul", "--digits", "3", "--n", "4",
+                                          "--out", str(tmp_path / "copy.parquet")])
+    assert generated.exit_code == 0, generated.output
+    assert len(_keys(s3, "lab/raw/problems/")) == 2 and not remote.problems.exists()
+    assert pq.read_table(tmp_path / "copy.parquet").num_rows == 4
+    build(remote)
+    n, models = query(remote.warehouse, "select count(*), count(distinct model) from marts.model_metrics")[0]
+    assert n > 0 and models > 5
+    assert query(remote.warehouse, "select count(*) from staging.stg_problems where kind = 'mul'") == [(4,)]

@@ -155,7 +155,7 @@ def plan_cmd(**options) -> None:
 
 @ingest.command("metrics")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@user_errors(MetricsError)
+@user_errors(MetricsError, StorageError)
 def metrics_cmd(file: Path) -> None:
     """Load per-model metrics from a CSV (a `model` column; other numeric columns are metrics).
 
@@ -166,7 +166,8 @@ def metrics_cmd(file: Path) -> None:
     Example:
         evalhouse ingest metrics examples/hubris_models.csv
     """
-    result = load_metrics(file, paths().metrics)
+    where = paths()
+    result = load_metrics(file, where.stored(where.metrics))
     click.echo(f"loaded {result.rows} values: {result.models} models × {len(result.metrics)} metrics "
                f"({', '.join(result.metrics)}); {result.missing_values} missing cells skipped")
     if result.unknown_models:

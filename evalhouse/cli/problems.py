@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import click
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from evalhouse.config import paths
 from evalhouse.ingest.problems import KINDS, UnknownKind, expand_kinds, generate, get_kind
 from evalhouse.ingest.shards import table_from_rows, write_atomic
 from evalhouse.ingest.store import problems_schema
+from evalhouse.storage import StorageError
 
 from .common import csv_list, user_errors
 
@@ -29,7 +30,7 @@ def problems() -> None:
 @click.option("--problem-seed", type=int, default=0, show_default=True, help="Seed of the generator.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a copy to this Parquet file.")
-@user_errors(UnknownKind)
+@user_errors(UnknownKind, StorageError)
 def generate_cmd(kinds: str, digits: str, n: int, problem_seed: int, out: Path | None) -> None:
     """Generate problems with exact golds, deterministically, as Parquet.
 
@@ -51,11 +52,12 @@ def generate_cmd(kinds: str, digits: str, n: int, problem_seed: int, out: Path |
             bar.update(1)
     table = table_from_rows(rows, problems_schema())
     stem = "problems-" + hashlib.sha256("|".join(r["problem_id"] for r in rows).encode()).hexdigest()[:16]
-    target = write_atomic(table, paths().problems, stem)
+    where = paths()
+    target = write_atomic(table, where.stored(where.problems), stem)  # the local folder, or the bucket's
     click.echo(f"wrote {len(rows)} problems ({len(names)} kinds) to {target}")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(target, out)
+        pq.write_table(table, out, compression="zstd")
         click.echo(f"  copy: {out}")
 
 
