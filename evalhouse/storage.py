@@ -128,3 +128,39 @@ def modified_since(folder: str, when: float) -> int:
         found = s3_filesystem().get_file_info(fs.FileSelector(_key(folder), recursive=True, allow_not_found=True))
     return sum(1 for f in found if f.type == fs.FileType.File and f.path.endswith(".parquet")
                and f.mtime is not None and f.mtime.timestamp() > when)
+
+
+def local_snapshot(folder) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every Parquet file under a local folder, by path relative to it."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*.parquet")}
+
+
+def mirror_changes(local, remote: str, before: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    """Repeat in the bucket what changed under a local folder since `before` (its local_snapshot): files
+    written or rewritten, and files the bucket lacks (an earlier upload that failed), are uploaded (one PUT
+    each); files removed are deleted. Nothing else in the bucket is touched, so what other machines put
+    there stays. Returns (uploaded, deleted)."""
+    from pathlib import Path
+
+    from pyarrow import fs
+
+    after = local_snapshot(local)
+    prefix = _key(remote)
+    with _reaching(remote):
+        s3 = s3_filesystem()
+        found = s3.get_file_info(fs.FileSelector(prefix, recursive=True, allow_not_found=True))
+        stored = {f.path[len(prefix) + 1:]: f.size for f in found if f.type == fs.FileType.File}
+        written = sorted(rel for rel, stat in after.items() if before.get(rel) != stat or stored.get(rel) != stat[0])
+        removed = sorted(rel for rel in before if rel not in after and rel in stored)
+        for rel in written:
+            fs.copy_files(str(Path(local) / rel), f"{prefix}/{rel}",
+                          source_filesystem=fs.LocalFileSystem(), destination_filesystem=s3)
+        for rel in removed:
+            s3.delete_file(f"{prefix}/{rel}")
+    return len(written), len(removed)

@@ -238,3 +238,44 @@ def test_metrics_and_problems_load_into_the_bucket_and_reach_the_warehouse(s3, t
     n, models = query(remote.warehouse, "select count(*), count(distinct model) from marts.model_metrics")[0]
     assert n > 0 and models > 5
     assert query(remote.warehouse, "select count(*) from staging.stg_problems where kind = 'mul'") == [(4,)]
+
+
+def test_import_repeats_its_changes_in_the_bucket(s3, tmp_path, monkeypatch):
+    """`ingest import` with EVALHOUSE_DATA=s3://… imports in the local data folder and repeats exactly its
+    changes in the bucket: new shards uploaded, a run's newer copy replacing the older, an emptied
+    quarantine shard deleted, other objects left alone; a build from the bucket sees the same responses."""
+    from click.testing import CliRunner
+
+    from evalhouse.cli import main
+
+    from .test_import_bad_input import SCREENING
+
+    lines = SCREENING.read_text(encoding="utf-8").splitlines()[:6]
+    source = tmp_path / "results" / "run_20260101_000000" / "res.jsonl"
+    source.parent.mkdir(parents=True)
+    source.write_text("\n".join(lines[:5] + ["{not json"]) + "\n", encoding="utf-8")
+    _write(f"s3://{BUCKET}/lab")  # a collector's shard and problems already in the bucket
+    remote = _in_bucket(tmp_path, monkeypatch)
+
+    first = CliRunner().invoke(main, ["ingest", "import", str(source), "--no-progress"])
+    assert first.exit_code == 0, first.output
+    local = sorted(p.relative_to(remote.raw).as_posix() for p in remote.raw.rglob("*.parquet"))
+    assert any(p.startswith("quarantine/") for p in local) and any(p.startswith("responses/") for p in local)
+    assert f"bucket: {len(local)} object(s) written to s3://{BUCKET}/lab/raw, 0 deleted" in first.output
+    assert set(_keys(s3, "lab/raw/")) == {f"lab/raw/{p}" for p in local} | {
+        "lab/raw/responses/source=collector/run_id=run-1/part-0.parquet", "lab/raw/problems/problems-0.parquet"}
+
+    again = CliRunner().invoke(main, ["ingest", "import", str(source), "--no-progress"])
+    assert "bucket: 0 object(s) written" in again.output  # nothing changed, nothing sent
+
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")  # the fixed file: a newer copy of the run
+    fixed = CliRunner().invoke(main, ["ingest", "import", str(source), "--no-progress"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "1 deleted" in fixed.output
+    # (pyarrow leaves an empty folder marker, ending in /, where it deleted the folder's last object)
+    assert not [k for k in _keys(s3, "lab/raw/quarantine/") if not k.endswith("/")]
+    build(remote)
+    imported = sum(pq.read_metadata(p).num_rows for p in remote.responses.rglob("*.parquet"))
+    assert imported > 6
+    assert query(remote.warehouse, "select count(*) from graded.graded_responses where source <> 'collector'") == [(imported,)]
+    assert query(remote.warehouse, "select count(*) from marts.quarantine") == [(0,)]

@@ -10,7 +10,7 @@ from evalhouse.config import DEFAULT_BASE_URL, api_key, paths
 from evalhouse.ingest.collector import Collector, Interrupted, RunAborted, RunConfig, collect
 from evalhouse.ingest.metrics import MetricsError, load_metrics
 from evalhouse.ingest.spec import SpecError, load_spec, make_config
-from evalhouse.storage import StorageError
+from evalhouse.storage import StorageError, local_snapshot, mirror_changes
 
 from .common import csv_list, user_errors
 
@@ -201,15 +201,29 @@ def import_cmd(sources, model, progress, verbose, as_json, memory_limit) -> None
     from evalhouse.ingest.importers import LegacyImportError, Options, import_paths
 
     options = Options(model=model, progress=progress, memory_limit=memory_limit)
+    where = paths()
+    # With EVALHOUSE_DATA=s3://… the import runs in the local data folder (which remembers what was imported,
+    # for the newest-copy rule), then repeats its changes in the bucket.
+    before = local_snapshot(where.raw) if where.data_uri else None
     try:
-        summary = import_paths([Path(s) for s in sources], paths(), options)
+        summary = import_paths([Path(s) for s in sources], where, options)
     except LegacyImportError as exc:
         raise click.ClickException(str(exc)) from None
+    published = None
+    if before is not None:
+        try:
+            published = mirror_changes(where.raw, str(where.stored(where.raw)), before)
+        except StorageError as exc:
+            raise click.ClickException(f"{exc}; the import is complete in {where.raw}: run it again to retry the upload") from None
     if as_json:
-        click.echo(json.dumps(summary.as_dict(), indent=2))
+        extra = {} if published is None else {"bucket": str(where.stored(where.raw)), "objects_written": published[0],
+                                              "objects_deleted": published[1]}
+        click.echo(json.dumps(summary.as_dict() | extra, indent=2))
     else:
         for line in summary.lines(verbose=verbose):
             click.echo(line)
+        if published is not None:
+            click.echo(f"bucket: {published[0]} object(s) written to {where.stored(where.raw)}, {published[1]} deleted")
     if summary.refused:
         names = ", ".join(str(p) for p, _ in summary.refused)
         raise click.ClickException(f"{len(summary.refused)} file(s) not imported: {names} (reasons above)")
