@@ -42,6 +42,17 @@
 {% endmacro %}
 
 
+{#- The filter's `or` clause that adds rows of the problems problems_to_regrade returned: every row
+    when it returned none (no snapshot), no row when the list is empty. -#}
+{% macro or_regraded(regrade) -%}
+  {%- if regrade is none %}
+       or true
+  {%- elif regrade | length > 0 %}
+       or problem_id in (select unnest({{ parquet_list(regrade) }}))
+  {%- endif %}
+{%- endmacro %}
+
+
 {#- One row per problem: what grading needs from it (its gold, and whether a verifier judges its answers). -#}
 {% macro grading_inputs() %}
     select p.problem_id, p.kind, p.gold_answer as gold, coalesce(k.needs_verifier, false) as needs_verifier
@@ -88,11 +99,7 @@ stored as materialized (
         exec_status, exec_limit, shard_id, shard_row
     from {{ this }}
     where response_id in (select response_id from batch)
-    {%- if regrade is none %}
-       or true
-    {%- elif regrade | length > 0 %}
-       or problem_id in (select unnest({{ parquet_list(regrade) }}))
-    {%- endif %}
+       {{- or_regraded(regrade) }}
 ),
 
 contested as (

@@ -26,11 +26,7 @@ touched as (
     select distinct model, problem_id, seed, sample
     from responses
     where shard_id in (select shard_id from {{ ref('stg_shards') }} where invocation_id = '{{ invocation_id }}')
-    {%- if regrade is none %}
-       or true
-    {%- elif regrade | length > 0 %}
-       or problem_id in (select unnest({{ parquet_list(regrade) }}))
-    {%- endif %}
+       {{- or_regraded(regrade) }}
 ),
 
 instances as (
