@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -59,19 +60,26 @@ def write_shard(table: pa.Table, folder: str, stem: str | None = None) -> str:
     return uri
 
 
-def parquet_files(folder: str) -> list[str]:
-    """The Parquet objects under an s3:// folder, as s3:// URIs, sorted."""
+def _objects(s3, folder: str, recursive: bool = True) -> list:
+    """The objects (files, not folder markers) under an s3:// folder. An empty folder is nothing stored
+    yet; a bucket that does not exist is a mistake, reported by name."""
     from pyarrow import fs
 
-    scheme, _, path = folder.partition("://")
+    prefix = _key(folder)
+    found = [f for f in s3.get_file_info(fs.FileSelector(prefix, recursive=recursive, allow_not_found=True))
+             if f.type == fs.FileType.File]
+    bucket = prefix.split("/", 1)[0]
+    if not found and s3.get_file_info(bucket).type == fs.FileType.NotFound:
+        raise StorageError(f"object storage {folder}: no such bucket {bucket!r}")
+    return found
+
+
+def parquet_files(folder: str) -> list[str]:
+    """The Parquet objects under an s3:// folder, as s3:// URIs, sorted."""
+    scheme = folder.partition("://")[0]
     with _reaching(folder):
-        s3 = s3_filesystem()
-        found = s3.get_file_info(fs.FileSelector(path.rstrip("/"), recursive=True, allow_not_found=True))
-        # an empty folder is nothing stored yet; a missing bucket is a mistake to report
-        bucket = path.split("/", 1)[0]
-        if not found and s3.get_file_info(bucket).type == fs.FileType.NotFound:
-            raise StorageError(f"object storage {folder}: no such bucket {bucket!r}")
-    return sorted(f"{scheme}://{f.path}" for f in found if f.type == fs.FileType.File and f.path.endswith(".parquet"))
+        found = _objects(s3_filesystem(), folder)
+    return sorted(f"{scheme}://{f.path}" for f in found if f.path.endswith(".parquet"))
 
 
 def read_schema(uri: str) -> pa.Schema:
@@ -92,11 +100,8 @@ def exists(uri: str) -> bool:
 
 def names(folder: str) -> list[str]:
     """The names of the objects directly under an s3:// folder."""
-    from pyarrow import fs
-
     with _reaching(folder):
-        found = s3_filesystem().get_file_info(fs.FileSelector(_key(folder), allow_not_found=True))
-    return [f.base_name for f in found if f.type == fs.FileType.File]
+        return [f.base_name for f in _objects(s3_filesystem(), folder, recursive=False)]
 
 
 def read_columns(folder: str, schema: pa.Schema, columns: list[str], filename: bool = False) -> pa.Table:
@@ -121,45 +126,36 @@ def read_columns(folder: str, schema: pa.Schema, columns: list[str], filename: b
 
 
 def modified_since(folder: str, when: float) -> int:
-    """Objects under an s3:// folder written after `when` (a POSIX time)."""
-    from pyarrow import fs
-
+    """Parquet objects under an s3:// folder written after `when` (a POSIX time)."""
     with _reaching(folder):
-        found = s3_filesystem().get_file_info(fs.FileSelector(_key(folder), recursive=True, allow_not_found=True))
-    return sum(1 for f in found if f.type == fs.FileType.File and f.path.endswith(".parquet")
-               and f.mtime is not None and f.mtime.timestamp() > when)
+        found = _objects(s3_filesystem(), folder)
+    return sum(1 for f in found if f.path.endswith(".parquet") and f.mtime is not None and f.mtime.timestamp() > when)
 
 
-def local_snapshot(folder) -> dict[str, tuple[int, int]]:
+def local_snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     """Size and modification time of every Parquet file under a local folder, by path relative to it."""
-    from pathlib import Path
-
-    folder = Path(folder)
     if not folder.exists():
         return {}
-    return {p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in folder.rglob("*.parquet")}
+    return {p.relative_to(folder).as_posix(): (st.st_size, st.st_mtime_ns)
+            for p in folder.rglob("*.parquet") for st in [p.stat()]}
 
 
-def mirror_changes(local, remote: str, before: dict[str, tuple[int, int]]) -> tuple[int, int]:
+def mirror_changes(local: Path, remote: str, before: dict[str, tuple[int, int]]) -> tuple[int, int]:
     """Repeat in the bucket what changed under a local folder since `before` (its local_snapshot): files
     written or rewritten, and files the bucket lacks (an earlier upload that failed), are uploaded (one PUT
     each); files removed are deleted. Nothing else in the bucket is touched, so what other machines put
     there stays. Returns (uploaded, deleted)."""
-    from pathlib import Path
-
     from pyarrow import fs
 
     after = local_snapshot(local)
     prefix = _key(remote)
     with _reaching(remote):
         s3 = s3_filesystem()
-        found = s3.get_file_info(fs.FileSelector(prefix, recursive=True, allow_not_found=True))
-        stored = {f.path[len(prefix) + 1:]: f.size for f in found if f.type == fs.FileType.File}
+        stored = {f.path[len(prefix) + 1:]: f.size for f in _objects(s3, remote)}
         written = sorted(rel for rel, stat in after.items() if before.get(rel) != stat or stored.get(rel) != stat[0])
         removed = sorted(rel for rel in before if rel not in after and rel in stored)
         for rel in written:
-            fs.copy_files(str(Path(local) / rel), f"{prefix}/{rel}",
+            fs.copy_files(str(local / rel), f"{prefix}/{rel}",
                           source_filesystem=fs.LocalFileSystem(), destination_filesystem=s3)
         for rel in removed:
             s3.delete_file(f"{prefix}/{rel}")

@@ -252,6 +252,10 @@ def _freshness(paths: Paths) -> list[str]:
     return [f"{newer} shard(s) under {paths.raw} are newer than the warehouse; run `evalhouse build` to include them"]
 
 
-def modified_since(folder: Path, when: float) -> int:
-    """Files under `folder` changed after `when` (a POSIX time)."""
+def modified_since(folder: Path | str, when: float) -> int:
+    """Shards under `folder` (a local folder, or an s3:// one) changed after `when` (a POSIX time)."""
+    if isinstance(folder, str):
+        from evalhouse.storage import modified_since as objects_modified_since
+
+        return objects_modified_since(folder, when)
     return sum(1 for f in folder.rglob("*.parquet") if os.stat(f).st_mtime > when) if folder.exists() else 0

@@ -20,7 +20,6 @@ from evalhouse.ingest.spec import SpecError
 from evalhouse.ingest.store import has_shards, load_state
 from evalhouse.registry import lookup
 from evalhouse.storage import StorageError, read_columns
-from evalhouse.storage import modified_since as remote_modified_since
 
 from .checks import modified_since
 from .lock import RerunLock
@@ -95,7 +94,7 @@ class Status:
 def status(paths: Paths, experiments: Path) -> Status:
     responses = paths.stored(paths.responses)  # the local folder, or its twin in the bucket
     try:
-        plans, spec_error = _plans(paths, experiments)
+        plans, spec_error = _plans(responses, experiments)
         runs, models, failed, totals = _shards(responses)
         warehouse = _warehouse(paths)
     except (duckdb.Error, StorageError) as exc:
@@ -106,12 +105,12 @@ def status(paths: Paths, experiments: Path) -> Status:
     )
 
 
-def _plans(paths: Paths, experiments: Path) -> tuple[list[SpecPlan], str | None]:
+def _plans(responses: Path | str, experiments: Path) -> tuple[list[SpecPlan], str | None]:
     try:
         configs = load_configs(experiments)
     except SpecError as exc:
         return [], str(exc)
-    state = load_state(paths.stored(paths.responses))
+    state = load_state(responses)
     return [plan(spec, config, state) for spec, config in configs], None
 
 
@@ -121,10 +120,8 @@ def _warehouse(paths: Paths) -> dict[str, Any]:
         return {"path": str(w), "exists": False}
     built = w.stat().st_mtime
     size = sum(f.stat().st_size for f in (w, w.with_name(w.name + ".wal")) if f.exists())
-    raw = paths.stored(paths.raw)
-    newer = remote_modified_since(raw, built) if isinstance(raw, str) else modified_since(raw, built)
     return {"path": str(w), "exists": True, "size_bytes": size, "built_at": _iso(built),
-            "shards_newer_than_build": newer}
+            "shards_newer_than_build": modified_since(paths.stored(paths.raw), built)}
 
 
 def _shards(responses: Path | str) -> tuple[list, list, list, dict[str, Any]]:
