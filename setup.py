@@ -3,6 +3,7 @@
 `ingest/` installs as `evalhouse.ingest` and `analysis/` as `evalhouse.analysis`, so no bare
 `ingest` or `analysis` package lands in site-packages. Everything else lives in pyproject.toml.
 """
+
 from setuptools import find_packages, setup
 
 ROOTS = {"evalhouse": "evalhouse", "evalhouse.ingest": "ingest", "evalhouse.analysis": "analysis"}

@@ -6,6 +6,7 @@ on the cells (a few dozen rows) instead of on hundreds of thousands of observati
 the ANOVA fast on a million responses; the table has the layout and values of statsmodels'
 `anova_lm(ols("y ~ C(a) * C(b)"), typ=2)` (tested against it).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,7 +54,8 @@ def anova_two_way(y: np.ndarray, a: np.ndarray, b: np.ndarray, names: tuple[str,
     mse = within / df_resid if df_resid > 0 else np.nan
     table = pd.DataFrame(
         [(ss, df, (ss / df) / mse if df > 0 and mse > 0 else np.nan) for ss, df in rows.values()],
-        index=list(rows), columns=["sum_sq", "df", "F"],
+        index=list(rows),
+        columns=["sum_sq", "df", "F"],
     )
     table["PR(>F)"] = stats.f.sf(table["F"], table["df"], df_resid)
     table.loc["Residual"] = [within, df_resid, np.nan, np.nan]

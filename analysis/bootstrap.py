@@ -12,6 +12,7 @@ Binary outcomes make many instances identical (the same correct/answered counts 
 stratum with few distinct rows draws multinomial counts per distinct row instead of per instance, which
 is the same bootstrap distribution with far fewer random draws.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,9 @@ N_BOOT = 1000
 CHUNK_CELLS = 4_000_000  # replicate × instance counts held at once (32 MB of float64)
 
 
-def stratum_sums(values: np.ndarray, strata: np.ndarray, n_strata: int, n_boot: int = N_BOOT,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def stratum_sums(
+    values: np.ndarray, strata: np.ndarray, n_strata: int, n_boot: int = N_BOOT, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-stratum sums of `values` (R statistics × I instances): the observed (S, R) and the bootstrap
     replicates (B, S, R), resampling instances with replacement within each stratum.
 
@@ -36,7 +38,7 @@ def stratum_sums(values: np.ndarray, strata: np.ndarray, n_strata: int, n_boot: 
     bounds = np.searchsorted(strata[order], np.arange(n_strata + 1))
     rng = np.random.default_rng(seed)
     for s in range(n_strata):
-        members = order[bounds[s]:bounds[s + 1]]
+        members = order[bounds[s] : bounds[s + 1]]
         size = len(members)
         if size == 0:
             continue
@@ -55,7 +57,7 @@ def stratum_sums(values: np.ndarray, strata: np.ndarray, n_strata: int, n_boot: 
             draws = rng.integers(0, size, size=(rows, size))
             draws += (np.arange(rows) * size)[:, None]
             counts = np.bincount(draws.ravel(), minlength=rows * size).reshape(rows, size)
-            replicates[start:start + rows, s] = counts @ block
+            replicates[start : start + rows, s] = counts @ block
     return observed, replicates
 
 

@@ -9,6 +9,7 @@ Input is one row per graded response that came back (`graded.graded_responses` w
 - a *pair* is the treatment and control response of one model to one instance under the same seed and
   sample (as `marts.code_nl_delta`): the exact McNemar test counts discordant pairs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -64,49 +65,69 @@ class CodeVsNLResult:
         def records(frame: pd.DataFrame | None):
             return None if frame is None else frame.to_dict(orient="records")
 
-        return jsonable({
-            "analysis": "code_vs_nl",
-            "treatment": self.treatment,
-            "control": self.control,
-            "n_responses": self.n_responses,
-            "n_instances": self.n_instances,
-            "bootstrap": {"n_boot": self.n_boot, "seed": self.seed, "cluster": "problem_id",
-                          "strata": "kind x digit", "interval": "percentile 95%"},
-            "labs": self.labs,
-            "paired": records(self.paired),
-            "pooled_cohens_d": self.pooled_cohens_d,
-            "accuracy_by_arm": records(self.accuracy_by_arm),
-            "accuracy": records(self.accuracy),
-            "accuracy_by_digit": records(self.accuracy_by_digit),
-            "delta": records(self.delta),
-            "anova_model_arm": records(self.anova.reset_index(names="term") if self.anova is not None else None),
-            "anova_model_kind_delta": records(self.interaction.reset_index(names="term")
-                                              if self.interaction is not None else None),
-            "instances_per_model_seed": records(self.instances_per_model_seed),
-            "criteria": self.verdict.to_dict(),
-        })
+        return jsonable(
+            {
+                "analysis": "code_vs_nl",
+                "treatment": self.treatment,
+                "control": self.control,
+                "n_responses": self.n_responses,
+                "n_instances": self.n_instances,
+                "bootstrap": {
+                    "n_boot": self.n_boot,
+                    "seed": self.seed,
+                    "cluster": "problem_id",
+                    "strata": "kind x digit",
+                    "interval": "percentile 95%",
+                },
+                "labs": self.labs,
+                "paired": records(self.paired),
+                "pooled_cohens_d": self.pooled_cohens_d,
+                "accuracy_by_arm": records(self.accuracy_by_arm),
+                "accuracy": records(self.accuracy),
+                "accuracy_by_digit": records(self.accuracy_by_digit),
+                "delta": records(self.delta),
+                "anova_model_arm": records(self.anova.reset_index(names="term") if self.anova is not None else None),
+                "anova_model_kind_delta": records(
+                    self.interaction.reset_index(names="term") if self.interaction is not None else None
+                ),
+                "instances_per_model_seed": records(self.instances_per_model_seed),
+                "criteria": self.verdict.to_dict(),
+            }
+        )
 
     def summary(self) -> str:
         t, c = self.treatment, self.control
-        lines = ["=" * 96, f" {t.upper()} vs {c.upper()}: {self.n_responses:,} responses, {self.n_instances:,} instances,"
-                 f" {len(self.models)} models   (bootstrap: {self.n_boot} resamples of instances, seed {self.seed})",
-                 "=" * 96, "", *_arm_table_lines(self.accuracy_by_arm, self.models)]
-        lines += ["", f"Paired {t} − {c} per model (Wilcoxon over instances; exact McNemar over pairs;"
-                  f" adjusted over {len(self.paired)} models)",
-                  f"  {'model':<36}{'pairs':>7}{'inst':>6}{'Δ':>8}{'95% CI':>18}{'d':>7}{'Wilcoxon p':>12}"
-                  f"{'Bonf.':>9}{'Holm':>9}{'b/c':>11}{'McNemar p':>11}"]
+        lines = [
+            "=" * 96,
+            f" {t.upper()} vs {c.upper()}: {self.n_responses:,} responses, {self.n_instances:,} instances,"
+            f" {len(self.models)} models   (bootstrap: {self.n_boot} resamples of instances, seed {self.seed})",
+            "=" * 96,
+            "",
+            *_arm_table_lines(self.accuracy_by_arm, self.models),
+        ]
+        lines += [
+            "",
+            f"Paired {t} − {c} per model (Wilcoxon over instances; exact McNemar over pairs;"
+            f" adjusted over {len(self.paired)} models)",
+            f"  {'model':<36}{'pairs':>7}{'inst':>6}{'Δ':>8}{'95% CI':>18}{'d':>7}{'Wilcoxon p':>12}"
+            f"{'Bonf.':>9}{'Holm':>9}{'b/c':>11}{'McNemar p':>11}",
+        ]
         for r in self.paired.itertuples():
-            lines.append(f"  {r.model[:35]:<36}{r.n_pairs:>7}{r.n_instances:>6}{r.delta:>+8.3f}"
-                         f"  [{r.delta_ci_low:+.3f}, {r.delta_ci_high:+.3f}]{num(r.cohens_d, 2):>7}"
-                         f"{r.wilcoxon_p:>12.3g}{r.wilcoxon_p_bonferroni:>9.3g}{r.wilcoxon_p_holm:>9.3g}"
-                         f"{f'{r.mcnemar_b}/{r.mcnemar_c}':>11}{r.mcnemar_p:>11.3g}")
+            lines.append(
+                f"  {r.model[:35]:<36}{r.n_pairs:>7}{r.n_instances:>6}{r.delta:>+8.3f}"
+                f"  [{r.delta_ci_low:+.3f}, {r.delta_ci_high:+.3f}]{num(r.cohens_d, 2):>7}"
+                f"{r.wilcoxon_p:>12.3g}{r.wilcoxon_p_bonferroni:>9.3g}{r.wilcoxon_p_holm:>9.3g}"
+                f"{f'{r.mcnemar_b}/{r.mcnemar_c}':>11}{r.mcnemar_p:>11.3g}"
+            )
         lines.append(f"  pooled paired Cohen's d (all models' instances): {num(self.pooled_cohens_d, 3)}")
         kinds = self.delta[self.delta["model"] == ALL_MODELS]
         lines += ["", f"{t} − {c} by kind (all models, paired)"]
         for r in kinds.itertuples():
             lines.append(f"  {r.kind:<16}{r.delta:>+8.3f}  [{r.ci_low:+.3f}, {r.ci_high:+.3f}]  pairs {r.n_pairs}")
-        for title, table in (("Two-way ANOVA: model × arm (per-instance accuracy, type II)", self.anova),
-                             (f"ANOVA of per-instance {t} − {c}: model × kind (type II)", self.interaction)):
+        for title, table in (
+            ("Two-way ANOVA: model × arm (per-instance accuracy, type II)", self.anova),
+            (f"ANOVA of per-instance {t} − {c}: model × kind (type II)", self.interaction),
+        ):
             lines += ["", title]
             if table is None:
                 lines.append("  not computed (needs at least two levels of each factor)")
@@ -125,18 +146,28 @@ class CodeVsNLResult:
             f"{r.mcnemar_b}/{r.mcnemar_c} & {_p_cell(r.mcnemar_p)} \\\\"
             for r in self.paired.itertuples()
         ]
-        return "\n".join([
-            _arm_table_latex(self.accuracy_by_arm, self.models, self.n_boot), "",
-            r"\begin{table}[t]", r"\centering", r"\small",
-            r"\begin{tabular}{lrcrrrrr}", r"\hline",
-            rf"Model & Inst. & $\Delta$ ({t}$-${c}) [95\% CI] & $d_z$ & Wilcoxon $p$ & Holm $p$ & $b/c$ & McNemar $p$ \\",
-            r"\hline", *test_rows, r"\hline", r"\end{tabular}",
-            rf"\caption{{Paired {t} vs {c} per model: Wilcoxon signed-rank over per-instance differences, exact McNemar"
-            rf" over paired responses ($b$: only {t} correct, $c$: only {c} correct), Holm-adjusted over"
-            rf" {len(self.paired)} models. Pooled $d_z = {num(self.pooled_cohens_d, 2)}$.}}",
-            r"\end{table}", "",
-            self.verdict.latex(),
-        ])
+        return "\n".join(
+            [
+                _arm_table_latex(self.accuracy_by_arm, self.models, self.n_boot),
+                "",
+                r"\begin{table}[t]",
+                r"\centering",
+                r"\small",
+                r"\begin{tabular}{lrcrrrrr}",
+                r"\hline",
+                rf"Model & Inst. & $\Delta$ ({t}$-${c}) [95\% CI] & $d_z$ & Wilcoxon $p$ & Holm $p$ & $b/c$ & McNemar $p$ \\",
+                r"\hline",
+                *test_rows,
+                r"\hline",
+                r"\end{tabular}",
+                rf"\caption{{Paired {t} vs {c} per model: Wilcoxon signed-rank over per-instance differences, exact McNemar"
+                rf" over paired responses ($b$: only {t} correct, $c$: only {c} correct), Holm-adjusted over"
+                rf" {len(self.paired)} models. Pooled $d_z = {num(self.pooled_cohens_d, 2)}$.}}",
+                r"\end{table}",
+                "",
+                self.verdict.latex(),
+            ]
+        )
 
 
 def _p_cell(p: float) -> str:
@@ -158,7 +189,10 @@ def _cell(table: pd.DataFrame, model: str, arm: str, empty: str) -> str:
 def _arm_table_lines(accuracy_by_arm: pd.DataFrame, models: list[str]) -> list[str]:
     arms = _arms_of(accuracy_by_arm)
     table = accuracy_by_arm.set_index(["model", "arm"])
-    lines = ["Accuracy by arm (all kinds), 95% cluster-bootstrap CI", f"  {'model':<36}" + "".join(f"{a:>24}" for a in arms)]
+    lines = [
+        "Accuracy by arm (all kinds), 95% cluster-bootstrap CI",
+        f"  {'model':<36}" + "".join(f"{a:>24}" for a in arms),
+    ]
     for model in [*models, ALL_MODELS]:
         lines.append(f"  {model[:35]:<36}" + "".join(f"{_cell(table, model, a, '—'):>24}" for a in arms))
     return lines
@@ -168,14 +202,23 @@ def _arm_table_latex(accuracy_by_arm: pd.DataFrame, models: list[str], n_boot: i
     arms = _arms_of(accuracy_by_arm)
     table = accuracy_by_arm.set_index(["model", "arm"])
     rows = [f"{tex(m)} & " + " & ".join(_cell(table, m, a, "--") for a in arms) + r" \\" for m in [*models, ALL_MODELS]]
-    return "\n".join([
-        r"\begin{table}[t]", r"\centering", r"\small",
-        r"\begin{tabular}{l" + "c" * len(arms) + "}", r"\hline",
-        "Model & " + " & ".join(tex(a) for a in arms) + r" \\", r"\hline", *rows, r"\hline", r"\end{tabular}",
-        rf"\caption{{Accuracy by arm with 95\% bootstrap intervals ({n_boot} resamples of problem instances,"
-        r" stratified by kind and digit).}",
-        r"\end{table}",
-    ])
+    return "\n".join(
+        [
+            r"\begin{table}[t]",
+            r"\centering",
+            r"\small",
+            r"\begin{tabular}{l" + "c" * len(arms) + "}",
+            r"\hline",
+            "Model & " + " & ".join(tex(a) for a in arms) + r" \\",
+            r"\hline",
+            *rows,
+            r"\hline",
+            r"\end{tabular}",
+            rf"\caption{{Accuracy by arm with 95\% bootstrap intervals ({n_boot} resamples of problem instances,"
+            r" stratified by kind and digit).}",
+            r"\end{table}",
+        ]
+    )
 
 
 @dataclass
@@ -196,24 +239,39 @@ class AccuracyResult:
         return sorted(self.labs)
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
-            "analysis": "accuracy", "n_responses": self.n_responses, "n_instances": self.n_instances,
-            "bootstrap": {"n_boot": self.n_boot, "seed": self.seed, "cluster": "problem_id", "strata": "kind x digit"},
-            "labs": self.labs,
-            "accuracy_by_arm": self.accuracy_by_arm.to_dict(orient="records"),
-            "accuracy": self.accuracy.to_dict(orient="records"),
-            "accuracy_by_digit": self.accuracy_by_digit.to_dict(orient="records"),
-        })
+        return jsonable(
+            {
+                "analysis": "accuracy",
+                "n_responses": self.n_responses,
+                "n_instances": self.n_instances,
+                "bootstrap": {
+                    "n_boot": self.n_boot,
+                    "seed": self.seed,
+                    "cluster": "problem_id",
+                    "strata": "kind x digit",
+                },
+                "labs": self.labs,
+                "accuracy_by_arm": self.accuracy_by_arm.to_dict(orient="records"),
+                "accuracy": self.accuracy.to_dict(orient="records"),
+                "accuracy_by_digit": self.accuracy_by_digit.to_dict(orient="records"),
+            }
+        )
 
     def summary(self) -> str:
-        return "\n".join([f"{self.n_responses:,} responses, {self.n_instances:,} instances, {len(self.models)} models", "",
-                          *_arm_table_lines(self.accuracy_by_arm, self.models)])
+        return "\n".join(
+            [
+                f"{self.n_responses:,} responses, {self.n_instances:,} instances, {len(self.models)} models",
+                "",
+                *_arm_table_lines(self.accuracy_by_arm, self.models),
+            ]
+        )
 
     def latex(self) -> str:
         return _arm_table_latex(self.accuracy_by_arm, self.models, self.n_boot)
 
 
 # ---- loading -----------------------------------------------------------------------------------------
+
 
 def load_responses(warehouse_path=None, where: str | None = None) -> pd.DataFrame:
     """Graded responses that came back, with each model's lab (registry, else the id's provider prefix)."""
@@ -225,12 +283,13 @@ def load_responses(warehouse_path=None, where: str | None = None) -> pd.DataFram
         from graded.graded_responses as r
         left join seeds.model_registry as reg using (model)
         where r.is_answered and r.verdict not in ('not_run', 'pending', 'api_error')
-        {f'and ({where})' if where else ''}
+        {f"and ({where})" if where else ""}
     """
     return query(sql, warehouse_path)
 
 
 # ---- the analysis ------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Coded:
@@ -265,10 +324,21 @@ def _code(df: pd.DataFrame) -> _Coded:
     inst_kind[i] = k
     inst_digit = np.zeros(n_inst, dtype=np.int64)
     inst_digit[i] = np.searchsorted(digits, digit)
-    return _Coded(list(models), arms, list(kinds), digits, m.astype(np.int64), a.astype(np.int64),
-                  i.astype(np.int64), df["is_correct"].fillna(False).to_numpy(bool),
-                  pd.factorize(df["seed"].fillna(0))[0].astype(np.int64),
-                  pd.factorize(df["sample"].fillna(0))[0].astype(np.int64), inst_kind, inst_digit, n_inst)
+    return _Coded(
+        list(models),
+        arms,
+        list(kinds),
+        digits,
+        m.astype(np.int64),
+        a.astype(np.int64),
+        i.astype(np.int64),
+        df["is_correct"].fillna(False).to_numpy(bool),
+        pd.factorize(df["seed"].fillna(0))[0].astype(np.int64),
+        pd.factorize(df["sample"].fillna(0))[0].astype(np.int64),
+        inst_kind,
+        inst_digit,
+        n_inst,
+    )
 
 
 def _cell_sums(codes: np.ndarray, n_rows: int, n_inst: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -322,19 +392,26 @@ def accuracy(responses: pd.DataFrame, n_boot: int = bootstrap.N_BOOT, seed: int 
     """Accuracy per model × arm (× kind, × digit, pooled) with instance-bootstrap intervals, any arms."""
     _check(responses)
     c = _code(responses)
-    M, A, I = len(c.models), len(c.arms), c.n_instances
+    M, A, I = len(c.models), len(c.arms), c.n_instances  # noqa: E741 (models, arms, instances)
     cell = (c.m * A + c.a) * I + c.i
     values = np.vstack([_cell_sums(cell, M * A, I, c.correct.astype(float)), _cell_sums(cell, M * A, I)])
     stratum, n_strata = _strata(c)
     obs, reps = bootstrap.stratum_sums(values, stratum, n_strata, n_boot, seed)
     labs = _labs(responses, c.models)
-    acc = _accuracy_tables(c, obs.reshape(len(c.kinds), len(c.digits), -1),
-                           reps.reshape(n_boot, len(c.kinds), len(c.digits), -1), labs)
+    acc = _accuracy_tables(
+        c, obs.reshape(len(c.kinds), len(c.digits), -1), reps.reshape(n_boot, len(c.kinds), len(c.digits), -1), labs
+    )
     return AccuracyResult(n_boot, seed, len(responses), I, labs, acc["kind"], acc["arm"], acc["digit"])
 
 
-def code_vs_nl(responses: pd.DataFrame, treatment: str = "code", control: str = "nl", n_boot: int = bootstrap.N_BOOT,
-               seed: int = 0, criteria: Criteria | None = None) -> CodeVsNLResult:
+def code_vs_nl(
+    responses: pd.DataFrame,
+    treatment: str = "code",
+    control: str = "nl",
+    n_boot: int = bootstrap.N_BOOT,
+    seed: int = 0,
+    criteria: Criteria | None = None,
+) -> CodeVsNLResult:
     """Run Phases 3–4 on graded responses (one row per response that came back)."""
     _check(responses)
     c = _code(responses)
@@ -342,7 +419,7 @@ def code_vs_nl(responses: pd.DataFrame, treatment: str = "code", control: str = 
         if arm not in c.arms:
             raise ValueError(f"no responses in arm {arm!r} (arms: {', '.join(c.arms)})")
     t_arm, c_arm = c.arms.index(treatment), c.arms.index(control)
-    M, A, I = len(c.models), len(c.arms), c.n_instances
+    M, A, I = len(c.models), len(c.arms), c.n_instances  # noqa: E741 (models, arms, instances)
     labs = _labs(responses, c.models)
 
     # Per-instance sums: accuracy rows (model × arm) and paired-difference rows (model).
@@ -355,7 +432,9 @@ def code_vs_nl(responses: pd.DataFrame, treatment: str = "code", control: str = 
     t_sum = _cell_sums(pair_cell, M, I, p.treatment.astype(float))
     c_sum = _cell_sums(pair_cell, M, I, p.control.astype(float))
     if n_pairs.sum() == 0:
-        raise ValueError(f"no {treatment}/{control} pairs: no instance has both arms for the same model, seed and sample")
+        raise ValueError(
+            f"no {treatment}/{control} pairs: no instance has both arms for the same model, seed and sample"
+        )
 
     # Bootstrap over instances within kind × digit, all statistics at once.
     n_digits = len(c.digits)
@@ -382,17 +461,29 @@ def code_vs_nl(responses: pd.DataFrame, treatment: str = "code", control: str = 
         w = wilcoxon_signed_rank(diffs)
         mc = mcnemar_exact(p.treatment[sel], p.control[sel])
         d = model_delta.loc[model]
-        rows.append({
-            "model": model, "lab": labs[model], "n_pairs": int(sel.sum()), "n_instances": len(inst),
-            "accuracy_treatment": float(p.treatment[sel].mean()),
-            "accuracy_control": float(p.control[sel].mean()),
-            "delta": d["delta"], "delta_ci_low": d["ci_low"], "delta_ci_high": d["ci_high"],
-            "cohens_d": cohens_d_paired(diffs),
-            "wilcoxon_stat": w.statistic, "wilcoxon_n_nonzero": w.n_nonzero,
-            "wilcoxon_p": w.p_value, "wilcoxon_p_greater": w.p_greater,
-            "mcnemar_both": mc.both, "mcnemar_b": mc.treatment_only, "mcnemar_c": mc.control_only,
-            "mcnemar_neither": mc.neither, "mcnemar_p": mc.p_value,
-        })
+        rows.append(
+            {
+                "model": model,
+                "lab": labs[model],
+                "n_pairs": int(sel.sum()),
+                "n_instances": len(inst),
+                "accuracy_treatment": float(p.treatment[sel].mean()),
+                "accuracy_control": float(p.control[sel].mean()),
+                "delta": d["delta"],
+                "delta_ci_low": d["ci_low"],
+                "delta_ci_high": d["ci_high"],
+                "cohens_d": cohens_d_paired(diffs),
+                "wilcoxon_stat": w.statistic,
+                "wilcoxon_n_nonzero": w.n_nonzero,
+                "wilcoxon_p": w.p_value,
+                "wilcoxon_p_greater": w.p_greater,
+                "mcnemar_both": mc.both,
+                "mcnemar_b": mc.treatment_only,
+                "mcnemar_c": mc.control_only,
+                "mcnemar_neither": mc.neither,
+                "mcnemar_p": mc.p_value,
+            }
+        )
     paired = pd.DataFrame(rows)
     for test in ("wilcoxon", "mcnemar"):
         for method in ("bonferroni", "holm"):
@@ -401,20 +492,37 @@ def code_vs_nl(responses: pd.DataFrame, treatment: str = "code", control: str = 
     # ANOVAs on per-instance accuracies and per-instance differences.
     cells = np.flatnonzero(n.ravel() > 0)
     row = cells // I
-    anova = _anova(k.ravel()[cells] / n.ravel()[cells], np.array(c.models)[row // A], np.array(c.arms)[row % A],
-                   ("model", "arm"))
+    anova = _anova(
+        k.ravel()[cells] / n.ravel()[cells], np.array(c.models)[row // A], np.array(c.arms)[row % A], ("model", "arm")
+    )
     pm, pi = np.nonzero(has)
-    interaction = _anova((t_sum[pm, pi] - c_sum[pm, pi]) / n_pairs[pm, pi], np.array(c.models)[pm],
-                         np.array(c.kinds)[c.inst_kind[pi]], ("model", "kind"))
+    interaction = _anova(
+        (t_sum[pm, pi] - c_sum[pm, pi]) / n_pairs[pm, pi],
+        np.array(c.models)[pm],
+        np.array(c.kinds)[c.inst_kind[pi]],
+        ("model", "kind"),
+    )
 
     answered = pd.DataFrame({"model": np.array(c.models)[c.m], "seed": responses["seed"].to_numpy(), "i": c.i})
-    per_seed = (answered.groupby(["model", "seed"])["i"].nunique().rename("n_instances").reset_index())
+    per_seed = answered.groupby(["model", "seed"])["i"].nunique().rename("n_instances").reset_index()
 
     return CodeVsNLResult(
-        treatment=treatment, control=control, n_boot=n_boot, seed=seed, n_responses=len(responses),
-        n_instances=I, labs=labs, accuracy=acc["kind"], accuracy_by_arm=acc["arm"],
-        accuracy_by_digit=acc["digit"], delta=delta, paired=paired, anova=anova, interaction=interaction,
-        instances_per_model_seed=per_seed, pooled_cohens_d=cohens_d_paired(np.concatenate(diffs_all)),
+        treatment=treatment,
+        control=control,
+        n_boot=n_boot,
+        seed=seed,
+        n_responses=len(responses),
+        n_instances=I,
+        labs=labs,
+        accuracy=acc["kind"],
+        accuracy_by_arm=acc["arm"],
+        accuracy_by_digit=acc["digit"],
+        delta=delta,
+        paired=paired,
+        anova=anova,
+        interaction=interaction,
+        instances_per_model_seed=per_seed,
+        pooled_cohens_d=cohens_d_paired(np.concatenate(diffs_all)),
         criteria=criteria or Criteria(),
     )
 
@@ -436,8 +544,8 @@ def _accuracy_tables(c: _Coded, obs: np.ndarray, reps: np.ndarray, labs: dict[st
     """Accuracy with CIs for model × arm by kind, overall and by digit; `All models` pools every model."""
     M, A = len(c.models), len(c.arms)
     R = M * A
-    k_obs, n_obs = obs[..., :R], obs[..., R:2 * R]  # (kinds, digits, R)
-    k_rep, n_rep = reps[..., :R], reps[..., R:2 * R]  # (B, kinds, digits, R)
+    k_obs, n_obs = obs[..., :R], obs[..., R : 2 * R]  # (kinds, digits, R)
+    k_rep, n_rep = reps[..., :R], reps[..., R : 2 * R]  # (B, kinds, digits, R)
 
     def with_all(x: np.ndarray) -> np.ndarray:
         """Append the pooled 'All models' rows: (…, M*A) → (…, (M+1)*A)."""
@@ -448,25 +556,32 @@ def _accuracy_tables(c: _Coded, obs: np.ndarray, reps: np.ndarray, labs: dict[st
     levels = {
         "kind": (c.kinds, k_obs.sum(axis=1), n_obs.sum(axis=1), k_rep.sum(axis=2), n_rep.sum(axis=2)),
         "digit": (c.digits.tolist(), k_obs.sum(axis=0), n_obs.sum(axis=0), k_rep.sum(axis=1), n_rep.sum(axis=1)),
-        "arm": ([None], k_obs.sum(axis=(0, 1))[None], n_obs.sum(axis=(0, 1))[None],
-                k_rep.sum(axis=(1, 2))[:, None], n_rep.sum(axis=(1, 2))[:, None]),
+        "arm": (
+            [None],
+            k_obs.sum(axis=(0, 1))[None],
+            n_obs.sum(axis=(0, 1))[None],
+            k_rep.sum(axis=(1, 2))[:, None],
+            n_rep.sum(axis=(1, 2))[:, None],
+        ),
     }
     out = {}
     for level, (labels, ko, no, kr, nr) in levels.items():
         ko, no, kr, nr = with_all(ko), with_all(no), with_all(kr), with_all(nr)
         stats = _interval_frame(ko, no, kr, nr)
         model_col = np.tile(np.repeat(names, A), len(labels))
-        frame = pd.DataFrame({
-            "model": model_col,
-            "lab": [labs.get(m, "") for m in model_col],
-            "arm": np.tile(c.arms, (M + 1) * len(labels)),
-            **({} if level == "arm" else {level: np.repeat(labels, (M + 1) * A)}),
-            "n": no.ravel().astype(int),
-            "n_correct": ko.ravel().astype(int),
-            "accuracy": stats["value"].ravel(),
-            "ci_low": stats["ci_low"].ravel(),
-            "ci_high": stats["ci_high"].ravel(),
-        })
+        frame = pd.DataFrame(
+            {
+                "model": model_col,
+                "lab": [labs.get(m, "") for m in model_col],
+                "arm": np.tile(c.arms, (M + 1) * len(labels)),
+                **({} if level == "arm" else {level: np.repeat(labels, (M + 1) * A)}),
+                "n": no.ravel().astype(int),
+                "n_correct": ko.ravel().astype(int),
+                "accuracy": stats["value"].ravel(),
+                "ci_low": stats["ci_low"].ravel(),
+                "ci_high": stats["ci_high"].ravel(),
+            }
+        )
         out[level] = frame[frame["n"] > 0].reset_index(drop=True)
     return out
 
@@ -474,26 +589,37 @@ def _accuracy_tables(c: _Coded, obs: np.ndarray, reps: np.ndarray, labs: dict[st
 def _delta_table(c: _Coded, obs: np.ndarray, reps: np.ndarray, M: int, A: int) -> pd.DataFrame:
     """Treatment − control on pairs, per model × kind, per model ('all' kinds), and for All models."""
     R = M * A
-    d_obs, p_obs = obs[..., 2 * R:2 * R + M], obs[..., 2 * R + M:]  # (kinds, digits, M)
-    d_rep, p_rep = reps[..., 2 * R:2 * R + M], reps[..., 2 * R + M:]
+    d_obs, p_obs = obs[..., 2 * R : 2 * R + M], obs[..., 2 * R + M :]  # (kinds, digits, M)
+    d_rep, p_rep = reps[..., 2 * R : 2 * R + M], reps[..., 2 * R + M :]
 
     def with_all(x: np.ndarray) -> np.ndarray:
         return np.concatenate([x, x.sum(axis=-1, keepdims=True)], axis=-1)
 
     by_kind = [with_all(x) for x in (d_obs.sum(axis=1), p_obs.sum(axis=1), d_rep.sum(axis=2), p_rep.sum(axis=2))]
-    overall = [with_all(x) for x in (d_obs.sum(axis=(0, 1))[None], p_obs.sum(axis=(0, 1))[None],
-                                     d_rep.sum(axis=(1, 2))[:, None], p_rep.sum(axis=(1, 2))[:, None])]
+    overall = [
+        with_all(x)
+        for x in (
+            d_obs.sum(axis=(0, 1))[None],
+            p_obs.sum(axis=(0, 1))[None],
+            d_rep.sum(axis=(1, 2))[:, None],
+            p_rep.sum(axis=(1, 2))[:, None],
+        )
+    ]
     names = [*c.models, ALL_MODELS]
     frames = []
     for kinds, (do, po, dr, pr) in ((c.kinds, by_kind), (["all"], overall)):
         stats = _interval_frame(do, po, dr, pr)
-        frames.append(pd.DataFrame({
-            "model": np.tile(names, len(kinds)),
-            "kind": np.repeat(kinds, M + 1),
-            "n_pairs": po.ravel().astype(int),
-            "delta": stats["value"].ravel(),
-            "ci_low": stats["ci_low"].ravel(),
-            "ci_high": stats["ci_high"].ravel(),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model": np.tile(names, len(kinds)),
+                    "kind": np.repeat(kinds, M + 1),
+                    "n_pairs": po.ravel().astype(int),
+                    "delta": stats["value"].ravel(),
+                    "ci_low": stats["ci_low"].ravel(),
+                    "ci_high": stats["ci_high"].ravel(),
+                }
+            )
+        )
     out = pd.concat(frames, ignore_index=True)
     return out[out["n_pairs"] > 0].reset_index(drop=True)

@@ -8,6 +8,7 @@ for treatment > control* at level x when its two-sided Wilcoxon p < x and its pa
 Outcome: **failure** if any failure criterion holds; otherwise **success** if every success criterion
 holds and no ambiguous-zone flag is raised; otherwise **ambiguous** (the plan: "requires follow-up").
 """
+
 from __future__ import annotations
 
 import math
@@ -58,12 +59,19 @@ class Verdict:
     criteria: Criteria
 
     def to_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "reason": self.reason, "thresholds": self.criteria.to_dict(),
-                "checks": [asdict(c) for c in self.checks]}
+        return {
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "thresholds": self.criteria.to_dict(),
+            "checks": [asdict(c) for c in self.checks],
+        }
 
     def summary(self) -> str:
-        titles = {"success": "Success criteria (all must hold)", "failure": "Failure criteria (any rejects H1)",
-                  "ambiguous": "Ambiguous zone (any calls for follow-up)"}
+        titles = {
+            "success": "Success criteria (all must hold)",
+            "failure": "Failure criteria (any rejects H1)",
+            "ambiguous": "Ambiguous zone (any calls for follow-up)",
+        }
         lines = ["Plan criteria (H1: treatment > control)"]
         for group in ("success", "failure", "ambiguous"):
             lines.append(f" {titles[group]}")
@@ -73,13 +81,22 @@ class Verdict:
 
     def latex(self) -> str:
         rows = [f"{c.group} & {tex(c.name)} & {'yes' if c.holds else 'no'} & {tex(c.value)} \\\\" for c in self.checks]
-        return "\n".join([
-            r"\begin{table}[t]", r"\centering", r"\small",
-            r"\begin{tabular}{lllp{6cm}}", r"\hline", r"Group & Criterion & Holds & Value \\", r"\hline",
-            *rows, r"\hline", r"\end{tabular}",
-            rf"\caption{{Pre-registered criteria. Verdict: \textbf{{{self.outcome}}} --- {tex(self.reason)}.}}",
-            r"\end{table}",
-        ])
+        return "\n".join(
+            [
+                r"\begin{table}[t]",
+                r"\centering",
+                r"\small",
+                r"\begin{tabular}{lllp{6cm}}",
+                r"\hline",
+                r"Group & Criterion & Holds & Value \\",
+                r"\hline",
+                *rows,
+                r"\hline",
+                r"\end{tabular}",
+                rf"\caption{{Pre-registered criteria. Verdict: \textbf{{{self.outcome}}} --- {tex(self.reason)}.}}",
+                r"\end{table}",
+            ]
+        )
 
 
 def evaluate(result: CodeVsNLResult, criteria: Criteria) -> Verdict:
@@ -102,34 +119,71 @@ def evaluate(result: CodeVsNLResult, criteria: Criteria) -> Verdict:
     inter_p = None
     if result.interaction is not None and "model:kind" in result.interaction.index:
         inter_p = float(result.interaction.loc["model:kind", "PR(>F)"])
-    names = lambda frame: ", ".join(frame["model"]) or "none"  # noqa: E731
+    names = lambda frame: ", ".join(frame["model"]) or "none"
 
     checks = (
-        Check("success", "sample size", bool(min_inst >= criteria.min_instances_per_model_seed),
-              f"min {min_inst:,} instances per model×seed ({worst['model']}, seed {worst['seed']})",
-              f"≥ {criteria.min_instances_per_model_seed:,}"),
-        Check("success", "significance (Bonferroni)", n_sig >= need,
-              f"{n_sig} of {m} models (Wilcoxon, α/{m} = {a / m:.4g}): {names(paired[sig_bonf])}",
-              f"≥ {need} of {m} models with Bonferroni p < {a} and Δ > 0"),
-        Check("success", "effect size", bool(d >= criteria.d_success), f"pooled d_z = {num(d)}",
-              f"≥ {criteria.d_success}"),
-        Check("success", "consistency across kinds", bool(share_up >= criteria.kind_share_consistent),
-              f"{int((kinds['delta'] > 0).sum())} of {len(kinds)} kinds with Δ > 0 ({num(100 * share_up, 0)}%)",
-              f"≥ {criteria.kind_share_consistent:.0%} of kinds"),
-        Check("failure", "not significant", n_not >= fail_at,
-              f"{n_not} of {m} models without Wilcoxon p < {a} and Δ > 0: {names(paired[~sig_raw])}",
-              f"≥ {fail_at} of {m} models"),
-        Check("failure", "small effect", bool(d < criteria.d_failure), f"pooled d_z = {num(d)}",
-              f"< {criteria.d_failure}"),
-        Check("failure", "treatment below control", len(below) > 0,
-              f"models with aggregate Δ < 0: {names(below)}", "any model"),
-        Check("ambiguous", "mixed results", 0 < n_sig < need,
-              f"{n_sig} of {m} models significant after Bonferroni", f"some but fewer than {need}"),
-        Check("ambiguous", "large variance across kinds", bool(spread >= criteria.kind_spread),
-              f"SD of kind deltas = {num(spread)}", f"≥ {criteria.kind_spread} (evalhouse's threshold)"),
-        Check("ambiguous", "model × kind interaction", inter_p is not None and inter_p < a,
-              "not computed (one model or one kind)" if inter_p is None else f"ANOVA p = {inter_p:.3g}",
-              f"p < {a}"),
+        Check(
+            "success",
+            "sample size",
+            bool(min_inst >= criteria.min_instances_per_model_seed),
+            f"min {min_inst:,} instances per model×seed ({worst['model']}, seed {worst['seed']})",
+            f"≥ {criteria.min_instances_per_model_seed:,}",
+        ),
+        Check(
+            "success",
+            "significance (Bonferroni)",
+            n_sig >= need,
+            f"{n_sig} of {m} models (Wilcoxon, α/{m} = {a / m:.4g}): {names(paired[sig_bonf])}",
+            f"≥ {need} of {m} models with Bonferroni p < {a} and Δ > 0",
+        ),
+        Check(
+            "success", "effect size", bool(d >= criteria.d_success), f"pooled d_z = {num(d)}", f"≥ {criteria.d_success}"
+        ),
+        Check(
+            "success",
+            "consistency across kinds",
+            bool(share_up >= criteria.kind_share_consistent),
+            f"{int((kinds['delta'] > 0).sum())} of {len(kinds)} kinds with Δ > 0 ({num(100 * share_up, 0)}%)",
+            f"≥ {criteria.kind_share_consistent:.0%} of kinds",
+        ),
+        Check(
+            "failure",
+            "not significant",
+            n_not >= fail_at,
+            f"{n_not} of {m} models without Wilcoxon p < {a} and Δ > 0: {names(paired[~sig_raw])}",
+            f"≥ {fail_at} of {m} models",
+        ),
+        Check(
+            "failure", "small effect", bool(d < criteria.d_failure), f"pooled d_z = {num(d)}", f"< {criteria.d_failure}"
+        ),
+        Check(
+            "failure",
+            "treatment below control",
+            len(below) > 0,
+            f"models with aggregate Δ < 0: {names(below)}",
+            "any model",
+        ),
+        Check(
+            "ambiguous",
+            "mixed results",
+            0 < n_sig < need,
+            f"{n_sig} of {m} models significant after Bonferroni",
+            f"some but fewer than {need}",
+        ),
+        Check(
+            "ambiguous",
+            "large variance across kinds",
+            bool(spread >= criteria.kind_spread),
+            f"SD of kind deltas = {num(spread)}",
+            f"≥ {criteria.kind_spread} (evalhouse's threshold)",
+        ),
+        Check(
+            "ambiguous",
+            "model × kind interaction",
+            inter_p is not None and inter_p < a,
+            "not computed (one model or one kind)" if inter_p is None else f"ANOVA p = {inter_p:.3g}",
+            f"p < {a}",
+        ),
     )
     outcome, reason = _decide(checks)
     return Verdict(outcome, reason, checks, criteria)
@@ -145,4 +199,3 @@ def _decide(checks: tuple[Check, ...]) -> tuple[str, str]:
         return "success", "every success criterion holds and no ambiguous-zone flag is raised"
     parts = [f"{c.name} not met ({c.value})" for c in unmet] + [f"{c.name} ({c.value})" for c in flags]
     return "ambiguous", "; ".join(parts)
-

@@ -3,6 +3,7 @@
 Every figure takes a results object (or one of its tables) and a path without suffix, and returns the
 files it wrote. `draw_all` draws every figure a result supports.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,24 +12,44 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.lines import Line2D
 
-from .format import slug  # noqa: E402
+from .format import slug
 
 ARM_ORDER = ["nl", "sim", "controlsim", "code"]
 ARM_LABELS = {"nl": "NL", "sim": "Sim", "controlsim": "ControlSim", "code": "Code"}
 ALL_MODELS = "All models"
 STYLE = {
-    "figure.dpi": 110, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.25,
-    "grid.linewidth": 0.6, "legend.frameon": False, "legend.fontsize": 8, "pdf.fonttype": 42,
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+    "pdf.fonttype": 42,
 }
-LAB_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
-               "#bcbd22", "#7f7f7f"]
+LAB_PALETTE = [
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+]
 MARKERS = ["o", "s", "D", "^", "v", "P", "X", "*"]
 LINESTYLES = ["-", "--", "-.", ":"]
 
@@ -45,8 +66,11 @@ class Styles:
         for model, lab in self.labs.items():
             j = seen.get(lab, 0)
             seen[lab] = j + 1
-            self.model[model] = {"color": self.lab_colour[lab], "marker": MARKERS[j % len(MARKERS)],
-                                 "linestyle": LINESTYLES[j % len(LINESTYLES)]}
+            self.model[model] = {
+                "color": self.lab_colour[lab],
+                "marker": MARKERS[j % len(MARKERS)],
+                "linestyle": LINESTYLES[j % len(LINESTYLES)],
+            }
 
     @property
     def models(self) -> list[str]:
@@ -61,10 +85,20 @@ class Styles:
         return "All models (pooled)" if model == ALL_MODELS else f"{short(model)} · {self.labs[model]}"
 
     def legend_handles(self) -> list[Line2D]:
-        handles = [Line2D([], [], **{k: v for k, v in self.kwargs(m).items() if k not in ("zorder", "alpha")},
-                          label=self.label(m)) for m in self.models]
-        return handles + [Line2D([], [], **{k: v for k, v in self.kwargs(ALL_MODELS).items() if k != "zorder"},
-                                 label=self.label(ALL_MODELS))]
+        handles = [
+            Line2D(
+                [], [], **{k: v for k, v in self.kwargs(m).items() if k not in ("zorder", "alpha")}, label=self.label(m)
+            )
+            for m in self.models
+        ]
+        return handles + [
+            Line2D(
+                [],
+                [],
+                **{k: v for k, v in self.kwargs(ALL_MODELS).items() if k != "zorder"},
+                label=self.label(ALL_MODELS),
+            )
+        ]
 
 
 def short(model: str) -> str:
@@ -76,8 +110,9 @@ def _arms(frame: pd.DataFrame) -> list[str]:
     return [a for a in ARM_ORDER if a in present] + sorted(present - set(ARM_ORDER))
 
 
-def _lines_over(ax, frame: pd.DataFrame, x: str, xs: list, styles: Styles, jitter: float = 0.0,
-                model_ci: bool = True) -> None:
+def _lines_over(
+    ax, frame: pd.DataFrame, x: str, xs: list, styles: Styles, jitter: float = 0.0, model_ci: bool = True
+) -> None:
     """A line per model (and the all-models line) of accuracy over `x`, with 95% CI error bars (for the
     all-models line only when `model_ci` is off, as in small multiples)."""
     models = [m for m in styles.models if m in set(frame["model"])] + [ALL_MODELS]
@@ -88,8 +123,15 @@ def _lines_over(ax, frame: pd.DataFrame, x: str, xs: list, styles: Styles, jitte
         pos = np.arange(len(xs)) + (0 if model == ALL_MODELS else jitter * (j - (len(models) - 2) / 2))
         err = np.vstack([g["accuracy"] - g["ci_low"], g["ci_high"] - g["accuracy"]]).clip(min=0)
         if model_ci or model == ALL_MODELS:
-            ax.errorbar(pos, g["accuracy"], yerr=err, capsize=2, elinewidth=0.8, label=styles.label(model),
-                        **styles.kwargs(model))
+            ax.errorbar(
+                pos,
+                g["accuracy"],
+                yerr=err,
+                capsize=2,
+                elinewidth=0.8,
+                label=styles.label(model),
+                **styles.kwargs(model),
+            )
         else:
             ax.plot(pos, g["accuracy"], label=styles.label(model), **styles.kwargs(model))
     ax.set_ylim(-0.02, 1.02)
@@ -131,13 +173,20 @@ def accuracy_by_arm_and_kind(result, out: Path, title: str | None = None) -> lis
     cols = min(4, len(kinds))
     rows = math.ceil(len(kinds) / cols)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(rows, cols, figsize=(2.7 * cols + 0.4, 2.3 * rows + 1.3), sharex=True, sharey=True,
-                                 squeeze=False, layout="constrained")
+        fig, axes = plt.subplots(
+            rows,
+            cols,
+            figsize=(2.7 * cols + 0.4, 2.3 * rows + 1.3),
+            sharex=True,
+            sharey=True,
+            squeeze=False,
+            layout="constrained",
+        )
         for ax, kind in zip(axes.flat, kinds):
             _lines_over(ax, frame[frame["kind"] == kind], "arm", arms, styles, model_ci=False)
             ax.set_xticklabels([ARM_LABELS.get(a, a) for a in arms], fontsize=7)
             ax.set_title(kind)
-        for i, ax in enumerate(axes.flat[len(kinds):], start=len(kinds)):
+        for i, ax in enumerate(axes.flat[len(kinds) :], start=len(kinds)):
             ax.set_visible(False)
             axes.flat[i - cols].tick_params(labelbottom=True)
         for ax in axes[:, 0]:
@@ -157,15 +206,18 @@ def accuracy_by_digit(result, out: Path, title: str | None = None) -> list[Path]
     arms = _arms(frame)
     digits = sorted(set(frame["digit"]))
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(arms), figsize=(3.0 * len(arms) + 0.4, 3.9), sharey=True, squeeze=False,
-                                 layout="constrained")
+        fig, axes = plt.subplots(
+            1, len(arms), figsize=(3.0 * len(arms) + 0.4, 3.9), sharey=True, squeeze=False, layout="constrained"
+        )
         for ax, arm in zip(axes.flat, arms):
             _lines_over(ax, frame[frame["arm"] == arm], "digit", digits, styles, model_ci=False)
             ax.set_xticklabels([str(d) for d in digits])
             ax.set_xlabel("Digits")
             ax.set_title(ARM_LABELS.get(arm, arm))
         axes[0, 0].set_ylabel("Accuracy")
-        fig.suptitle((title or "Accuracy by difficulty (kinds with digits)") + "\n(bars: 95% CI of the all-models line)")
+        fig.suptitle(
+            (title or "Accuracy by difficulty (kinds with digits)") + "\n(bars: 95% CI of the all-models line)"
+        )
         _figure_legend(fig, styles)
         return _save(fig, out)
 
@@ -195,9 +247,16 @@ def code_nl_heatmap_figure(result, title: str | None = None):
             if np.isnan(value):
                 continue
             excludes_zero = lo.iat[r, k] > 0 or hi.iat[r, k] < 0
-            ax.text(k, r, f"{value:+.2f}", ha="center", va="center", fontsize=7,
-                    fontweight="bold" if excludes_zero else "normal",
-                    color="white" if abs(value) > 0.6 * limit else "black")
+            ax.text(
+                k,
+                r,
+                f"{value:+.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                fontweight="bold" if excludes_zero else "normal",
+                color="white" if abs(value) > 0.6 * limit else "black",
+            )
         ax.set_xticks(range(len(kinds)), ["all kinds" if k == "all" else k for k in kinds], rotation=45, ha="right")
         ax.set_yticks(range(len(models)), ["All models" if m == ALL_MODELS else short(m) for m in models])
         for tick, model in zip(ax.get_yticklabels(), models):
@@ -223,20 +282,41 @@ def mixed_effect_forest(result, out: Path, title: str | None = None) -> list[Pat
             lo, hi = f.ci
             colour = "black" if f.subset.name == "all" else LAB_PALETTE[0]
             ax.plot([lo, hi], [y, y], color=colour, linewidth=1.6)
-            ax.plot(f.effect, y, marker="D" if f.subset.name == "all" else "o", markersize=7, color=colour,
-                    markerfacecolor="white" if f.fit.singular else colour, linestyle="none")
-            ax.annotate(f"{f.effect:.3f} [{lo:.3f}, {hi:.3f}]" + ("  singular" if f.fit.singular else ""),
-                        (1.02, y), xycoords=("axes fraction", "data"), va="center", fontsize=8)
+            ax.plot(
+                f.effect,
+                y,
+                marker="D" if f.subset.name == "all" else "o",
+                markersize=7,
+                color=colour,
+                markerfacecolor="white" if f.fit.singular else colour,
+                linestyle="none",
+            )
+            ax.annotate(
+                f"{f.effect:.3f} [{lo:.3f}, {hi:.3f}]" + ("  singular" if f.fit.singular else ""),
+                (1.02, y),
+                xycoords=("axes fraction", "data"),
+                va="center",
+                fontsize=8,
+            )
         ax.axvline(0, color="grey", linewidth=0.8, linestyle="--")
         ends = [x for f in fits for x in f.ci] + [0.0]
         pad = 0.08 * (max(ends) - min(ends))
         ax.set_xlim(min(ends) - pad, max(ends) + pad)
         if any(f.fit.singular for f in fits):
-            ax.plot([], [], marker="o", color=LAB_PALETTE[0], markerfacecolor="white", linestyle="none",
-                    label="singular fit (group variance 0)")
+            ax.plot(
+                [],
+                [],
+                marker="o",
+                color=LAB_PALETTE[0],
+                markerfacecolor="white",
+                linestyle="none",
+                label="singular fit (group variance 0)",
+            )
             ax.legend(loc="lower left")
-        ax.set_yticks(range(len(fits)), [f"{f.subset.description} (n={f.fit.n}, {f.fit.n_groups} {result.group}s)"
-                                         for f in reversed(fits)])
+        ax.set_yticks(
+            range(len(fits)),
+            [f"{f.subset.description} (n={f.fit.n}, {f.fit.n_groups} {result.group}s)" for f in reversed(fits)],
+        )
         ax.set_ylim(-0.6, len(fits) - 0.4)
         ax.set_xlabel(f"Effect of {result.predictor} on {result.metric} (mixed model, {result.method}; Wald 95% CI)")
         ax.set_title(title or f"{result.metric} ~ {result.predictor} + (1|{result.group}) across sensitivity subsets")
@@ -255,8 +335,9 @@ def draw_all(out_dir: Path, accuracy=None, lab_effects=None) -> list[Path]:
         synthetic = all(m.startswith("synthetic/") for m in accuracy.models)
         note = " (synthetic models)" if synthetic else ""
         written += accuracy_by_arm(accuracy, out_dir / "accuracy_by_arm", f"Accuracy by arm{note}")
-        written += accuracy_by_arm_and_kind(accuracy, out_dir / "accuracy_by_arm_kind",
-                                            f"Accuracy by arm, per problem kind{note}")
+        written += accuracy_by_arm_and_kind(
+            accuracy, out_dir / "accuracy_by_arm_kind", f"Accuracy by arm, per problem kind{note}"
+        )
         written += accuracy_by_digit(accuracy, out_dir / "accuracy_by_digit", f"Accuracy by difficulty{note}")
         if hasattr(accuracy, "delta"):
             written += code_nl_heatmap(accuracy, out_dir / "code_nl_heatmap")

@@ -1,4 +1,5 @@
 """Number formatting shared by the console summaries, the LaTeX and the JSON of every analysis."""
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,18 @@ def p_latex(p: float) -> str:
 def tex(text: str) -> str:
     """Escape the LaTeX specials that occur in model, kind and column names."""
     out = str(text)
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
-                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}")):
+    for a, b in (
+        ("\\", r"\textbackslash{}"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("$", r"\$"),
+        ("#", r"\#"),
+        ("_", r"\_"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+        ("~", r"\textasciitilde{}"),
+        ("^", r"\^{}"),
+    ):
         out = out.replace(a, b)
     return out
 

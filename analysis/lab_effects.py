@@ -9,6 +9,7 @@ compared between the two levels of a binary predictor (default `is_flagship`):
   4. a LaTeX paragraph whose every claim is computed from the numbers above (singular only when the
      fit is, "robust" only when no subset changes the sign or the 5% significance of the effect).
 """
+
 from __future__ import annotations
 
 import math
@@ -162,24 +163,29 @@ class LabEffectsResult:
     def changed_by(self) -> list[SubsetFit]:
         """Subsets whose effect differs in sign or in significance at 5% from the primary fit."""
         base = self.primary
-        return [s for s in self.sensitivity
-                if np.sign(s.effect) != np.sign(base.effect) or (s.p_value < ALPHA) != (base.p_value < ALPHA)]
+        return [
+            s
+            for s in self.sensitivity
+            if np.sign(s.effect) != np.sign(base.effect) or (s.p_value < ALPHA) != (base.p_value < ALPHA)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
-            "analysis": "lab_effects",
-            "metric": self.metric,
-            "predictor": self.predictor,
-            "group": self.group,
-            "method": self.method,
-            "formula": f"value ~ {self.predictor} + (1|{self.group})",
-            "naive": self.naive.to_dict(),
-            "mixed_effects": {f.subset.name: f.to_dict() for f in self.fits},
-            "robust_to_subsets": not self.changed_by(),
-            "changed_by": [f.subset.name for f in self.changed_by()],
-            "correlations": [c.to_dict() for c in self.correlations],
-            "latex": self.latex(),
-        })
+        return jsonable(
+            {
+                "analysis": "lab_effects",
+                "metric": self.metric,
+                "predictor": self.predictor,
+                "group": self.group,
+                "method": self.method,
+                "formula": f"value ~ {self.predictor} + (1|{self.group})",
+                "naive": self.naive.to_dict(),
+                "mixed_effects": {f.subset.name: f.to_dict() for f in self.fits},
+                "robust_to_subsets": not self.changed_by(),
+                "changed_by": [f.subset.name for f in self.changed_by()],
+                "correlations": [c.to_dict() for c in self.correlations],
+                "latex": self.latex(),
+            }
+        )
 
     def summary(self) -> str:
         nv = self.naive
@@ -200,22 +206,30 @@ class LabEffectsResult:
         for f in self.fits:
             lo, hi = f.ci
             status = "singular" if f.fit.singular else ("ok" if f.fit.converged else "NOT CONVERGED")
-            lines.append(f"   {f.subset.description[:33]:<34}{f.fit.n:>4}{f.fit.n_groups:>5}{f.effect:>10.4f}{f.se:>9.4f}"
-                         f"{f.p_value:>11.3e}   [{lo:.4f}, {hi:.4f}]{f.fit.icc:>7.3f}  {status}")
+            lines.append(
+                f"   {f.subset.description[:33]:<34}{f.fit.n:>4}{f.fit.n_groups:>5}{f.effect:>10.4f}{f.se:>9.4f}"
+                f"{f.p_value:>11.3e}   [{lo:.4f}, {hi:.4f}]{f.fit.icc:>7.3f}  {status}"
+            )
         p = self.primary
         lines += [
             f"   lab variance {p.fit.group_var:.6g}, residual variance {p.fit.resid_var:.6g}; "
             f"LRT of the lab effect {p.fit.lrt['stat']:.3f}, {p_text(p.fit.lrt['p_value'])} (½χ²₀ + ½χ²₁)",
             f"   {p.fit.n_single_member_groups} of {p.fit.n_groups} labs contribute a single model",
-            "   " + (f"changed by: {', '.join(f.subset.description for f in self.changed_by())}" if self.changed_by()
-                     else "no sensitivity subset changes the sign or the 5% significance of the effect"),
+            "   "
+            + (
+                f"changed by: {', '.join(f.subset.description for f in self.changed_by())}"
+                if self.changed_by()
+                else "no sensitivity subset changes the sign or the 5% significance of the effect"
+            ),
         ]
         if self.correlations:
             lines += ["", "3. Correlation of metrics (models with both)"]
             for c in self.correlations:
-                lines.append(f"   {c.metric_x} vs {c.metric_y}: n={c.n}, Pearson r = {c.pearson_r:.4f} (p = {c.pearson_p:.3e}), "
-                             f"Spearman ρ = {c.spearman_rho:.4f} (p = {c.spearman_p:.3e})"
-                             + (f"; dropped {', '.join(c.models_dropped)}" if c.models_dropped else ""))
+                lines.append(
+                    f"   {c.metric_x} vs {c.metric_y}: n={c.n}, Pearson r = {c.pearson_r:.4f} (p = {c.pearson_p:.3e}), "
+                    f"Spearman ρ = {c.spearman_rho:.4f} (p = {c.spearman_p:.3e})"
+                    + (f"; dropped {', '.join(c.models_dropped)}" if c.models_dropped else "")
+                )
         lines.append("=" * 78)
         return "\n".join(lines)
 
@@ -225,6 +239,7 @@ class LabEffectsResult:
 
 # ---- computing -------------------------------------------------------------------------------------
 
+
 def naive_comparison(values: pd.Series, level: pd.Series) -> NaiveComparison:
     a = values[level == 1].to_numpy(float)
     b = values[level == 0].to_numpy(float)
@@ -233,15 +248,24 @@ def naive_comparison(values: pd.Series, level: pd.Series) -> NaiveComparison:
     n1, n2 = len(a), len(b)
     pooled = math.sqrt(((n1 - 1) * a.var(ddof=1) + (n2 - 1) * b.var(ddof=1)) / (n1 + n2 - 2))
     if not pooled > 1e-12 * max(1.0, abs(a.mean()), abs(b.mean())):
-        raise ValueError(f"{values.name or 'the metric'} does not vary within the levels of the predictor; "
-                         "there is nothing to compare")
+        raise ValueError(
+            f"{values.name or 'the metric'} does not vary within the levels of the predictor; "
+            "there is nothing to compare"
+        )
     student = stats.ttest_ind(a, b, equal_var=True)
     welch = stats.ttest_ind(a, b, equal_var=False)
     return NaiveComparison(
-        level_1_mean=float(a.mean()), level_0_mean=float(b.mean()), level_1_n=n1, level_0_n=n2,
-        pooled_sd=pooled, cohens_d=float((a.mean() - b.mean()) / pooled) if pooled > 0 else float("nan"),
-        t_stat=float(student.statistic), df=n1 + n2 - 2, p_value=float(student.pvalue),
-        welch_t=float(welch.statistic), welch_p=float(welch.pvalue),
+        level_1_mean=float(a.mean()),
+        level_0_mean=float(b.mean()),
+        level_1_n=n1,
+        level_0_n=n2,
+        pooled_sd=pooled,
+        cohens_d=float((a.mean() - b.mean()) / pooled) if pooled > 0 else float("nan"),
+        t_stat=float(student.statistic),
+        df=n1 + n2 - 2,
+        p_value=float(student.pvalue),
+        welch_t=float(welch.statistic),
+        welch_p=float(welch.pvalue),
     )
 
 
@@ -255,8 +279,16 @@ def correlate(wide: pd.DataFrame, x: str, y: str) -> Correlation:
     pr = stats.pearsonr(both[x], both[y])
     sr = stats.spearmanr(both[x], both[y])
     dropped = sorted(set(wide.index) - set(both.index))
-    return Correlation(x, y, len(both), float(pr.statistic), float(pr.pvalue),
-                       float(sr.statistic), float(sr.pvalue), [str(m) for m in dropped])
+    return Correlation(
+        x,
+        y,
+        len(both),
+        float(pr.statistic),
+        float(pr.pvalue),
+        float(sr.statistic),
+        float(sr.pvalue),
+        [str(m) for m in dropped],
+    )
 
 
 def _names(frame: pd.DataFrame) -> pd.DataFrame:
@@ -274,20 +306,31 @@ def _excluded(frame: pd.DataFrame, subset: Subset) -> pd.Series:
         wanted = {given.lower(), (resolve(given) or given).lower()}
         hit = names.isin(wanted).any(axis=1)
         if not hit.any():
-            raise ValueError(f"--exclude-model {given!r}: no such model in the data "
-                             f"(models: {', '.join(sorted(frame['model'].astype(str)))})")
+            raise ValueError(
+                f"--exclude-model {given!r}: no such model in the data "
+                f"(models: {', '.join(sorted(frame['model'].astype(str)))})"
+            )
         out |= hit
     for category in subset.exclude_categories:
         hit = frame["category"].astype("string").str.lower() == category.lower()
         if not hit.any():
-            raise ValueError(f"--exclude-category {category!r}: no model has that category "
-                             f"(categories: {', '.join(sorted(frame['category'].dropna().astype(str).unique()))})")
+            raise ValueError(
+                f"--exclude-category {category!r}: no model has that category "
+                f"(categories: {', '.join(sorted(frame['category'].dropna().astype(str).unique()))})"
+            )
         out |= hit.fillna(False)
     return out
 
 
-def lab_effects(metrics: pd.DataFrame, metric: str, subsets: list[Subset] = (), correlations: list[tuple[str, str]] = (),
-                predictor: str = "is_flagship", group: str = "lab", reml: bool = True) -> LabEffectsResult:
+def lab_effects(
+    metrics: pd.DataFrame,
+    metric: str,
+    subsets: list[Subset] = (),
+    correlations: list[tuple[str, str]] = (),
+    predictor: str = "is_flagship",
+    group: str = "lab",
+    reml: bool = True,
+) -> LabEffectsResult:
     """Run the whole analysis on long-form metrics (`model, lab, category, is_flagship, metric, value`)."""
     missing = {"model", "metric", "value", group, predictor} - set(metrics.columns)
     if missing:
@@ -313,6 +356,7 @@ def lab_effects(metrics: pd.DataFrame, metric: str, subsets: list[Subset] = (), 
 
 # ---- the LaTeX paragraph: every claim decided by a number --------------------------------------------
 
+
 def _strength(r: float) -> str:
     a = abs(r)
     word = "negligibly" if a < 0.1 else "weakly" if a < 0.3 else "moderately" if a < 0.5 else "strongly"
@@ -321,8 +365,10 @@ def _strength(r: float) -> str:
 
 def _estimate(f: SubsetFit) -> str:
     lo, hi = f.ci
-    return (f"$\\hat{{\\beta}} = {f.effect:.3f}$ ($SE = {f.se:.3f}$, $z = {f.fit.z[f.predictor]:.2f}$, "
-            f"{_p(f.p_value)}, 95\\% CI $[{lo:.3f},\\, {hi:.3f}]$)")
+    return (
+        f"$\\hat{{\\beta}} = {f.effect:.3f}$ ($SE = {f.se:.3f}$, $z = {f.fit.z[f.predictor]:.2f}$, "
+        f"{_p(f.p_value)}, 95\\% CI $[{lo:.3f},\\, {hi:.3f}]$)"
+    )
 
 
 def _p(p: float) -> str:
@@ -349,23 +395,35 @@ def _paragraph(r: LabEffectsResult) -> str:
         f" ($t({nv.df}) = {nv.t_stat:.2f}$, {_p(nv.p_value)}).",
     ]
     if p.fit.singular:
-        lines.append(f"The {grp} variance was estimated at zero (a singular fit on the boundary of the parameter space),"
-                     f" so $\\mathrm{{ICC}} = 0$ and the estimate coincides with ordinary least squares.")
+        lines.append(
+            f"The {grp} variance was estimated at zero (a singular fit on the boundary of the parameter space),"
+            f" so $\\mathrm{{ICC}} = 0$ and the estimate coincides with ordinary least squares."
+        )
     else:
-        lines.append(f"The estimated intra-class correlation for {grp} was $\\mathrm{{ICC}} = {num(p.fit.icc)}$"
-                     f" (likelihood-ratio test of the {grp} variance: $\\chi^2_{{0:1}} = {p.fit.lrt['stat']:.2f}$,"
-                     f" {_p(p.fit.lrt['p_value'])}).")
+        lines.append(
+            f"The estimated intra-class correlation for {grp} was $\\mathrm{{ICC}} = {num(p.fit.icc)}$"
+            f" (likelihood-ratio test of the {grp} variance: $\\chi^2_{{0:1}} = {p.fit.lrt['stat']:.2f}$,"
+            f" {_p(p.fit.lrt['p_value'])})."
+        )
     if p.fit.n_single_member_groups:
-        lines.append(f"{_count(p.fit.n_single_member_groups)} of {_count(p.fit.n_groups, lower=True)} {grp}s contribute a single model,"
-                     f" so for them {grp} and residual deviations cannot be told apart; the {grp} variance rests on the"
-                     f" other {p.fit.n_groups - p.fit.n_single_member_groups}.")
+        lines.append(
+            f"{_count(p.fit.n_single_member_groups)} of {_count(p.fit.n_groups, lower=True)} {grp}s contribute a single model,"
+            f" so for them {grp} and residual deviations cannot be told apart; the {grp} variance rests on the"
+            f" other {p.fit.n_groups - p.fit.n_single_member_groups}."
+        )
     if significant and same_direction:
-        lines.append(f"The effect keeps its direction and remains significant at the 5\\% level after accounting for"
-                     f" {grp}-level clustering.")
+        lines.append(
+            f"The effect keeps its direction and remains significant at the 5\\% level after accounting for"
+            f" {grp}-level clustering."
+        )
     elif significant:
-        lines.append(f"After accounting for {grp}-level clustering the effect is significant but reverses the naive direction.")
+        lines.append(
+            f"After accounting for {grp}-level clustering the effect is significant but reverses the naive direction."
+        )
     else:
-        lines.append(f"After accounting for {grp}-level clustering the effect is no longer significant at the 5\\% level.")
+        lines.append(
+            f"After accounting for {grp}-level clustering the effect is no longer significant at the 5\\% level."
+        )
     if r.sensitivity:
         lines += ["", r"\paragraph{Sensitivity checks.}"]
         for f in r.sensitivity:
@@ -375,8 +433,11 @@ def _paragraph(r: LabEffectsResult) -> str:
         if not changed:
             lines.append("No exclusion changes the sign or the 5\\% significance of the effect.")
         else:
-            lines.append("The conclusion changes when " + "; ".join(tex(f.subset.description) for f in changed)
-                         + ", so it depends on those models.")
+            lines.append(
+                "The conclusion changes when "
+                + "; ".join(tex(f.subset.description) for f in changed)
+                + ", so it depends on those models."
+            )
     for c in r.correlations:
         x, y = tex(c.metric_x), tex(c.metric_y)
         verdict = "significant" if c.pearson_p < ALPHA else "not significant"
@@ -413,10 +474,13 @@ def load_metrics(source: str = "marts.model_metrics", warehouse_path=None) -> pd
     from .sources import load_frame, query
 
     if source == "marts.model_metrics":
-        return query("""
+        return query(
+            """
             select m.*, reg.display_name
             from marts.model_metrics as m left join seeds.model_registry as reg using (model)
-        """, warehouse_path)
+        """,
+            warehouse_path,
+        )
     frame = load_frame(source, warehouse_path=warehouse_path)
     if {"metric", "value"} <= set(frame.columns):
         return frame

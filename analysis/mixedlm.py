@@ -12,6 +12,7 @@ of the group intercepts (`ranef`), and `singular` when θ̂ is on the boundary (
 tolerance 1e-4). The random effect is tested by a likelihood ratio against the same model without it,
 with the χ²₀:₁ mixture p-value that a variance on the boundary calls for (Self & Liang 1987).
 """
+
 from __future__ import annotations
 
 import math
@@ -130,15 +131,21 @@ def _maximise(profile: _Profile) -> tuple[float, bool]:
         grid = np.concatenate([[0.0], np.logspace(-6, top, 60 * int(top + 7))])
         values = profile.loglik_grid(grid)
         if not np.isfinite(values).any():
-            raise ValueError("the (RE)ML criterion is not finite for any group variance: the fixed effects fit the "
-                             "response exactly (no residual variance)")
+            raise ValueError(
+                "the (RE)ML criterion is not finite for any group variance: the fixed effects fit the "
+                "response exactly (no residual variance)"
+            )
         best = int(np.argmax(values))
         if best < len(grid) - 1 or top >= 12:
             break
         top += 3.0
     lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
-    res = optimize.minimize_scalar(lambda th: -profile.loglik(th), bounds=(lo, hi), method="bounded",
-                                   options={"xatol": 1e-12 * max(hi, 1e-6), "maxiter": 500})
+    res = optimize.minimize_scalar(
+        lambda th: -profile.loglik(th),
+        bounds=(lo, hi),
+        method="bounded",
+        options={"xatol": 1e-12 * max(hi, 1e-6), "maxiter": 500},
+    )
     at_zero = profile.loglik(0.0)
     ll, theta = max((profile.loglik(th), th) for th in (res.x, grid[best]))
     if at_zero >= ll - 1e-10 * max(1.0, abs(ll)):  # a tie within rounding goes to the boundary, as lme4's
@@ -213,8 +220,13 @@ class MixedLMResult:
         """
         stat = max(0.0, 2.0 * (self.loglik - self.loglik_without))
         p = 0.5 * float(stats.chi2.sf(stat, 1)) if stat > 0 else 1.0
-        return {"stat": stat, "df": 1, "p_value": p, "loglik_without": self.loglik_without,
-                "reference": "0.5*chi2(0) + 0.5*chi2(1)"}
+        return {
+            "stat": stat,
+            "df": 1,
+            "p_value": p,
+            "loglik_without": self.loglik_without,
+            "reference": "0.5*chi2(0) + 0.5*chi2(1)",
+        }
 
     @property
     def n_params(self) -> int:
@@ -230,35 +242,37 @@ class MixedLMResult:
         return None if self.method == "REML" else -2 * self.loglik + math.log(self.n) * self.n_params
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({
-            "formula": self.formula,
-            "group": self.group,
-            "method": self.method,
-            "n": self.n,
-            "n_groups": self.n_groups,
-            "n_single_member_groups": self.n_single_member_groups,
-            "group_sizes": self.group_sizes,
-            "fe_params": self.fe_params,
-            "bse": self.bse,
-            "z": self.z,
-            "pvalues": self.pvalues,
-            "conf_int": {k: list(v) for k, v in self.conf_int.items()},
-            "cov_fe": self.cov_fe,
-            "group_var": self.group_var,
-            "resid_var": self.resid_var,
-            "icc": self.icc,
-            "theta": self.theta,
-            "loglik": self.loglik,
-            "reml_loglik": self.reml_loglik,
-            "aic": self.aic,
-            "bic": self.bic,
-            "singular": self.singular,
-            "converged": self.converged,
-            "lrt_random_effect": self.lrt,
-            "random_effects": self.random_effects,
-            "warnings": self.warnings,
-            "statsmodels_check": self.statsmodels_check,
-        })
+        return jsonable(
+            {
+                "formula": self.formula,
+                "group": self.group,
+                "method": self.method,
+                "n": self.n,
+                "n_groups": self.n_groups,
+                "n_single_member_groups": self.n_single_member_groups,
+                "group_sizes": self.group_sizes,
+                "fe_params": self.fe_params,
+                "bse": self.bse,
+                "z": self.z,
+                "pvalues": self.pvalues,
+                "conf_int": {k: list(v) for k, v in self.conf_int.items()},
+                "cov_fe": self.cov_fe,
+                "group_var": self.group_var,
+                "resid_var": self.resid_var,
+                "icc": self.icc,
+                "theta": self.theta,
+                "loglik": self.loglik,
+                "reml_loglik": self.reml_loglik,
+                "aic": self.aic,
+                "bic": self.bic,
+                "singular": self.singular,
+                "converged": self.converged,
+                "lrt_random_effect": self.lrt,
+                "random_effects": self.random_effects,
+                "warnings": self.warnings,
+                "statsmodels_check": self.statsmodels_check,
+            }
+        )
 
     def summary(self) -> str:
         sizes = list(self.group_sizes.values())
@@ -273,18 +287,21 @@ class MixedLMResult:
         ]
         for k in self.fe_params:
             lo, hi = self.conf_int[k]
-            lines.append(f"  {k:<20}{self.fe_params[k]:>12.6f}{self.bse[k]:>12.6f}{self.z[k]:>9.3f}"
-                         f"{self.pvalues[k]:>11.3g}   [{lo:.4f}, {hi:.4f}]")
+            lines.append(
+                f"  {k:<20}{self.fe_params[k]:>12.6f}{self.bse[k]:>12.6f}{self.z[k]:>9.3f}"
+                f"{self.pvalues[k]:>11.3g}   [{lo:.4f}, {hi:.4f}]"
+            )
         lines += [
             "",
             f"  {self.group} variance = {self.group_var:.8g}   residual variance = {self.resid_var:.8g}"
             f"   ICC = {self.icc:.4f}",
-            f"  LRT of the random effect: stat = {self.lrt['stat']:.4f}, {p_text(self.lrt['p_value'])}"
-            " (½χ²₀ + ½χ²₁)",
+            f"  LRT of the random effect: stat = {self.lrt['stat']:.4f}, {p_text(self.lrt['p_value'])} (½χ²₀ + ½χ²₁)",
         ]
         if self.singular:
-            lines.append(f"  boundary (singular) fit: {self.group} variance estimated at zero"
-                         f" (θ̂ = {self.theta:.2e} < {SINGULAR_TOL:g}), as lme4's isSingular")
+            lines.append(
+                f"  boundary (singular) fit: {self.group} variance estimated at zero"
+                f" (θ̂ = {self.theta:.2e} < {SINGULAR_TOL:g}), as lme4's isSingular"
+            )
         for w in self.warnings:
             lines.append(f"  note: {w}")
         return "\n".join(lines)
@@ -293,22 +310,28 @@ class MixedLMResult:
         rows = []
         for k in self.fe_params:
             lo, hi = self.conf_int[k]
-            rows.append(f"{tex(k)} & {self.fe_params[k]:.4f} & {self.bse[k]:.4f} & {self.z[k]:.2f} & "
-                        f"{_p_cell(self.pvalues[k])} & [{lo:.3f}, {hi:.3f}] \\\\")
-        note = (f"{self.method}; $\\sigma^2_{{\\mathrm{{{tex(self.group)}}}}} = {self.group_var:.4g}$, "
-                f"$\\sigma^2 = {self.resid_var:.4g}$, ICC $= {num(self.icc)}$; "
-                f"{self.n} obs., {self.n_groups} groups" + ("; singular fit" if self.singular else ""))
-        return "\n".join([
-            r"\begin{tabular}{lrrrrr}",
-            r"\hline",
-            r"Term & Estimate & SE & $z$ & $p$ & 95\% CI \\",
-            r"\hline",
-            *rows,
-            r"\hline",
-            rf"\multicolumn{{6}}{{l}}{{{note}}} \\",
-            r"\hline",
-            r"\end{tabular}",
-        ])
+            rows.append(
+                f"{tex(k)} & {self.fe_params[k]:.4f} & {self.bse[k]:.4f} & {self.z[k]:.2f} & "
+                f"{_p_cell(self.pvalues[k])} & [{lo:.3f}, {hi:.3f}] \\\\"
+            )
+        note = (
+            f"{self.method}; $\\sigma^2_{{\\mathrm{{{tex(self.group)}}}}} = {self.group_var:.4g}$, "
+            f"$\\sigma^2 = {self.resid_var:.4g}$, ICC $= {num(self.icc)}$; "
+            f"{self.n} obs., {self.n_groups} groups" + ("; singular fit" if self.singular else "")
+        )
+        return "\n".join(
+            [
+                r"\begin{tabular}{lrrrrr}",
+                r"\hline",
+                r"Term & Estimate & SE & $z$ & $p$ & 95\% CI \\",
+                r"\hline",
+                *rows,
+                r"\hline",
+                rf"\multicolumn{{6}}{{l}}{{{note}}} \\",
+                r"\hline",
+                r"\end{tabular}",
+            ]
+        )
 
 
 def _p_cell(p: float) -> str:
@@ -368,8 +391,9 @@ def _statsmodels_default(data: pd.DataFrame, formula: str, group: str, reml: boo
         return {"method": "lbfgs (statsmodels default)", "error": f"{type(exc).__name__}: {exc}"}
 
 
-def fit_mixedlm(data: pd.DataFrame, formula: str, group: str, reml: bool = True,
-                check_statsmodels: bool = True) -> MixedLMResult:
+def fit_mixedlm(
+    data: pd.DataFrame, formula: str, group: str, reml: bool = True, check_statsmodels: bool = True
+) -> MixedLMResult:
     """Fit `formula + (1|group)` by REML (default) or ML, as lme4 does.
 
     `check_statsmodels` also runs statsmodels' default fit and keeps what it reported beside ours
@@ -393,8 +417,10 @@ def fit_mixedlm(data: pd.DataFrame, formula: str, group: str, reml: bool = True,
     at_zero = profile.loglik(0.0)
     sigma2 = fit["sigma2"]
     if sigma2 < 1e-8 * profile.tss / d.n:
-        raise ValueError(f"the residual variance vanishes as the {group!r} variance grows: within-group values are "
-                         "constant (up to the fixed effects), so the likelihood has no maximum")
+        raise ValueError(
+            f"the residual variance vanishes as the {group!r} variance grows: within-group values are "
+            "constant (up to the fixed effects), so the likelihood has no maximum"
+        )
     cov = sigma2 * np.linalg.inv(fit["XVX"])
     conditional_modes = fit["w"] * (profile.sy - profile.sx @ fit["beta"])
     sizes = {lab: int(c) for lab, c in zip(d.group_labels, profile.n_i)}
@@ -406,8 +432,11 @@ def fit_mixedlm(data: pd.DataFrame, formula: str, group: str, reml: bool = True,
         notes.append("the optimizer did not report convergence")
     check = None
     if check_statsmodels:
-        check = (_statsmodels_default(data, formula, group, reml) if d.n <= STATSMODELS_CHECK_MAX_N
-                 else {"skipped": f"n = {d.n} > {STATSMODELS_CHECK_MAX_N}"})
+        check = (
+            _statsmodels_default(data, formula, group, reml)
+            if d.n <= STATSMODELS_CHECK_MAX_N
+            else {"skipped": f"n = {d.n} > {STATSMODELS_CHECK_MAX_N}"}
+        )
     return MixedLMResult(
         formula=formula,
         group=group,

@@ -1,5 +1,6 @@
 """Every analysis the warehouse supports, written to one folder: what `evalhouse rerun` and
 `evalhouse report` call. Each result is kept as JSON (`to_dict`), text (`summary`) and LaTeX (`latex`)."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,11 @@ class Refresh:
 def write_result(result, stem: Path) -> list[Path]:
     """`stem`.json, .txt and .tex for one results object."""
     stem.parent.mkdir(parents=True, exist_ok=True)
-    targets = {".json": json.dumps(jsonable(result.to_dict()), indent=2, allow_nan=False),
-               ".txt": result.summary(), ".tex": result.latex()}
+    targets = {
+        ".json": json.dumps(jsonable(result.to_dict()), indent=2, allow_nan=False),
+        ".txt": result.summary(),
+        ".tex": result.latex(),
+    }
     written = []
     for suffix, text in targets.items():
         path = stem.with_suffix(suffix)
@@ -48,8 +52,14 @@ def responses_from_warehouse(warehouse_path: Path | None = None, n_boot: int = 1
         return accuracy(responses, n_boot=n_boot), str(exc)
 
 
-def figures_from_warehouse(out_dir: Path, metric: str | None = None, exclude_models=(), exclude_categories=(),
-                           warehouse_path: Path | None = None, n_boot: int = 1000) -> list[Path]:
+def figures_from_warehouse(
+    out_dir: Path,
+    metric: str | None = None,
+    exclude_models=(),
+    exclude_categories=(),
+    warehouse_path: Path | None = None,
+    n_boot: int = 1000,
+) -> list[Path]:
     from .figures import draw_all
     from .lab_effects import exclude_category, exclude_model, lab_effects, load_metrics
 

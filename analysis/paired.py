@@ -4,6 +4,7 @@ The legacy pipeline lost its `wilcoxon` import behind a bare `except`, so every 
 Here the tests come straight from scipy and statsmodels and an impossible input raises instead of
 turning into a p-value.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Reading analysis input: a warehouse table (read-only) or a CSV/Parquet file, with an optional filter."""
+
 from __future__ import annotations
 
 import re

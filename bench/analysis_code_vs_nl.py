@@ -11,6 +11,7 @@ statsmodels' MixedLM on a 20,000-row subsample (our fit on the same subsample, f
 
     .venv/bin/python bench/analysis_code_vs_nl.py [--rows 1000000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,9 +69,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="approximate number of responses")
     args = parser.parse_args()
-    per_kind_digit = max(1, round(args.rows / (4 * 4 * 20 * 10 * 3)))  # 4 models × 4 arms × 20 kinds × 10 digits × 3 seeds
+    per_kind_digit = max(
+        1, round(args.rows / (4 * 4 * 20 * 10 * 3))
+    )  # 4 models × 4 arms × 20 kinds × 10 digits × 3 seeds
     responses = simulate_responses(n_models=4, kinds=20, digits=10, instances=per_kind_digit, seeds=3)
-    print(f"{len(responses):,} responses: 4 models × 4 arms × 20 kinds × 10 digits × {per_kind_digit} instances × 3 seeds")
+    print(
+        f"{len(responses):,} responses: 4 models × 4 arms × 20 kinds × 10 digits × {per_kind_digit} instances × 3 seeds"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
@@ -78,24 +83,34 @@ def main() -> None:
         loaded, t_load = timed("read graded.graded_responses (DuckDB → pandas)", load_responses, db)
         result, t_cvn = timed("code_vs_nl (1,000 bootstrap resamples)", code_vs_nl, loaded)
         _, t_fig = timed("draw every figure (PNG + PDF)", draw_all, Path(tmp) / "figures", accuracy=result)
-    _, t_mixed = timed("fit_mixedlm is_correct ~ arm + (1|problem_id), all rows", fit_mixedlm,
-                       responses.astype({"arm": str, "problem_id": str}), "is_correct ~ arm", "problem_id",
-                       check_statsmodels=False)
+    _, _t_mixed = timed(
+        "fit_mixedlm is_correct ~ arm + (1|problem_id), all rows",
+        fit_mixedlm,
+        responses.astype({"arm": str, "problem_id": str}),
+        "is_correct ~ arm",
+        "problem_id",
+        check_statsmodels=False,
+    )
     total = t_load + t_cvn + t_fig
     print(f"  {'load + code_vs_nl + figures':<58}{total:>8.2f} s wall (target < 30 s)")
 
     wide_per_cell = max(1, round(args.rows / (2 * 2 * 10 * 10)))
-    wide = simulate_responses(n_models=2, kinds=10, digits=10, instances=wide_per_cell, seeds=1,
-                              arm_offsets={"nl": 0.0, "code": 1.2})
-    print(f"\n{len(wide):,} responses, many instances: 2 models × 2 arms × 100 kind×digit cells × "
-          f"{wide_per_cell:,} instances × 1 seed ({wide['problem_id'].nunique():,} instances)")
+    wide = simulate_responses(
+        n_models=2, kinds=10, digits=10, instances=wide_per_cell, seeds=1, arm_offsets={"nl": 0.0, "code": 1.2}
+    )
+    print(
+        f"\n{len(wide):,} responses, many instances: 2 models × 2 arms × 100 kind×digit cells × "
+        f"{wide_per_cell:,} instances × 1 seed ({wide['problem_id'].nunique():,} instances)"
+    )
     timed("code_vs_nl (1,000 bootstrap resamples)", code_vs_nl, wide)
 
     print("\nbaselines (same data, same run)")
     few = 5
     _, t_pd = timed(f"pandas per-replicate bootstrap, {few} replicates", pandas_bootstrap, responses, few)
-    print(f"  → 1,000 replicates ≈ {t_pd / few * 1000:,.0f} s; vectorised code_vs_nl (everything) is "
-          f"{t_pd / few * 1000 / t_cvn:,.0f}× faster")
+    print(
+        f"  → 1,000 replicates ≈ {t_pd / few * 1000:,.0f} s; vectorised code_vs_nl (everything) is "
+        f"{t_pd / few * 1000 / t_cvn:,.0f}× faster"
+    )
 
     import statsmodels.formula.api as smf
     from statsmodels.stats.anova import anova_lm
@@ -104,20 +119,30 @@ def main() -> None:
 
     inst = responses.groupby(["model", "arm", "problem_id"], observed=True, as_index=False)["is_correct"].mean()
     inst = inst.astype({"model": str, "arm": str})
-    _, t_sm = timed(f"statsmodels ols + anova_lm typ=2 ({len(inst):,} instance cells)",
-                    lambda: anova_lm(smf.ols("is_correct ~ C(model) * C(arm)", inst).fit(), typ=2))
-    _, t_ours = timed("anova_two_way from cell sums (same table)", anova_two_way, inst.is_correct.to_numpy(float),
-                      inst.model.to_numpy(), inst.arm.to_numpy())
+    _, t_sm = timed(
+        f"statsmodels ols + anova_lm typ=2 ({len(inst):,} instance cells)",
+        lambda: anova_lm(smf.ols("is_correct ~ C(model) * C(arm)", inst).fit(), typ=2),
+    )
+    _, t_ours = timed(
+        "anova_two_way from cell sums (same table)",
+        anova_two_way,
+        inst.is_correct.to_numpy(float),
+        inst.model.to_numpy(),
+        inst.arm.to_numpy(),
+    )
     print(f"  → {t_sm / t_ours:,.0f}× faster")
 
     sub = responses.sample(20_000, random_state=0).astype({"arm": str, "problem_id": str})
     sub["is_correct"] = sub["is_correct"].astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, t_smm = timed("statsmodels MixedLM.fit (20,000-row subsample)",
-                         lambda: smf.mixedlm("is_correct ~ arm", sub, groups=sub["problem_id"]).fit())
-    _, t_oursm = timed("fit_mixedlm (same subsample)", fit_mixedlm, sub, "is_correct ~ arm", "problem_id",
-                       check_statsmodels=False)
+        _, t_smm = timed(
+            "statsmodels MixedLM.fit (20,000-row subsample)",
+            lambda: smf.mixedlm("is_correct ~ arm", sub, groups=sub["problem_id"]).fit(),
+        )
+    _, t_oursm = timed(
+        "fit_mixedlm (same subsample)", fit_mixedlm, sub, "is_correct ~ arm", "problem_id", check_statsmodels=False
+    )
     print(f"  → {t_smm / t_oursm:,.1f}× faster")
 
 

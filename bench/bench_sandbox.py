@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/bench_sandbox.py [--runs 40]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,9 @@ def main() -> None:
     print(f"plain subprocess (baseline)  median {base:7.1f} ms")
     for name, values in (("run_code, namespaces", caged), ("run_code, basic", basic)):
         med = statistics.median(values)
-        print(f"{name:28} median {med:7.1f} ms   p90 {sorted(values)[int(0.9 * len(values))]:7.1f} ms   ratio {med / base:4.2f}x")
+        print(
+            f"{name:28} median {med:7.1f} ms   p90 {sorted(values)[int(0.9 * len(values))]:7.1f} ms   ratio {med / base:4.2f}x"
+        )
     print(f"2 workers, namespaces        {parallel:7.1f} programs/s")
 
 

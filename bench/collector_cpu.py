@@ -10,11 +10,14 @@ through the same window and parsing the JSON answers, storing nothing.
 
 The code arm is left out: its programs run in sandbox subprocesses, whose CPU is not the collector's.
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
+import operator
 import os
 import sys
 import tempfile
@@ -23,8 +26,13 @@ from pathlib import Path
 
 from collector_util import EVALHOUSE, endpoint, load, run_measured
 
-MODELS = ["synthetic/atlas-large", "synthetic/atlas-mini", "synthetic/boreal-pro", "synthetic/boreal-lite",
-          "synthetic/cirrus-reasoner"]
+MODELS = [
+    "synthetic/atlas-large",
+    "synthetic/atlas-mini",
+    "synthetic/boreal-pro",
+    "synthetic/boreal-lite",
+    "synthetic/cirrus-reasoner",
+]
 KINDS, DIGITS, SEEDS, ARMS = "add,sub,mul", "2,3,4,5", "0,1", "nl,sim,controlsim"
 
 
@@ -50,8 +58,10 @@ async def bare(url: str, n: int, concurrency: int) -> None:
 
     window = asyncio.Semaphore(concurrency)
     room = asyncio.Semaphore(2 * concurrency)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency),
-                                     headers={"Content-Type": "application/json"}) as session:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=concurrency), headers={"Content-Type": "application/json"}
+    ) as session:
+
         async def one(body: bytes) -> None:
             try:
                 async with window, session.post(url + "/chat/completions", data=body) as response:
@@ -88,30 +98,58 @@ def main() -> None:
     print(f"collector CPU benchmark: {responses} responses, window {args.concurrency}; {load()}")
 
     with endpoint(problems) as (url, _):
-        wall_b, cpu_b, rss_b, rc = run_measured([sys.executable, __file__, "--bare", url, "--n", str(args.n),
-                                                 "--concurrency", str(args.concurrency)], env)
+        _wall_b, cpu_b, rss_b, rc = run_measured(
+            [sys.executable, __file__, "--bare", url, "--n", str(args.n), "--concurrency", str(args.concurrency)], env
+        )
         assert rc == 0, "the bare baseline failed"
         requests_b = len(MODELS) * 3 * 4 * args.n * 2 * 2
         log = root / "collector.stderr"
         with open(log, "w") as stderr:
             wall, cpu, rss, rc = run_measured(
-                [*EVALHOUSE, "ingest", "run", "--base-url", url, *sum((["--model", m] for m in MODELS), []),
-                 "--kinds", KINDS, "--digits", DIGITS, "--n", str(args.n), "--seeds", SEEDS, "--arms", ARMS,
-                 "--concurrency", str(args.concurrency), "--progress"], env, stderr=stderr)
+                [
+                    *EVALHOUSE,
+                    "ingest",
+                    "run",
+                    "--base-url",
+                    url,
+                    *functools.reduce(operator.iadd, (["--model", m] for m in MODELS), []),
+                    "--kinds",
+                    KINDS,
+                    "--digits",
+                    DIGITS,
+                    "--n",
+                    str(args.n),
+                    "--seeds",
+                    SEEDS,
+                    "--arms",
+                    ARMS,
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--progress",
+                ],
+                env,
+                stderr=stderr,
+            )
         assert rc == 0, f"the collector failed: see {log}"
 
     import duckdb
 
-    stored = duckdb.sql(f"select count(*), count(distinct response_id), count(error) from "
-                        f"read_parquet('{root}/data/raw/responses/**/*.parquet')").fetchone()
+    stored = duckdb.sql(
+        f"select count(*), count(distinct response_id), count(error) from "
+        f"read_parquet('{root}/data/raw/responses/**/*.parquet')"
+    ).fetchone()
     per = cpu / responses * 1000
     per_b = cpu_b / requests_b * 1000
     print(f"  stored rows {stored[0]}, distinct ids {stored[1]}, error rows {stored[2]}")
-    print(f"  collector: {wall:.1f}s wall, {responses / wall:.0f} responses/s, CPU {cpu:.1f}s = {per:.3f} ms/response, "
-          f"peak RSS {rss:.0f} MB")
+    print(
+        f"  collector: {wall:.1f}s wall, {responses / wall:.0f} responses/s, CPU {cpu:.1f}s = {per:.3f} ms/response, "
+        f"peak RSS {rss:.0f} MB"
+    )
     print(f"  baseline (bare aiohttp loop, {requests_b} requests): CPU {per_b:.3f} ms/request, peak RSS {rss_b:.0f} MB")
-    print(f"  collector CPU / baseline CPU per response: {per / per_b:.2f}x; budget 1 ms: "
-          f"{'met' if per <= 1.0 else 'NOT met'}; memory budget 300 MB: {'met' if rss < 300 else 'NOT met'}")
+    print(
+        f"  collector CPU / baseline CPU per response: {per / per_b:.2f}x; budget 1 ms: "
+        f"{'met' if per <= 1.0 else 'NOT met'}; memory budget 300 MB: {'met' if rss < 300 else 'NOT met'}"
+    )
     print(f"  after: {load()}")
 
 

@@ -5,6 +5,7 @@ window of 64 and parse the JSON answer; each runs in a fresh process, timed by `
 
     .venv/bin/python bench/collector_transport.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,13 @@ from pathlib import Path
 
 from collector_util import endpoint, load, run_measured
 
-BODY = {"model": "synthetic/atlas-large", "messages": [{"role": "user", "content": "x" * 800}], "seed": 0,
-        "temperature": 0, "max_tokens": 100}
+BODY = {
+    "model": "synthetic/atlas-large",
+    "messages": [{"role": "user", "content": "x" * 800}],
+    "seed": 0,
+    "temperature": 0,
+    "max_tokens": 100,
+}
 
 
 async def with_aiohttp(url: str, n: int, window: int) -> None:
@@ -26,6 +32,7 @@ async def with_aiohttp(url: str, n: int, window: int) -> None:
     slots = asyncio.Semaphore(window)
     data = json.dumps(BODY).encode()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=window)) as session:
+
         async def one() -> None:
             async with slots, session.post(url, data=data, headers={"Content-Type": "application/json"}) as r:
                 json.loads(await r.read())
@@ -38,6 +45,7 @@ async def with_httpx(url: str, n: int, window: int) -> None:
 
     slots = asyncio.Semaphore(window)
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=window)) as client:
+
         async def one() -> None:
             async with slots:
                 (await client.post(url, json=BODY)).json()
@@ -60,9 +68,20 @@ def main() -> None:
     with endpoint(Path(tempfile.mkdtemp()) / "none") as (url, _):
         cpu = {}
         for client in ("aiohttp", "httpx"):
-            wall, seconds, _, rc = run_measured([sys.executable, __file__, "--client", client, "--url",
-                                                 url + "/chat/completions", "--requests", str(args.requests),
-                                                 "--window", str(args.window)])
+            wall, seconds, _, rc = run_measured(
+                [
+                    sys.executable,
+                    __file__,
+                    "--client",
+                    client,
+                    "--url",
+                    url + "/chat/completions",
+                    "--requests",
+                    str(args.requests),
+                    "--window",
+                    str(args.window),
+                ]
+            )
             assert rc == 0, f"{client} failed"
             cpu[client] = seconds / args.requests * 1000
             print(f"  {client}: {cpu[client]:.3f} ms CPU per request ({wall:.1f}s wall; start-up included)")

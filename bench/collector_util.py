@@ -1,4 +1,5 @@
 """Shared by the collector benchmarks: a synthetic endpoint in its own process, machine load, timing."""
+
 from __future__ import annotations
 
 import contextlib
@@ -17,8 +18,21 @@ def endpoint(problems: Path, *args: str):
     """`evalhouse synthetic serve` in a separate process; yields (base_url, process)."""
     port_file = Path(tempfile.mkstemp(prefix="evalhouse-port-")[1])
     port_file.write_text("")
-    proc = subprocess.Popen([*EVALHOUSE, "synthetic", "serve", "--port", "0", "--port-file", str(port_file),
-                             "--problems", str(problems), *args], stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            *EVALHOUSE,
+            "synthetic",
+            "serve",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+            "--problems",
+            str(problems),
+            *args,
+        ],
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(300):
             if port_file.read_text():
@@ -33,7 +47,9 @@ def endpoint(problems: Path, *args: str):
         port_file.unlink(missing_ok=True)
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None, stderr=subprocess.DEVNULL) -> tuple[float, float, float, int]:
+def run_measured(
+    cmd: list[str], env: dict[str, str] | None = None, stderr=subprocess.DEVNULL
+) -> tuple[float, float, float, int]:
     """Run `cmd` to the end; (wall s, user+sys CPU s, peak RSS MB, exit code) of that process alone."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=stderr)

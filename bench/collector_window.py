@@ -9,6 +9,7 @@ sends batches of 64 and waits for each whole batch (its slowest request) before 
     .venv/bin/python bench/collector_window.py             # 24,000 requests, 40 baseline batches
     .venv/bin/python bench/collector_window.py --n 20 --batches 10   # a quick look
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,13 @@ from pathlib import Path
 
 from collector_util import EVALHOUSE, endpoint, load
 
-MODELS = ["synthetic/atlas-large", "synthetic/atlas-mini", "synthetic/boreal-pro", "synthetic/boreal-lite",
-          "synthetic/cirrus-reasoner"]
+MODELS = [
+    "synthetic/atlas-large",
+    "synthetic/atlas-mini",
+    "synthetic/boreal-pro",
+    "synthetic/boreal-lite",
+    "synthetic/cirrus-reasoner",
+]
 KINDS, DIGITS = ["add", "sub", "mul"], [2, 3, 4, 5]
 MEDIAN_MS, SIGMA = 200.0, 1.0
 
@@ -50,8 +56,10 @@ def baseline_bodies(count: int) -> list[bytes]:
     from evalhouse.ingest.problems import generate
 
     problems = list(generate(KINDS, DIGITS, math.ceil(count / (len(KINDS) * len(DIGITS)))))[:count]
-    return [json.dumps(payload(MODELS[0], prompts.messages("nl", p), seed=0, temperature=0.0, max_tokens=4096)).encode()
-            for p in problems]
+    return [
+        json.dumps(payload(MODELS[0], prompts.messages("nl", p), seed=0, temperature=0.0, max_tokens=4096)).encode()
+        for p in problems
+    ]
 
 
 def main() -> None:
@@ -69,33 +77,67 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="evalhouse-bench-window-"))
     paths = Paths(data=root / "data", warehouse=root / "w.duckdb")
     env = {**os.environ, "EVALHOUSE_DATA": str(paths.data)}
-    subprocess.run([*EVALHOUSE, "problems", "generate", "--kinds", ",".join(KINDS), "--digits",
-                    ",".join(map(str, DIGITS)), "--n", str(args.n)], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            *EVALHOUSE,
+            "problems",
+            "generate",
+            "--kinds",
+            ",".join(KINDS),
+            "--digits",
+            ",".join(map(str, DIGITS)),
+            "--n",
+            str(args.n),
+        ],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     requests = len(MODELS) * 2 * len(KINDS) * len(DIGITS) * args.n
     mean_ms = MEDIAN_MS * math.exp(SIGMA**2 / 2)
-    print(f"window benchmark: lognormal latency median {MEDIAN_MS:.0f} ms, sigma {SIGMA} (mean {mean_ms:.0f} ms), "
-          f"concurrency {args.concurrency}; {load()}")
+    print(
+        f"window benchmark: lognormal latency median {MEDIAN_MS:.0f} ms, sigma {SIGMA} (mean {mean_ms:.0f} ms), "
+        f"concurrency {args.concurrency}; {load()}"
+    )
 
     with endpoint(paths.problems, "--latency-ms", str(MEDIAN_MS), "--latency-sigma", str(SIGMA)) as (url, _):
-        config = RunConfig(models=MODELS, kinds=KINDS, digits=DIGITS, n=args.n, seeds=[0], arms=["nl", "sim"],
-                           base_url=url, concurrency=args.concurrency, progress=False)
+        config = RunConfig(
+            models=MODELS,
+            kinds=KINDS,
+            digits=DIGITS,
+            n=args.n,
+            seeds=[0],
+            arms=["nl", "sim"],
+            base_url=url,
+            concurrency=args.concurrency,
+            progress=False,
+        )
         start = time.perf_counter()
         _, summary = collect(config, paths, api_key=None)
         wall = time.perf_counter() - start
         assert summary.done == requests and not summary.errors, summary.lines()
-        base_wall, base_n = asyncio.run(batch_barrier(url, baseline_bodies(args.batches * args.concurrency),
-                                                      args.concurrency))
+        base_wall, base_n = asyncio.run(
+            batch_barrier(url, baseline_bodies(args.batches * args.concurrency), args.concurrency)
+        )
 
-    observed_ms = duckdb.sql(f"select avg(latency_ms) from read_parquet('{paths.responses}/**/*.parquet')").fetchone()[0]
+    observed_ms = duckdb.sql(f"select avg(latency_ms) from read_parquet('{paths.responses}/**/*.parquet')").fetchone()[
+        0
+    ]
     window = requests / wall
     baseline = base_n / base_wall
     bound = args.concurrency / (mean_ms / 1000)
     bound_observed = args.concurrency / (observed_ms / 1000)
     print(f"  sliding window: {requests} requests in {wall:.1f}s = {window:.1f} req/s")
-    print(f"  bound concurrency/mean latency: {bound:.1f} req/s (lognormal mean {mean_ms:.0f} ms), "
-          f"{bound_observed:.1f} req/s (mean latency seen by the client {observed_ms:.0f} ms)")
-    print(f"  window / bound: {window / bound:.1%} of the lognormal bound, {window / bound_observed:.1%} of the observed")
-    print(f"  batch barrier ({args.concurrency} per batch): {base_n} requests in {base_wall:.1f}s = {baseline:.1f} req/s")
+    print(
+        f"  bound concurrency/mean latency: {bound:.1f} req/s (lognormal mean {mean_ms:.0f} ms), "
+        f"{bound_observed:.1f} req/s (mean latency seen by the client {observed_ms:.0f} ms)"
+    )
+    print(
+        f"  window / bound: {window / bound:.1%} of the lognormal bound, {window / bound_observed:.1%} of the observed"
+    )
+    print(
+        f"  batch barrier ({args.concurrency} per batch): {base_n} requests in {base_wall:.1f}s = {baseline:.1f} req/s"
+    )
     print(f"  window / batch barrier: {window / baseline:.2f}x")
     print(f"  after: {load()}")
 

@@ -18,6 +18,7 @@ straightforward SQL (every column, text included, through a dedup window) run st
 
 The appended shards are removed at the end, so the data can be reused by the next run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,9 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-import gen_shards  # noqa: E402  (a sibling script)
-from tests.warehouse_data import differences  # noqa: E402
+import gen_shards
+
+from tests.warehouse_data import differences
 
 BIN = Path(sys.executable).parent
 
@@ -60,8 +62,12 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str, float]:
 def build(data: Path, warehouse: Path, memory: str, full: bool) -> tuple[float, float, str, float]:
     # one dbt state folder for every build of the run, as one user's project has: the first build parses
     # the project (~5 s), the others reuse dbt's partial parse
-    env = {**os.environ, "EVALHOUSE_DATA": str(data), "EVALHOUSE_WAREHOUSE": str(warehouse),
-           "EVALHOUSE_DBT_STATE": str(warehouse.parent.parent / "dbt-state")}
+    env = {
+        **os.environ,
+        "EVALHOUSE_DATA": str(data),
+        "EVALHOUSE_WAREHOUSE": str(warehouse),
+        "EVALHOUSE_DBT_STATE": str(warehouse.parent.parent / "dbt-state"),
+    }
     cmd = [str(BIN / "evalhouse"), "build", "--memory-limit", memory] + (["--full-refresh"] if full else [])
     return run(cmd, env)
 
@@ -105,8 +111,10 @@ def naive(data: Path, memory: str, scratch: Path) -> tuple[float, float]:
     db = scratch / "naive.duckdb"
     db.unlink(missing_ok=True)
     sql = NAIVE.format(glob=f"{data}/raw/responses/**/*.parquet", problems=f"{data}/raw/problems/*.parquet")
-    code = (f"import duckdb; c = duckdb.connect({str(db)!r}); "
-            f"c.execute(\"set memory_limit = '{memory}'; set temp_directory = '{scratch / 'tmp'}'\"); c.execute({sql!r})")
+    code = (
+        f"import duckdb; c = duckdb.connect({str(db)!r}); "
+        f"c.execute(\"set memory_limit = '{memory}'; set temp_directory = '{scratch / 'tmp'}'\"); c.execute({sql!r})"
+    )
     seconds, rss, _, _ = run([str(BIN / "python"), "-c", code], dict(os.environ))
     db.unlink(missing_ok=True)
     return seconds, rss
@@ -140,7 +148,9 @@ def bench_size(n: int, root: Path, memory: str, with_naive: bool) -> None:
     floor = scan_floor(data)
     print(f"baselines: dbt start-up {startup:.2f}s; DuckDB scan of the shards' small columns {floor:.2f}s")
     empty_t, empty_cpu = fixed_cost(root)
-    print(f"baseline fixed cost: `evalhouse build --full-refresh` of an empty data folder {empty_t:.2f}s (CPU {empty_cpu:.2f}s)")
+    print(
+        f"baseline fixed cost: `evalhouse build --full-refresh` of an empty data folder {empty_t:.2f}s (CPU {empty_cpu:.2f}s)"
+    )
     if with_naive:
         t, rss = naive(data, memory, root)
         print(f"baseline straightforward SQL (text through the dedup window, no dbt): {t:.2f}s, peak {rss:.2f} GB")
@@ -149,22 +159,30 @@ def bench_size(n: int, root: Path, memory: str, with_naive: bool) -> None:
     check_wh = root / f"wh-{n}-check" / "evalhouse.duckdb"
     shutil.rmtree(root / "dbt-state", ignore_errors=True)
     cold_t, cold_rss, out, cold_cpu = build(data, main_wh, memory, full=True)
-    print(f"first build:       {cold_t:6.2f}s  CPU {cold_cpu:6.2f}s  peak {cold_rss:.2f} GB  (dbt parses the project)  [{out}]")
+    print(
+        f"first build:       {cold_t:6.2f}s  CPU {cold_cpu:6.2f}s  peak {cold_rss:.2f} GB  (dbt parses the project)  [{out}]"
+    )
     full_t, full_rss, out, full_cpu = build(data, main_wh, memory, full=True)
-    print(f"full build:        {full_t:6.2f}s  CPU {full_cpu:6.2f}s  peak {full_rss:.2f} GB  = {full_t / startup:.1f}× dbt start-up, "
-          f"{full_t / floor:.1f}× the scan  [{out}]")
+    print(
+        f"full build:        {full_t:6.2f}s  CPU {full_cpu:6.2f}s  peak {full_rss:.2f} GB  = {full_t / startup:.1f}× dbt start-up, "
+        f"{full_t / floor:.1f}× the scan  [{out}]"
+    )
     print(f"   slowest nodes: {slowest_nodes(main_wh)}")
 
     gen_shards.write(data, n, shard_rows=10000, append_pct=1, threads=2, memory="2GB")
     inc_t, inc_rss, out, inc_cpu = build(data, main_wh, memory, full=False)
-    print(f"incremental (+1%): {inc_t:6.2f}s  CPU {inc_cpu:6.2f}s  peak {inc_rss:.2f} GB  = {inc_t / full_t:.0%} of the "
-          f"full build's wall time, {inc_cpu / full_cpu:.0%} of its CPU  [{out}]")
+    print(
+        f"incremental (+1%): {inc_t:6.2f}s  CPU {inc_cpu:6.2f}s  peak {inc_rss:.2f} GB  = {inc_t / full_t:.0%} of the "
+        f"full build's wall time, {inc_cpu / full_cpu:.0%} of its CPU  [{out}]"
+    )
     print(f"   slowest nodes: {slowest_nodes(main_wh)}")
     again_t, again_rss, _, again_cpu = build(data, check_wh, memory, full=True)
     diff = differences(main_wh, check_wh)
     changed = {k: v for k, v in diff.items() if v}
-    print(f"full rebuild (+1%): {again_t:5.2f}s  CPU {again_cpu:6.2f}s  peak {again_rss:.2f} GB; incremental result "
-          + ("identical in all " + str(len(diff)) + " tables" if not changed else f"DIFFERS: {changed}"))
+    print(
+        f"full rebuild (+1%): {again_t:5.2f}s  CPU {again_cpu:6.2f}s  peak {again_rss:.2f} GB; incremental result "
+        + ("identical in all " + str(len(diff)) + " tables" if not changed else f"DIFFERS: {changed}")
+    )
     remove_append(data, tag)
     shutil.rmtree(check_wh.parent)
 
@@ -174,7 +192,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="100000,1000000", help="comma-separated response counts")
     ap.add_argument("--root", type=Path, default=Path("/tmp/evalhouse-bench"), help="where data and warehouses go")
     ap.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit for the builds")
-    ap.add_argument("--naive-up-to", type=int, default=1_000_000, help="run the straightforward baseline up to this size")
+    ap.add_argument(
+        "--naive-up-to", type=int, default=1_000_000, help="run the straightforward baseline up to this size"
+    )
     args = ap.parse_args()
     args.root.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()

@@ -14,6 +14,7 @@ a retry of one in twenty of the errors that stayed, which must replace the store
     python bench/gen_shards.py --responses 1000000 --out /tmp/evalhouse-bench/1m
     python bench/gen_shards.py --responses 1000000 --out /tmp/evalhouse-bench/1m --append 1
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,12 +33,23 @@ from tqdm import tqdm
 from evalhouse.ingest.shards import RESPONSE_SCHEMA
 
 MODELS = [
-    "mistralai/codestral-2508", "mistralai/mistral-large-2411", "google/gemini-2.0-flash-001",
-    "mistralai/mixtral-8x22b-instruct", "openai/gpt-4o-mini", "openai/gpt-4.1", "anthropic/claude-haiku-4.5",
-    "anthropic/claude-sonnet-4.5", "meta-llama/llama-3.3-70b-instruct", "qwen/qwen-2.5-72b-instruct",
-    "deepseek/deepseek-chat-v3", "google/gemma-3-27b-it", "x-ai/grok-3-mini", "amazon/nova-pro-v1",
+    "mistralai/codestral-2508",
+    "mistralai/mistral-large-2411",
+    "google/gemini-2.0-flash-001",
+    "mistralai/mixtral-8x22b-instruct",
+    "openai/gpt-4o-mini",
+    "openai/gpt-4.1",
+    "anthropic/claude-haiku-4.5",
+    "anthropic/claude-sonnet-4.5",
+    "meta-llama/llama-3.3-70b-instruct",
+    "qwen/qwen-2.5-72b-instruct",
+    "deepseek/deepseek-chat-v3",
+    "google/gemma-3-27b-it",
+    "x-ai/grok-3-mini",
+    "amazon/nova-pro-v1",
     # the last two arrive through a legacy import: required columns only, no parsed answer
-    "cohere/command-r-plus", "microsoft/phi-4",
+    "cohere/command-r-plus",
+    "microsoft/phi-4",
 ]
 LEGACY_FROM = 14
 ARMS = ["nl", "sim", "controlsim", "code"]
@@ -145,16 +157,25 @@ select
 from judged
 """
 
-GOLD = ("case when {digits}[1 + (p % {cells})::bigint] > 0 "
-        "then ((hash(p, 'gold') % (10 ** least({digits}[1 + (p % {cells})::bigint], 18))::ubigint) + 1)::varchar "
-        "else (100 + hash(p, 'gold') % 900)::varchar end")
+GOLD = (
+    "case when {digits}[1 + (p % {cells})::bigint] > 0 "
+    "then ((hash(p, 'gold') % (10 ** least({digits}[1 + (p % {cells})::bigint], 18))::ubigint) + 1)::varchar "
+    "else (100 + hash(p, 'gold') % 900)::varchar end"
+)
 
 
 def constants() -> dict:
     c = dict(
-        per_problem=PER_PROBLEM, per_model=len(SEEDS) * len(ARMS), arms=len(ARMS), seeds=len(SEEDS),
-        models=sql_list(MODELS), arm_names=sql_list(ARMS), kinds=sql_list([k for k, _ in CELLS]),
-        digits=sql_list([d for _, d in CELLS]), cells=len(CELLS), errors=sql_list(ERROR_CLASSES),
+        per_problem=PER_PROBLEM,
+        per_model=len(SEEDS) * len(ARMS),
+        arms=len(ARMS),
+        seeds=len(SEEDS),
+        models=sql_list(MODELS),
+        arm_names=sql_list(ARMS),
+        kinds=sql_list([k for k, _ in CELLS]),
+        digits=sql_list([d for _, d in CELLS]),
+        cells=len(CELLS),
+        errors=sql_list(ERROR_CLASSES),
         legacy_from=LEGACY_FROM,
     )
     c["gold"] = GOLD.format(**c)
@@ -165,11 +186,11 @@ def problems_sql(lo: int, hi: int) -> str:
     c = constants()
     return f"""
     select substr(sha256('g1|' || p), 1, 24) as problem_id,
-           {c['kinds']}[1 + (p % {c['cells']})::bigint] as kind,
-           {c['digits']}[1 + (p % {c['cells']})::bigint]::integer as digit,
-           (p // {c['cells']})::integer as "index",
+           {c["kinds"]}[1 + (p % {c["cells"]})::bigint] as kind,
+           {c["digits"]}[1 + (p % {c["cells"]})::bigint]::integer as digit,
+           (p // {c["cells"]})::integer as "index",
            'Problem ' || p as question,
-           {c['gold']} as gold_answer,
+           {c["gold"]} as gold_answer,
            '{{"p": ' || p || '}}' as instance_json
     from range({lo}, {hi}) t(p)
     """
@@ -186,8 +207,10 @@ def retry_rows(lo: int, hi: int) -> str:
 
 def late_retry_rows(base: int) -> str:
     """A later run re-asks one in twenty of the errors that stayed, and they succeed."""
-    return (f"select b, true as is_retry, 2 as attempt_no from range({base}) t(b) "
-            f"where hash(b, 'err') % 10000 < 200 and b % 100 <> hash(b // 100, 'retry') % 100 and hash(b, 'late') % 20 = 0")
+    return (
+        f"select b, true as is_retry, 2 as attempt_no from range({base}) t(b) "
+        f"where hash(b, 'err') % 10000 < 200 and b % 100 <> hash(b // 100, 'retry') % 100 and hash(b, 'late') % 20 = 0"
+    )
 
 
 class Texts:
@@ -201,18 +224,32 @@ class Texts:
         numbers = [pc.cast(pa.array(mix(p, 200 + j) % np.uint64(10000)), pa.string()) for j in range(24)]
         instance = pc.binary_join_element_wise(*numbers, ", ")
         asked = pc.binary_join_element_wise(
-            "You are given a ", t["kind"], " problem of size ", pc.cast(t["digit"], pa.string()),
-            ". Think step by step, then reply with one JSON object {\"reasoning\": ..., \"answer\": ...}. "
-            "The instance is ", instance, ".", "")
+            "You are given a ",
+            t["kind"],
+            " problem of size ",
+            pc.cast(t["digit"], pa.string()),
+            '. Think step by step, then reply with one JSON object {"reasoning": ..., "answer": ...}. The instance is ',
+            instance,
+            ".",
+            "",
+        )
         program = pc.binary_join_element_wise(
-            "def solve():\n    # ", t["kind"], " instance\n    values = [", instance, "]\n    return ", t["gold_answer"],
-            "\nprint(solve())", "")
+            "def solve():\n    # ",
+            t["kind"],
+            " instance\n    values = [",
+            instance,
+            "]\n    return ",
+            t["gold_answer"],
+            "\nprint(solve())",
+            "",
+        )
         return pc.if_else(pc.equal(t["arm"], "code"), program, asked)
 
     def responses(self, t: pa.Table) -> pa.Array:
         thought = reasoning(t["b"].to_numpy(), t["attempt_no"].to_numpy(), self.pool)
         answered = pc.binary_join_element_wise(
-            thought, "\n```json\n{\"reasoning\": \"see above\", \"answer\": ", t["answer"], "}\n```", "")
+            thought, '\n```json\n{"reasoning": "see above", "answer": ', t["answer"], "}\n```", ""
+        )
         unfinished = pc.binary_join_element_wise(thought, " I could not finish the computation.", "")
         text = pc.if_else(t["is_unparseable"], unfinished, answered)
         return pc.if_else(t["is_error"], pa.nulls(len(t), pa.string()), text)
@@ -232,7 +269,9 @@ def write_shards(con, folder: Path, batches: list[str], tag: str) -> int:
             part = t.filter(pc.equal(t["source"], source))
             if len(part) == 0:
                 continue
-            schema = RESPONSE_SCHEMA if source == "collector" else pa.schema([RESPONSE_SCHEMA.field(c) for c in REQUIRED])
+            schema = (
+                RESPONSE_SCHEMA if source == "collector" else pa.schema([RESPONSE_SCHEMA.field(c) for c in REQUIRED])
+            )
             part = pa.table({f.name: column(part, f) for f in schema}, schema=schema)
             target = folder / f"source={source}" / f"run_id={tag}" / f"part-{n:06d}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -260,13 +299,17 @@ def write(out: Path, responses: int, shard_rows: int, append_pct: float, threads
     raw = out / "raw"
     (raw / "problems").mkdir(parents=True, exist_ok=True)
     if not append_pct:
-        con.execute(f"copy ({problems_sql(0, problems)}) to '{raw / 'problems' / 'problems-0.parquet'}' (format parquet)")
+        con.execute(
+            f"copy ({problems_sql(0, problems)}) to '{raw / 'problems' / 'problems-0.parquet'}' (format parquet)"
+        )
         batches = [base_rows(a, b) for a, b in chunks(0, base, shard_rows)]
         batches += [retry_rows(a, b) for a, b in chunks(0, base // 100, shard_rows)]
         return {"rows": write_shards(con, raw / "responses", batches, "bench-0"), "problems": problems}
     more = max(1, round(problems * append_pct / 100))
     tag = f"bench-append-{append_pct:g}"
-    con.execute(f"copy ({problems_sql(problems, problems + more)}) to '{raw / 'problems' / (tag + '.parquet')}' (format parquet)")
+    con.execute(
+        f"copy ({problems_sql(problems, problems + more)}) to '{raw / 'problems' / (tag + '.parquet')}' (format parquet)"
+    )
     batches = [base_rows(a, b) for a, b in chunks(base, base + more * PER_PROBLEM, shard_rows)]
     batches.append(late_retry_rows(base))
     return {"rows": write_shards(con, raw / "responses", batches, tag), "problems": more}
@@ -283,7 +326,9 @@ def main() -> None:
     args = ap.parse_args()
     start = time.perf_counter()
     info = write(args.out, args.responses, args.shard_rows, args.append, args.threads, args.memory_limit)
-    print(f"wrote {info['rows']} responses ({info['problems']} problems) to {args.out} in {time.perf_counter() - start:.1f}s")
+    print(
+        f"wrote {info['rows']} responses ({info['problems']} problems) to {args.out} in {time.perf_counter() - start:.1f}s"
+    )
 
 
 if __name__ == "__main__":

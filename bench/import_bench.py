@@ -15,6 +15,7 @@ The machine may be shared: the load average is printed with every measurement, a
 quote is the median ratio of the pairs, each measured back to back. The CPU-time ratio is printed
 too: it does not depend on how many cores the import could use.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,26 +74,45 @@ def main() -> None:
     for _ in range(args.repeat):
         before = load()
         base_s, base_cpu, base_mib, rows = measure([sys.executable, "-c", PANDAS, str(args.data)])
-        print(f"pandas load: {base_s:7.1f} s  ({size / 1e6 / base_s:6.1f} MB/s, CPU {base_cpu:6.1f} s, "
-              f"peak {base_mib:5.0f} MiB, {rows.strip()} rows)  [{before}]")
+        print(
+            f"pandas load: {base_s:7.1f} s  ({size / 1e6 / base_s:6.1f} MB/s, CPU {base_cpu:6.1f} s, "
+            f"peak {base_mib:5.0f} MiB, {rows.strip()} rows)  [{before}]"
+        )
         work = Path(tempfile.mkdtemp(prefix="evalhouse-bench-"))
         env = dict(os.environ, EVALHOUSE_DATA=str(work / "data"))
         before = load()
         try:
-            imp_s, imp_cpu, imp_mib, out = measure([evalhouse, "ingest", "import", str(args.data), "--no-progress",
-                                                    "--json", "--memory-limit", args.memory_limit], env)
+            imp_s, imp_cpu, imp_mib, out = measure(
+                [
+                    evalhouse,
+                    "ingest",
+                    "import",
+                    str(args.data),
+                    "--no-progress",
+                    "--json",
+                    "--memory-limit",
+                    args.memory_limit,
+                ],
+                env,
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
         summary = json.loads(out)
-        print(f"import:      {imp_s:7.1f} s  ({size / 1e6 / imp_s:6.1f} MB/s, CPU {imp_cpu:6.1f} s, "
-              f"peak {imp_mib:5.0f} MiB, {summary['rows_read']} rows -> {summary['responses']} responses, "
-              f"reconciles={summary['reconciles']})  [{before}]")
-        print(f"ratio:       {base_s / imp_s:7.1f}x faster than the pandas load (CPU time: {base_cpu / imp_cpu:.1f}x less)")
+        print(
+            f"import:      {imp_s:7.1f} s  ({size / 1e6 / imp_s:6.1f} MB/s, CPU {imp_cpu:6.1f} s, "
+            f"peak {imp_mib:5.0f} MiB, {summary['rows_read']} rows -> {summary['responses']} responses, "
+            f"reconciles={summary['reconciles']})  [{before}]"
+        )
+        print(
+            f"ratio:       {base_s / imp_s:7.1f}x faster than the pandas load (CPU time: {base_cpu / imp_cpu:.1f}x less)"
+        )
         pairs.append((base_s / imp_s, base_cpu / imp_cpu))
     print(f"{load()} after")
     wall, cpu = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
-    print(f"median over {len(pairs)} pair(s): {wall:.1f}x faster (range {min(p[0] for p in pairs):.1f}–"
-          f"{max(p[0] for p in pairs):.1f}x); CPU time {cpu:.1f}x less")
+    print(
+        f"median over {len(pairs)} pair(s): {wall:.1f}x faster (range {min(p[0] for p in pairs):.1f}–"
+        f"{max(p[0] for p in pairs):.1f}x); CPU time {cpu:.1f}x less"
+    )
 
 
 if __name__ == "__main__":

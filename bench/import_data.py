@@ -13,6 +13,7 @@ Files are written under OUT/<shape>/copy<j>/<the file's path in the shared folde
 
     python bench/import_data.py --gb 1.0 --out /tmp/legacy-1gb [--shape runs|copies] [--csv-mb 100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,7 @@ def replicate(sources: list[Path], out: Path, target_bytes: int, rename) -> tupl
 
 
 def renamed(data: bytes, copy: int) -> bytes:
-    return EXP_ID.sub(lambda m: b'"exp_id": "' + m.group(1) + b"_r%d\"" % copy, data)
+    return EXP_ID.sub(lambda m: b'"exp_id": "' + m.group(1) + b'_r%d"' % copy, data)
 
 
 def enlarged(data: bytes, copy: int) -> bytes:

@@ -15,6 +15,7 @@ seconds (user + system) next to pandas' load of the same files (the baseline of 
 An import cannot cost less than the sum of these, whatever its design; the ratio printed at the end is
 the best the baseline could be beaten by in CPU time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
@@ -64,9 +64,12 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     args = parser.parse_args()
     files = sorted(str(p) for p in args.data.rglob("*.jsonl"))
-    print(f"data: {args.data} — {len(files)} res.jsonl files, {sum(Path(f).stat().st_size for f in files) / 1e9:.3f} GB")
-    pandas = child_cpu([sys.executable, "-c", "import sys, pandas as pd\n"
-                        "for f in sys.argv[1:]: pd.read_json(f, lines=True)", *files])
+    print(
+        f"data: {args.data} — {len(files)} res.jsonl files, {sum(Path(f).stat().st_size for f in files) / 1e9:.3f} GB"
+    )
+    pandas = child_cpu(
+        [sys.executable, "-c", "import sys, pandas as pd\nfor f in sys.argv[1:]: pd.read_json(f, lines=True)", *files]
+    )
     print(f"{'pandas load (baseline)':38s} CPU {pandas:7.2f} s")
 
     con = duckdb.connect(config={"threads": 1, "memory_limit": "2GB"})
@@ -75,10 +78,14 @@ def main() -> None:
     step("read: read_json, counted", lambda: con.execute(f"select count(*) from {source}").fetchall())
     floor = step("read: read_json into DuckDB", lambda: con.execute(f"create temp table rec as select * from {source}"))
     replies = " union all ".join(f"select 0 as aid, kind, {arm}_answer as text from rec" for arm in ARMS[:3])
-    floor += step("answers: SQL over the reply arms", lambda: con.execute(
-        f"select count(answer_json) from ({answers.reply_answers_sql(f'({replies})')})").fetchall())
-    text = (f"select exp_id, model, unnest([{', '.join(f'{a}_question' for a in ARMS)}]) as prompt, "
-            f"unnest([{', '.join(f'{a}_answer' for a in ARMS)}]) as response_text from rec order by exp_id, model")
+    floor += step(
+        "answers: SQL over the reply arms",
+        lambda: con.execute(f"select count(answer_json) from ({answers.reply_answers_sql(f'({replies})')})").fetchall(),
+    )
+    text = (
+        f"select exp_id, model, unnest([{', '.join(f'{a}_question' for a in ARMS)}]) as prompt, "
+        f"unnest([{', '.join(f'{a}_answer' for a in ARMS)}]) as response_text from rec order by exp_id, model"
+    )
     floor += step("text out: prompts and replies to Arrow", lambda: con.execute(text).to_arrow_table())
     con.close()
 
@@ -90,8 +97,10 @@ def main() -> None:
         options = response_write_options(IMPORT_RESPONSE_SCHEMA)
         out = root / "again"
         out.mkdir()
-        floor += step(f"shards: {len(shards)} per-run Parquet files", lambda: [
-            pq.write_table(t, out / f"{i}.parquet", **options) for i, t in enumerate(shards)])
+        floor += step(
+            f"shards: {len(shards)} per-run Parquet files",
+            lambda: [pq.write_table(t, out / f"{i}.parquet", **options) for i, t in enumerate(shards)],
+        )
         whole = pa.concat_tables(shards)
         step("shards: the same rows as one file", lambda: pq.write_table(whole, out / "all.parquet", **options))
     finally:
@@ -102,8 +111,10 @@ def main() -> None:
     cli = child_cpu([str(Path(sys.executable).parent / "evalhouse"), "--help"])
     print(f"{'startup: evalhouse --help':38s} CPU {cli:7.2f} s")
     floor += libs
-    print(f"floor (read into DuckDB + answers + text out + shards + libraries): CPU {floor:.2f} s; "
-          f"pandas / floor = {pandas / floor:.1f}x")
+    print(
+        f"floor (read into DuckDB + answers + text out + shards + libraries): CPU {floor:.2f} s; "
+        f"pandas / floor = {pandas / floor:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 Imports into a throwaway data folder. CPU is the whole process's (DuckDB's threads included), so with
 one worker and one DuckDB thread the steps add up to the total.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,10 +21,18 @@ from evalhouse.config import Paths
 from evalhouse.ingest.importers import Options, answers, batch, import_paths, jsonl_fast, output
 
 STEPS = [
-    (jsonl_fast, "sniff"), (jsonl_fast, "load"), (batch.Batch, "_load_records"), (batch.Batch, "_check"),
-    (batch.Batch, "_identify"), (batch.Batch, "_read_answers"), (answers, "python_replies"),
-    (batch.Batch, "_problems"), (batch.Batch, "_stage_responses"), (output.BatchWriter, "prepare"),
-    (batch.Batch, "_choose_copies"), (batch.Batch, "_publish"),
+    (jsonl_fast, "sniff"),
+    (jsonl_fast, "load"),
+    (batch.Batch, "_load_records"),
+    (batch.Batch, "_check"),
+    (batch.Batch, "_identify"),
+    (batch.Batch, "_read_answers"),
+    (answers, "python_replies"),
+    (batch.Batch, "_problems"),
+    (batch.Batch, "_stage_responses"),
+    (output.BatchWriter, "prepare"),
+    (batch.Batch, "_choose_copies"),
+    (batch.Batch, "_publish"),
 ]
 
 
@@ -59,8 +68,11 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="evalhouse-profile-"))
     try:
         wall, used = time.perf_counter(), cpu()
-        summary = import_paths([args.data], Paths(root / "data", root / "evalhouse.duckdb"),
-                               Options(progress=False, workers=args.workers, threads=args.threads))
+        summary = import_paths(
+            [args.data],
+            Paths(root / "data", root / "evalhouse.duckdb"),
+            Options(progress=False, workers=args.workers, threads=args.threads),
+        )
         wall, used = time.perf_counter() - wall, cpu() - used
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -7,6 +7,7 @@ ratio.
 
     python bench/plan_overhead.py --models 5 --n 30 --seeds 0,1,2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,16 @@ def main() -> None:
     models = list(CATALOG)[: args.models]
     seeds = [int(s) for s in args.seeds.split(",")]
     with SyntheticServer(ServerConfig(problems=paths.problems)) as server:
-        plan = dict(models=models, kinds=["add", "sub", "mul", "lcs", "knap", "rod"], digits=[2, 4, 8], n=args.n,
-                    seeds=seeds, base_url=server.openrouter_url, progress=False, concurrency=64)
+        plan = dict(
+            models=models,
+            kinds=["add", "sub", "mul", "lcs", "knap", "rod"],
+            digits=[2, 4, 8],
+            n=args.n,
+            seeds=seeds,
+            base_url=server.openrouter_url,
+            progress=False,
+            concurrency=64,
+        )
         collect(RunConfig(**{**plan, "n": max(1, args.n // 10)}), paths, None)  # a tenth stored
         config = RunConfig(**plan)
 
@@ -59,7 +68,9 @@ def main() -> None:
         full = best_of(whole_plan, args.repeat)
     print(f"plan: {len(models)} models, {units:,} units with work, {requests:,} requests to ask")
     print(f"run's own planning  {base * 1000:8.1f} ms")
-    print(f"whole plan          {full * 1000:8.1f} ms   ({full / base:.2f}x; pre-flight adds {(full - base) * 1000:.0f} ms)")
+    print(
+        f"whole plan          {full * 1000:8.1f} ms   ({full / base:.2f}x; pre-flight adds {(full - base) * 1000:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Only one build runs per warehouse (a file lock); a second one fails at once, nam
 build while another process holds the warehouse open for writing, since renaming a file under a writer
 would strand that writer's log: `duckdb -readonly` is the way to read while building.
 """
+
 from __future__ import annotations
 
 import json
@@ -121,8 +122,10 @@ def build_lock(warehouse: Path) -> Iterator[None]:
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        raise BuildError(f"another `evalhouse build` is building {warehouse} ({_describe_holder(holder)}); "
-                         "wait for it to finish, then build again") from None
+        raise BuildError(
+            f"another `evalhouse build` is building {warehouse} ({_describe_holder(holder)}); "
+            "wait for it to finish, then build again"
+        ) from None
     try:
         holder.write_text(json.dumps({"pid": os.getpid(), "started_at": datetime.now(timezone.utc).isoformat()}))
         yield
@@ -159,16 +162,22 @@ def _dbt_args(project: Path, warehouse: Path, plan: BuildPlan, select: str | Non
     state = dbt_state_dir(warehouse).absolute()
     args = [
         "build",
-        "--project-dir", str(project.absolute()),
-        "--profiles-dir", os.path.abspath(os.environ.get("DBT_PROFILES_DIR", project)),
+        "--project-dir",
+        str(project.absolute()),
+        "--profiles-dir",
+        os.path.abspath(os.environ.get("DBT_PROFILES_DIR", project)),
         # dbt's artefacts live beside the warehouse they describe, so two warehouses never share a
         # partial-parse cache and an installed project's folder is never written to.
-        "--target-path", str(state / "target"),
-        "--log-path", str(state / "logs"),
+        "--target-path",
+        str(state / "target"),
+        "--log-path",
+        str(state / "logs"),
         "--no-write-json",
         "--no-version-check",
-        "--log-level", "none" if quiet else "info",
-        "--log-level-file", "info",
+        "--log-level",
+        "none" if quiet else "info",
+        "--log-level-file",
+        "info",
     ]
     exclude = []
     if select:

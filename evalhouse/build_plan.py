@@ -13,6 +13,7 @@ it has work to do:
 The seeds, the unit tests and everything else are the same project's and cannot have changed. With
 nothing new, there is nothing to run.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -97,7 +98,9 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
                 "from marts.builds order by started_at desc limit 1"
             ).fetchone()
             shards = con.execute("select file, size_bytes, modified_at, columns from staging.stg_shards").fetchall()
-            free, total = con.execute("select sum(free_blocks), sum(total_blocks) from pragma_database_size()").fetchone()
+            free, total = con.execute(
+                "select sum(free_blocks), sum(total_blocks) from pragma_database_size()"
+            ).fetchone()
         except duckdb.Error:
             return BuildPlan(False, "the warehouse predates incremental builds", fingerprint)
     verified = last is not None and last[0] == fingerprint
@@ -168,5 +171,7 @@ def open_for_reading(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 def _writer_message(warehouse: Path, error: str) -> str:
     held = re.search(r"held in (.+?) \(PID (\d+)\)", error)
     who = f"{held.group(1)} (PID {held.group(2)})" if held else "another process"
-    return (f"{warehouse} is open for writing by {who}; close it, or read it with `duckdb -readonly`, "
-            "which a build does not disturb")
+    return (
+        f"{warehouse} is open for writing by {who}; close it, or read it with `duckdb -readonly`, "
+        "which a build does not disturb"
+    )

@@ -8,6 +8,7 @@ method, local cores); on a cluster the `spark_thrift` target does the same work 
 Spark cannot ask whether a glob matches any file without failing when none does, so the raw folders
 are listed here first and their columns handed to dbt (macros/read_raw.sql, `raw_columns`).
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -23,13 +24,20 @@ from .config import Paths, dbt_project_dir
 LOCATIONS = ("responses", "responses/source=legacy-*", "problems", "metrics", "quarantine")
 
 
-def build_spark(paths: Paths, project_dir: Path | None = None, select: str | None = None, quiet: bool = True,
-                threads: int | None = None) -> BuildResult:
+def build_spark(
+    paths: Paths,
+    project_dir: Path | None = None,
+    select: str | None = None,
+    quiet: bool = True,
+    threads: int | None = None,
+) -> BuildResult:
     """Build staging, graded and marts with Spark into the Spark warehouse folder; raise BuildError on failure."""
     start = time.perf_counter()
     if paths.data_uri:
-        raise BuildError("the local Spark target reads shards from a local folder; a cluster reads object storage "
-                         "as s3a://bucket/prefix through its own hadoop-aws (docs/scaling.md)")
+        raise BuildError(
+            "the local Spark target reads shards from a local folder; a cluster reads object storage "
+            "as s3a://bucket/prefix through its own hadoop-aws (docs/scaling.md)"
+        )
     project = project_dir or dbt_project_dir()
     warehouse = paths.spark_warehouse
     warehouse.mkdir(parents=True, exist_ok=True)
@@ -44,14 +52,25 @@ def build_spark(paths: Paths, project_dir: Path | None = None, select: str | Non
             env["EVALHOUSE_THREADS"] = str(threads)
         state = warehouse / ".dbt"
         args = [
-            "build", "--target", "spark",
-            "--project-dir", str(project.absolute()),
-            "--profiles-dir", str(project.absolute()),
-            "--target-path", str(state / "target"),
-            "--log-path", str(state / "logs"),
-            "--no-write-json", "--no-version-check",
-            "--log-level", "none" if quiet else "info", "--log-level-file", "info",
-            "--vars", json.dumps({"raw_columns": raw_columns(data)}),
+            "build",
+            "--target",
+            "spark",
+            "--project-dir",
+            str(project.absolute()),
+            "--profiles-dir",
+            str(project.absolute()),
+            "--target-path",
+            str(state / "target"),
+            "--log-path",
+            str(state / "logs"),
+            "--no-write-json",
+            "--no-version-check",
+            "--log-level",
+            "none" if quiet else "info",
+            "--log-level-file",
+            "info",
+            "--vars",
+            json.dumps({"raw_columns": raw_columns(data)}),
         ]
         if select:
             args += ["--select", *select.split()]
@@ -67,8 +86,11 @@ def raw_columns(data: str) -> dict[str, list[str]]:
     found = {}
     for location in LOCATIONS:
         top, _, pattern = location.partition("/")
-        files = sorted(p for p in (root / top).rglob("*.parquet")
-                       if not pattern or fnmatch.fnmatch(p.relative_to(root / top).parts[0], pattern))
+        files = sorted(
+            p
+            for p in (root / top).rglob("*.parquet")
+            if not pattern or fnmatch.fnmatch(p.relative_to(root / top).parts[0], pattern)
+        )
         names: list[str] = []
         for path in files:
             names += [n for n in shard_columns(path) if n not in names]

@@ -3,6 +3,7 @@
 Every path is relative to the working folder unless an environment variable says otherwise
 (see `../shared/CONTRACT.md`, "Places and settings").
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The model registry (dbt seed `model_registry`), read in Python to resolve names at load time."""
+
 from __future__ import annotations
 
 import csv
@@ -39,7 +40,7 @@ def _load(path: Path) -> tuple[dict[str, RegisteredModel], dict[str, str]]:
 
 def resolve(name: str) -> str | None:
     """The model id for an id, display name or alias (case-insensitive), or None if unknown."""
-    models, names = _load(registry_path())
+    _models, names = _load(registry_path())
     return names.get(name.strip().lower())
 
 

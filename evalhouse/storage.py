@@ -7,6 +7,7 @@ written here needs no temporary name. DuckDB reads the bucket through fsspec (s3
 target) because its own httpfs extension cannot be installed without network access to
 extensions.duckdb.org; see docs/scaling.md.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,11 @@ def s3_filesystem():
         scheme, _, host = endpoint.partition("://")
         kwargs.update(endpoint_override=host or scheme, scheme=scheme if host else "https")
     if os.environ.get("AWS_ACCESS_KEY_ID"):
-        kwargs.update(access_key=os.environ["AWS_ACCESS_KEY_ID"], secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
-                      session_token=os.environ.get("AWS_SESSION_TOKEN"))
+        kwargs.update(
+            access_key=os.environ["AWS_ACCESS_KEY_ID"],
+            secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
+            session_token=os.environ.get("AWS_SESSION_TOKEN"),
+        )
     return fs.S3FileSystem(**kwargs)
 
 
@@ -66,8 +70,11 @@ def _objects(s3, folder: str, recursive: bool = True) -> list:
     from pyarrow import fs
 
     prefix = _key(folder)
-    found = [f for f in s3.get_file_info(fs.FileSelector(prefix, recursive=recursive, allow_not_found=True))
-             if f.type == fs.FileType.File]
+    found = [
+        f
+        for f in s3.get_file_info(fs.FileSelector(prefix, recursive=recursive, allow_not_found=True))
+        if f.type == fs.FileType.File
+    ]
     bucket = prefix.split("/", 1)[0]
     if not found and s3.get_file_info(bucket).type == fs.FileType.NotFound:
         raise StorageError(f"object storage {folder}: no such bucket {bucket!r}")
@@ -121,7 +128,9 @@ def read_columns(folder: str, schema: pa.Schema, columns: list[str], filename: b
         parts = []
         for fragment in dataset.get_fragments():
             part = fragment.to_table(columns=columns, schema=schema)
-            parts.append(part.append_column("filename", pa.array([f"{scheme}://{fragment.path}"] * part.num_rows, pa.string())))
+            parts.append(
+                part.append_column("filename", pa.array([f"{scheme}://{fragment.path}"] * part.num_rows, pa.string()))
+            )
         return pa.concat_tables(parts)
 
 
@@ -136,8 +145,11 @@ def local_snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     """Size and modification time of every Parquet file under a local folder, by path relative to it."""
     if not folder.exists():
         return {}
-    return {p.relative_to(folder).as_posix(): (st.st_size, st.st_mtime_ns)
-            for p in folder.rglob("*.parquet") for st in [p.stat()]}
+    return {
+        p.relative_to(folder).as_posix(): (st.st_size, st.st_mtime_ns)
+        for p in folder.rglob("*.parquet")
+        for st in [p.stat()]
+    }
 
 
 def mirror_changes(local: Path, remote: str, before: dict[str, tuple[int, int]]) -> tuple[int, int]:
@@ -151,12 +163,13 @@ def mirror_changes(local: Path, remote: str, before: dict[str, tuple[int, int]])
     prefix = _key(remote)
     with _reaching(remote):
         s3 = s3_filesystem()
-        stored = {f.path[len(prefix) + 1:]: f.size for f in _objects(s3, remote)}
+        stored = {f.path[len(prefix) + 1 :]: f.size for f in _objects(s3, remote)}
         written = sorted(rel for rel, stat in after.items() if before.get(rel) != stat or stored.get(rel) != stat[0])
         removed = sorted(rel for rel in before if rel not in after and rel in stored)
         for rel in written:
-            fs.copy_files(str(local / rel), f"{prefix}/{rel}",
-                          source_filesystem=fs.LocalFileSystem(), destination_filesystem=s3)
+            fs.copy_files(
+                str(local / rel), f"{prefix}/{rel}", source_filesystem=fs.LocalFileSystem(), destination_filesystem=s3
+            )
         for rel in removed:
             s3.delete_file(f"{prefix}/{rel}")
     return len(written), len(removed)

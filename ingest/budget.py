@@ -14,6 +14,7 @@ else its token counts at the model's prices. An HTTP error costs nothing (provid
 requests); an answer lost in transit (timeout, dropped connection, cancelled) keeps its whole
 reservation, since it may have been billed.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -19,6 +19,7 @@ The transport is aiohttp: at a window of 64 it spends a small fraction of the CP
 httpx's pool does (see docs/benchmarks.md). The key is sent in a header and scrubbed from every message
 an error carries, since some providers echo it back.
 """
+
 from __future__ import annotations
 
 import asyncio

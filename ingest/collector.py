@@ -9,6 +9,7 @@ so a killed run loses nothing it received. `response_id` is a hash of (model, pr
 sample): a second run asks only for what is not stored yet (and, with `retry_errors`, for what is stored
 as an error).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -164,11 +165,15 @@ class Summary:
         if self.recovered:
             lines.append(f"recovered {self.recovered} responses from the journal of a killed run")
         if self.max_cost is not None:
-            lines.append(f"cost cap ${self.max_cost:g} over the plan: ${self.spent_before + self.spent:.4f} spent "
-                         f"(${self.spent:.4f} by this run)")
+            lines.append(
+                f"cost cap ${self.max_cost:g} over the plan: ${self.spent_before + self.spent:.4f} spent "
+                f"(${self.spent:.4f} by this run)"
+            )
         if self.cap_reached:
-            lines.append(f"stopped at the cost cap: {self.unasked} responses not asked; rerun with a higher "
-                         "--max-cost to go on (what is stored is kept and not asked again)")
+            lines.append(
+                f"stopped at the cost cap: {self.unasked} responses not asked; rerun with a higher "
+                "--max-cost to go on (what is stored is kept and not asked again)"
+            )
         return lines
 
     def as_dict(self) -> dict[str, Any]:
@@ -178,8 +183,14 @@ class Summary:
 
 
 class Collector:
-    def __init__(self, config: RunConfig, paths: Paths, api_key: str | None, run_id: str | None = None,
-                 notify: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        config: RunConfig,
+        paths: Paths,
+        api_key: str | None,
+        run_id: str | None = None,
+        notify: Callable[[str], None] | None = None,
+    ):
         self.config, self.paths, self._api_key = config, paths, api_key
         self.run_id = run_id or make_run_id()
         self.summary = Summary(max_cost=config.max_cost)
@@ -205,7 +216,9 @@ class Collector:
             write_atomic(table_from_rows(rows, problems_schema()), folder, f"problems-{ids}")
         return f"{folder}/problems-{ids}.parquet"
 
-    def units(self, problems: list[Problem], state: StoredState) -> Iterator[tuple[str, Problem, int, int, frozenset[str]]]:
+    def units(
+        self, problems: list[Problem], state: StoredState
+    ) -> Iterator[tuple[str, Problem, int, int, frozenset[str]]]:
         """(model, problem, seed, sample, arms still needed) for every cell with work left."""
         c = self.config
         for model in c.models:
@@ -230,17 +243,31 @@ class Collector:
     def _plan(self, problems: list[Problem], state: StoredState, work: list) -> Plan:
         c = self.config
         endpoint = probe(c.base_url, self._api_key, timeout_s=min(c.timeout_s, 30.0))
-        ids = [response_id(model, problem.problem_id, arm, seed, sample)
-               for model in c.models for problem in problems for arm in c.arms if arm in prompts.REQUEST_ARMS
-               for seed in c.seeds for sample in range(c.samples)]
+        ids = [
+            response_id(model, problem.problem_id, arm, seed, sample)
+            for model in c.models
+            for problem in problems
+            for arm in c.arms
+            if arm in prompts.REQUEST_ARMS
+            for seed in c.seeds
+            for sample in range(c.samples)
+        ]
         usage = stored_usage(self.stored, ids)
 
         def stored_sim(model: str, problem: Problem, seed: int, sample: int) -> str | None:
             return state.sim_text(response_id(model, problem.problem_id, "sim", seed, sample))
 
         lines, executions, pending = tally(c, work, stored_sim)
-        plan = Plan(c.base_url, estimate(lines, usage, c.max_tokens, endpoint), self.summary.skipped, executions,
-                    pending, spent(usage, endpoint), endpoint, c.max_cost)
+        plan = Plan(
+            c.base_url,
+            estimate(lines, usage, c.max_tokens, endpoint),
+            self.summary.skipped,
+            executions,
+            pending,
+            spent(usage, endpoint),
+            endpoint,
+            c.max_cost,
+        )
         check(plan, c.models, key_given=self._api_key is not None)
         return plan
 
@@ -273,17 +300,28 @@ class Collector:
             await self._preflight(problems, state, work)
         self.write_problems(problems)
         with self._run_log() as manifest:
-            log.info("run %s: %d responses to collect, %d already stored", self.run_id, self.summary.planned,
-                     self.summary.skipped)
+            log.info(
+                "run %s: %d responses to collect, %d already stored",
+                self.run_id,
+                self.summary.planned,
+                self.summary.skipped,
+            )
             manifest("running")
-            self._bar = tqdm(total=self.summary.planned, unit="resp", disable=not c.progress, dynamic_ncols=True,
-                             smoothing=0.05, desc="collect")
+            self._bar = tqdm(
+                total=self.summary.planned,
+                unit="resp",
+                disable=not c.progress,
+                dynamic_ncols=True,
+                smoothing=0.05,
+                desc="collect",
+            )
             self._window = asyncio.Semaphore(c.concurrency)
             self._limits = RateLimits(c.requests_per_minute, c.tokens_per_minute, c.max_tokens)
             self._exec_pool = ThreadPoolExecutor(max_workers=max(1, c.exec_workers), thread_name_prefix="sandbox")
             self._client = ChatClient(c.base_url, self._api_key, timeout_s=c.timeout_s, pool=c.concurrency)
-            self.writer = ShardWriter(self.folder, every=c.checkpoint_every, journal=True,
-                                      target=self.paths.stored(self.folder))
+            self.writer = ShardWriter(
+                self.folder, every=c.checkpoint_every, journal=True, target=self.paths.stored(self.folder)
+            )
             status = "failed"
             try:
                 await self._drain(work, state)
@@ -324,10 +362,16 @@ class Collector:
 
         def manifest(status: str) -> None:
             doc = {
-                "run_id": self.run_id, "status": status, "pid": os.getpid(), "started_at": started,
-                "updated_at": datetime.now(timezone.utc).isoformat(), "evalhouse_version": __version__,
-                "prompt_version": prompts.PROMPT_VERSION, "generator_version": GENERATOR_VERSION,
-                "config": config, "summary": self.summary.as_dict(),
+                "run_id": self.run_id,
+                "status": status,
+                "pid": os.getpid(),
+                "started_at": started,
+                "updated_at": datetime.now(timezone.utc).isoformat(),
+                "evalhouse_version": __version__,
+                "prompt_version": prompts.PROMPT_VERSION,
+                "generator_version": GENERATOR_VERSION,
+                "config": config,
+                "summary": self.summary.as_dict(),
             }
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f".run.json.tmp-{os.getpid()}"
@@ -375,8 +419,9 @@ class Collector:
     def _cap_reached(self) -> bool:
         return self._budget is not None and self._budget.reached
 
-    async def _unit(self, model: str, problem: Problem, seed: int, sample: int, needed: frozenset[str],
-                    state: StoredState) -> None:
+    async def _unit(
+        self, model: str, problem: Problem, seed: int, sample: int, needed: frozenset[str], state: StoredState
+    ) -> None:
         jobs = []
         if "nl" in needed:
             jobs.append(self._ask(model, problem, "nl", seed, sample))
@@ -449,14 +494,17 @@ class Collector:
         row = self._base_row(model, problem, arm, seed, sample)
         if arm == "controlsim" and code is None:
             # No program in the sim answer: record it, do not send a request.
-            row.update(prompt="", response_text="", parse_error="no_code", verdict="parse_error", verdict_reason="no_code")
+            row.update(
+                prompt="", response_text="", parse_error="no_code", verdict="parse_error", verdict_reason="no_code"
+            )
             self._store(row)
             return row
         c = self.config
         messages = prompts.messages(arm, problem, code)
         row["prompt"] = messages[-1]["content"]
-        body = payload(model, messages, seed=seed, temperature=c.temperature, max_tokens=c.max_tokens,
-                       provider=self._provider)
+        body = payload(
+            model, messages, seed=seed, temperature=c.temperature, max_tokens=c.max_tokens, provider=self._provider
+        )
         data = json.dumps(body).encode()
         try:
             completion, error, attempts = await self._send(data, model)
@@ -466,11 +514,14 @@ class Collector:
         if isinstance(error, EmptyAnswer):  # still empty after the last attempt: that is the model's answer
             completion, error = error.completion, None
         if isinstance(error, RunStopper):
-            raise RunAborted(f"the endpoint refused the run (HTTP {error.status_code}: {error}); "
-                             "fix the key or the credit and run again: nothing stored is asked again")
+            raise RunAborted(
+                f"the endpoint refused the run (HTTP {error.status_code}: {error}); "
+                "fix the key or the credit and run again: nothing stored is asked again"
+            )
         if error is not None:
-            row.update(error=str(error) or error.error_class, error_class=error.error_class,
-                       status_code=error.status_code)
+            row.update(
+                error=str(error) or error.error_class, error_class=error.error_class, status_code=error.status_code
+            )
         else:
             self._fill_completion(row, completion, problem)
         self._store(row)
@@ -493,8 +544,12 @@ class Collector:
         attempts = 1
         try:
             async for attempt in stamina.retry_context(
-                on=self._retry_wait, attempts=c.max_attempts, timeout=None, wait_initial=c.retry_wait_initial,
-                wait_max=c.retry_wait_max, wait_jitter=c.retry_wait_initial,
+                on=self._retry_wait,
+                attempts=c.max_attempts,
+                timeout=None,
+                wait_initial=c.retry_wait_initial,
+                wait_max=c.retry_wait_max,
+                wait_jitter=c.retry_wait_initial,
             ):
                 with attempt:
                     if attempt.num == 1:
@@ -520,8 +575,9 @@ class Collector:
             completion = await self._within_budget(body, model)
         if limits.active:
             used = (completion.prompt_tokens or 0) + (completion.completion_tokens or 0)
-            limits.settle(reserved, used if completion.completion_tokens is not None else None,
-                          completion.completion_tokens)
+            limits.settle(
+                reserved, used if completion.completion_tokens is not None else None, completion.completion_tokens
+            )
         return completion
 
     async def _within_budget(self, body: bytes, model: str) -> Completion:
@@ -592,8 +648,13 @@ class Collector:
         row = self._base_row(model, problem, "code", seed, sample)
         row["prompt"] = code or ""
         if code is None:
-            row.update(response_text="", parse_error="no_code", verdict="parse_error", verdict_reason="no_code",
-                       exec_status="no_code")
+            row.update(
+                response_text="",
+                parse_error="no_code",
+                verdict="parse_error",
+                verdict_reason="no_code",
+                exec_status="no_code",
+            )
             self._store(row)
             return
         loop = asyncio.get_running_loop()
@@ -608,7 +669,9 @@ class Collector:
             exec_stderr=result.stderr[-2000:],
         )
         if not result.ok:
-            reason = result.reason or f"execution {result.status}" + (f" ({result.limit} limit)" if result.limit else "")
+            reason = result.reason or f"execution {result.status}" + (
+                f" ({result.limit} limit)" if result.limit else ""
+            )
             self._fill_grade(row, Graded(None, "exec_failed", "parse_error", reason))
         else:
             value = parse_printed(result.stdout)
@@ -645,8 +708,12 @@ def _grade(problem: Problem, completion: Completion) -> Graded:
         why = "max_tokens spent before any answer" + (" (on reasoning)" if completion.reasoning else "")
         return Graded(None, "truncated", "parse_error", why)
     if completion.finish_reason not in ("stop", None):
-        return Graded(None, graded.parse_error, "parse_error",
-                      f"{graded.verdict_reason} (finish_reason {completion.finish_reason})")
+        return Graded(
+            None,
+            graded.parse_error,
+            "parse_error",
+            f"{graded.verdict_reason} (finish_reason {completion.finish_reason})",
+        )
     return graded
 
 
@@ -654,8 +721,13 @@ def _write_rows(rows: list[dict[str, Any]], folder: Path | str, stem: str) -> No
     write_atomic(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
 
 
-def collect(config: RunConfig, paths: Paths, api_key: str | None, run_id: str | None = None,
-            notify: Callable[[str], None] | None = None) -> tuple[str, Summary]:
+def collect(
+    config: RunConfig,
+    paths: Paths,
+    api_key: str | None,
+    run_id: str | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> tuple[str, Summary]:
     """Run a collection to the end (or to the cost cap). SIGTERM stops it as Ctrl-C does: what landed is stored.
 
     `notify(line)` receives the pre-flight's report.

@@ -4,6 +4,7 @@ Models wrap their JSON in fences, put prose around it, leave trailing commas, us
 answer with a Python repr. Extraction tolerates all of that; what it still cannot read is a
 `parse_error` with a reason, which is different from a wrong answer and from an arm that never ran.
 """
+
 from __future__ import annotations
 
 import ast

@@ -4,6 +4,7 @@ The warehouse regrades comparison kinds in SQL from the problem's gold; what is 
 normalised answer (so SQL need not parse model text) and, for every kind, the checker's verdict, which
 is the only verdict for kinds with many right answers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -9,6 +9,7 @@ Recovery is idempotent because the shard is named after its segment: if `part-00
 segment was already written (the process died between rename and delete) and is only removed; otherwise
 its complete lines become that shard. A torn last line is the row that was being written at the kill.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -74,7 +75,7 @@ class Segment:
         # Created under a temporary name and locked before it is renamed into view, so a recovering run
         # never finds this segment unlocked.
         fresh = folder / f"{segment_name(seq)}.tmp-{os.getpid()}"
-        self._fh = open(fresh, "a", encoding="utf-8")
+        self._fh = open(fresh, "a", encoding="utf-8")  # noqa: SIM115 (held open for the segment's life)
         if not _try_lock(self._fh):
             self._fh.close()
             raise RuntimeError(f"{fresh} is locked by another process")
@@ -118,7 +119,7 @@ def recover(root: Path, write_shard, stored=lambda folder: folder) -> int:
     for path in orphaned_segments(root):
         seq = int(_SEGMENT.match(path.name).group(1))
         try:
-            fh = open(path, encoding="utf-8")
+            fh = open(path, encoding="utf-8")  # noqa: SIM115 (closed by the `with fh` below)
         except FileNotFoundError:  # its live writer turned it into a shard meanwhile
             continue
         with fh:

@@ -4,6 +4,7 @@ A `model` column names the model (id, display name or alias); optional `lab`, `c
 `is_flagship` describe it; every other column whose cells are all numbers is a metric. An empty cell
 is a missing value, not a zero: it gives no row.
 """
+
 from __future__ import annotations
 
 import csv

@@ -15,6 +15,7 @@ refused, a model id is not listed, the estimate exceeds the credit left on the k
 `max_cost`, what the cap lets the run spend), or `max_cost` is set but a model has no price to
 enforce it with. What cannot be checked (no `/key` route on vLLM or Ollama) is a note.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -83,8 +84,10 @@ class Plan:
         return sorted({line.model for line in self.lines if line.requests and line.price is None})
 
     def cap_unpriced(self) -> str:
-        return (f"--max-cost needs a price for every model, and {self.base_url} gives none for "
-                f"{', '.join(self.unpriced_models())}")
+        return (
+            f"--max-cost needs a price for every model, and {self.base_url} gives none for "
+            f"{', '.join(self.unpriced_models())}"
+        )
 
     @property
     def cap_left(self) -> float | None:
@@ -101,16 +104,36 @@ class Plan:
     def table(self) -> list[str]:
         rows = [("model", "arm", "requests", "prompt tok", "completion tok", "basis", "$/M in/out", "est. cost")]
         for line in self.lines:
-            rows.append((line.model, line.arm, f"{line.requests:,}", f"{line.prompt_tokens:,.0f}",
-                         f"{line.completion_tokens:,.0f}", line.completion_basis,
-                         line.price.per_million() if line.price else "?", _usd(line.cost)))
-        rows.append(("total", "", f"{self.requests:,}", f"{sum(x.prompt_tokens for x in self.lines):,.0f}",
-                     f"{sum(x.completion_tokens for x in self.lines):,.0f}", "", "",
-                     self._total_cost()))
+            rows.append(
+                (
+                    line.model,
+                    line.arm,
+                    f"{line.requests:,}",
+                    f"{line.prompt_tokens:,.0f}",
+                    f"{line.completion_tokens:,.0f}",
+                    line.completion_basis,
+                    line.price.per_million() if line.price else "?",
+                    _usd(line.cost),
+                )
+            )
+        rows.append(
+            (
+                "total",
+                "",
+                f"{self.requests:,}",
+                f"{sum(x.prompt_tokens for x in self.lines):,.0f}",
+                f"{sum(x.completion_tokens for x in self.lines):,.0f}",
+                "",
+                "",
+                self._total_cost(),
+            )
+        )
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         right = {2, 3, 4, 7}
-        return ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-                for r in rows]
+        return [
+            "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+            for r in rows
+        ]
 
     def _total_cost(self) -> str:
         if self.priced:
@@ -120,17 +143,26 @@ class Plan:
     def lines_out(self) -> list[str]:
         """The table, then the facts around it and the notes (the blockers are the caller's error)."""
         out = [f"plan against {self.base_url}:", *self.table()]
-        out.append(f"already stored: {self.stored:,} responses of this plan (spent ${self.spent:.4f}); "
-                   f"code arm: {self.executions:,} sandbox runs (no cost)"
-                   + (f"; {self.pending:,} wait on a failed sim answer (--retry-errors asks it again)" if self.pending else ""))
+        out.append(
+            f"already stored: {self.stored:,} responses of this plan (spent ${self.spent:.4f}); "
+            f"code arm: {self.executions:,} sandbox runs (no cost)"
+            + (f"; {self.pending:,} wait on a failed sim answer (--retry-errors asks it again)" if self.pending else "")
+        )
         key = self.endpoint.key
         if key is not None:
-            credit = ("no credit limit" if key.limit is None or key.limit_remaining is None
-                      else f"limit ${key.limit:.2f}, ${key.limit_remaining:.4f} left")
-            out.append(f"key: accepted; {credit}; used ${key.usage or 0:.4f}" + (" (free tier)" if key.is_free_tier else ""))
+            credit = (
+                "no credit limit"
+                if key.limit is None or key.limit_remaining is None
+                else f"limit ${key.limit:.2f}, ${key.limit_remaining:.4f} left"
+            )
+            out.append(
+                f"key: accepted; {credit}; used ${key.usage or 0:.4f}" + (" (free tier)" if key.is_free_tier else "")
+            )
         if self.max_cost is not None:
-            out.append(f"cap (--max-cost ${self.max_cost:g}, over this plan's total): ${self.cap_left:.4f} left to spend"
-                       + (f"; the estimate passes it, so the run will stop at the cap" if self.cost > self.cap_left else ""))
+            out.append(
+                f"cap (--max-cost ${self.max_cost:g}, over this plan's total): ${self.cap_left:.4f} left to spend"
+                + ("; the estimate passes it, so the run will stop at the cap" if self.cost > self.cap_left else "")
+            )
         out += [f"note: {n}" for n in self.notes]
         return out
 
@@ -139,8 +171,11 @@ def _usd(value: float | None) -> str:
     return "?" if value is None else f"${value:,.4f}"
 
 
-def tally(config, work, stored_sim: Callable[[str, Problem, int, int], str | None],
-          ) -> tuple[dict[tuple[str, str], Line], int, int]:
+def tally(
+    config,
+    work,
+    stored_sim: Callable[[str, Problem, int, int], str | None],
+) -> tuple[dict[tuple[str, str], Line], int, int]:
     """Requests per model × arm from the collector's work list: (lines, code runs, pending).
 
     `stored_sim(model, problem, seed, sample)` is the stored sim answer's text, or None.
@@ -181,8 +216,9 @@ def tally(config, work, stored_sim: Callable[[str, Problem, int, int], str | Non
     return lines, executions, pending
 
 
-def estimate(lines: dict[tuple[str, str], Line], usage: dict[tuple[str, str], StoredUsage], max_tokens: int,
-             endpoint: Endpoint) -> list[Line]:
+def estimate(
+    lines: dict[tuple[str, str], Line], usage: dict[tuple[str, str], StoredUsage], max_tokens: int, endpoint: Endpoint
+) -> list[Line]:
     """Fill in tokens and prices (see the module docstring for the estimators)."""
 
     def completion_per_request(model: str, arm: str) -> tuple[float, str]:
@@ -220,8 +256,11 @@ def check(plan: Plan, models: list[str], key_given: bool) -> None:
         plan.blockers.append(f"cannot reach {endpoint.base_url} ({endpoint.unreachable})")
         return
     if endpoint.key_rejected:
-        fix = ("check EVALHOUSE_API_KEY (or OPENROUTER_API_KEY)" if key_given
-               else "no key is set: export EVALHOUSE_API_KEY (or OPENROUTER_API_KEY)")
+        fix = (
+            "check EVALHOUSE_API_KEY (or OPENROUTER_API_KEY)"
+            if key_given
+            else "no key is set: export EVALHOUSE_API_KEY (or OPENROUTER_API_KEY)"
+        )
         plan.blockers.append(f"the endpoint refused the key ({endpoint.key_rejected}); {fix}")
         return
     unknown = [m for m in models if not endpoint.knows(m)]
@@ -238,11 +277,15 @@ def check(plan: Plan, models: list[str], key_given: bool) -> None:
     if key is None:
         return
     if key.limit_remaining is not None and plan.will_spend > key.limit_remaining:
-        plan.blockers.append(f"the estimated cost ${plan.will_spend:.4f} exceeds the credit left on the key "
-                             f"(${key.limit_remaining:.4f}); add credit, raise the key's limit, ask for less, "
-                             "or set --max-cost below the credit")
+        plan.blockers.append(
+            f"the estimated cost ${plan.will_spend:.4f} exceeds the credit left on the key "
+            f"(${key.limit_remaining:.4f}); add credit, raise the key's limit, ask for less, "
+            "or set --max-cost below the credit"
+        )
     if key.limit is None:
-        plan.notes.append("the key has no credit limit, so the credit left on the account is not checked "
-                          "(set a limit on the key to have it checked)")
+        plan.notes.append(
+            "the key has no credit limit, so the credit left on the account is not checked "
+            "(set a limit on the key to have it checked)"
+        )
     if key.is_free_tier and any(line.price and (line.price.prompt or line.price.completion) for line in plan.lines):
         plan.notes.append("the key is on the free tier: paid models may refuse it (HTTP 402)")

@@ -3,6 +3,7 @@
 The problem text always sits between `<problem>` and `</problem>` so a reader (or the synthetic
 endpoint) can find it without knowing the template.
 """
+
 from __future__ import annotations
 
 from .problems import Problem, get_kind

@@ -6,6 +6,7 @@ servers (vLLM, Ollama, LM Studio) list model ids on `GET /models` and have no `/
 cannot tell is reported as a note, not a failure. Nothing here sends a completion request, and the key
 only ever travels in the Authorization header: messages that echo it are scrubbed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -101,8 +102,12 @@ def parse_models(body: Any) -> dict[str, Price | None]:
 
 def parse_key(body: Any) -> KeyInfo:
     data = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else {}
-    return KeyInfo(limit=_number(data.get("limit")), usage=_number(data.get("usage")),
-                   limit_remaining=_number(data.get("limit_remaining")), is_free_tier=bool(data.get("is_free_tier")))
+    return KeyInfo(
+        limit=_number(data.get("limit")),
+        usage=_number(data.get("usage")),
+        limit_remaining=_number(data.get("limit_remaining")),
+        is_free_tier=bool(data.get("is_free_tier")),
+    )
 
 
 def probe(base_url: str, api_key: str | None, timeout_s: float = 30.0) -> Endpoint:
@@ -128,8 +133,10 @@ def probe(base_url: str, api_key: str | None, timeout_s: float = 30.0) -> Endpoi
             if status == 404:
                 endpoint.notes.append(_missing(route, base))
             elif status != 200:
-                endpoint.notes.append(f"GET {base}/{route} answered HTTP {status}: "
-                                      f"{'model ids and prices' if route == 'models' else 'key and credit'} not checked")
+                endpoint.notes.append(
+                    f"GET {base}/{route} answered HTTP {status}: "
+                    f"{'model ids and prices' if route == 'models' else 'key and credit'} not checked"
+                )
             elif route == "models":
                 endpoint.models = parse_models(body)
             else:

@@ -5,6 +5,7 @@ Both are token buckets. The tokens bucket may go into debt: a request reserves a
 sent (its prompt, and a completion as long as the ones seen so far) and settles the difference once the
 provider reports its usage. aiolimiter's leaky bucket has no way to settle afterwards, hence this class.
 """
+
 from __future__ import annotations
 
 import asyncio

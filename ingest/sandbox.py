@@ -18,9 +18,11 @@ Each program runs in a process of its own, started through `sandbox_child.py`, w
 Namespaces need root (or CAP_SYS_ADMIN). Without them ("basic" isolation) the rlimits, the uid change
 (as root) and the audit hook still apply, and a warning says the kernel cage is missing.
 """
+
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import logging
 import os
@@ -70,7 +72,9 @@ class Execution:
     exit_code: int | None
     duration_ms: float
     status: str  # ok | error | timeout | killed
-    limit: str | None = None  # wall | cpu | memory | output | processes | file | network | filesystem | subprocess | ctypes | sandbox
+    limit: str | None = (
+        None  # wall | cpu | memory | output | processes | file | network | filesystem | subprocess | ctypes | sandbox
+    )
     reason: str | None = None  # one line: why it stopped or failed
     isolation: str = ""  # namespaces | basic
 
@@ -135,13 +139,27 @@ def _run(code: str, limits: Limits, isolation: str) -> Execution:
         }
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [os.path.realpath(sys.executable), "-s", "-S", "-B", "-X", "utf8", str(_CHILD), sandbox_child.format_spec(spec)],
+            [
+                os.path.realpath(sys.executable),
+                "-s",
+                "-S",
+                "-B",
+                "-X",
+                "utf8",
+                str(_CHILD),
+                sandbox_child.format_spec(spec),
+            ],
             cwd=work,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={"PATH": "/usr/bin:/bin", "HOME": "/sandbox", "TMPDIR": str(work) if isolation == "basic" else "/sandbox",
-                 "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"},
+            env={
+                "PATH": "/usr/bin:/bin",
+                "HOME": "/sandbox",
+                "TMPDIR": str(work) if isolation == "basic" else "/sandbox",
+                "PYTHONHASHSEED": "0",
+                "LANG": "C.UTF-8",
+            },
             pass_fds=(status_w,),
             start_new_session=True,
         )
@@ -164,8 +182,12 @@ def _run(code: str, limits: Limits, isolation: str) -> Execution:
 def _read_roots() -> list[str]:
     """Folders the program may read (never write): the base interpreter's standard library (never a
     virtual environment's folders, which hold the project's packages)."""
-    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix,
-            "installed_base": sys.base_prefix, "installed_platbase": sys.base_exec_prefix}
+    base = {
+        "base": sys.base_prefix,
+        "platbase": sys.base_exec_prefix,
+        "installed_base": sys.base_prefix,
+        "installed_platbase": sys.base_exec_prefix,
+    }
     return sorted({os.path.realpath(sysconfig.get_path(name, vars=base)) for name in ("stdlib", "platstdlib")})
 
 
@@ -257,10 +279,8 @@ def _status(raw: bytearray) -> dict:
 def _kill(proc: subprocess.Popen) -> None:
     """Kill the launcher's process group; the PID namespace takes every program process with it."""
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     proc.wait()
     for pipe in (proc.stdout, proc.stderr):
         if pipe is not None:

@@ -17,6 +17,8 @@ not root, or no kernel support) only the rlimits, the uid change (as root) and t
 Standard library only: this file runs under `python -s -S` without evalhouse on the path, and it imports
 as little as it can (no json, re or enum), because its start-up time is paid by every program.
 """
+
+import contextlib
 import ctypes
 import os
 import resource
@@ -41,7 +43,7 @@ def _check(result, what):
 
 
 def _mount(source, target, fstype, flags, data=None):
-    enc = lambda s: None if s is None else os.fsencode(s)  # noqa: E731
+    enc = lambda s: None if s is None else os.fsencode(s)
     _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
 
 
@@ -130,25 +132,42 @@ def _limit(limits, uid):
 def _own_processes():
     me, count = os.getuid(), 0
     for pid in os.listdir("/proc"):
-        try:
+        with contextlib.suppress(OSError):
             count += pid.isdigit() and os.stat(f"/proc/{pid}").st_uid == me
-        except OSError:
-            pass
     return count
 
 
 _PATH_EVENTS = {
-    "os.remove", "os.rename", "os.mkdir", "os.rmdir", "os.chmod", "os.chown", "os.link", "os.symlink",
-    "os.truncate", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move",
+    "os.remove",
+    "os.rename",
+    "os.mkdir",
+    "os.rmdir",
+    "os.chmod",
+    "os.chown",
+    "os.link",
+    "os.symlink",
+    "os.truncate",
+    "os.utime",
+    "shutil.rmtree",
+    "shutil.copyfile",
+    "shutil.move",
 }
-_SUBPROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.forkpty", "pty.spawn"}
+_SUBPROCESS_EVENTS = {
+    "subprocess.Popen",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.forkpty",
+    "pty.spawn",
+}
 
 
 def _install_audit_hook(work, read_roots):
     """Stop the program at its first attempt to reach outside its folder, with the reason on stderr."""
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
     readable = [work, *read_roots, "/dev/null", "/dev/urandom", "/dev/random", "/dev/zero"]
-    inside = lambda path, roots: any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)  # noqa: E731
+    inside = lambda path, roots: any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
     def block(what, detail):
         sys.stdout.flush()

@@ -4,6 +4,7 @@ A shard is complete or absent, never torn: rows are written to a hidden temporar
 folder, flushed to disk, then renamed into place. Readers glob `*.parquet`, so a temporary file left by a
 killed process is never read, and `clean_leftovers` removes it.
 """
+
 from __future__ import annotations
 
 import os
@@ -137,8 +138,14 @@ class ShardWriter:
     the journal stays in the local `folder`, each shard is one PUT), else beside the journal.
     """
 
-    def __init__(self, folder: Path, schema: pa.Schema = RESPONSE_SCHEMA, every: int = 500, journal: bool = False,
-                 target: Path | str | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        schema: pa.Schema = RESPONSE_SCHEMA,
+        every: int = 500,
+        journal: bool = False,
+        target: Path | str | None = None,
+    ):
         self.folder, self.schema, self.every, self.journal = folder, schema, max(1, every), journal
         self.target = target or folder
         self.buffer: list[Mapping[str, Any]] = []

@@ -11,6 +11,7 @@ A spec makes a run reproducible; flags given beside it override it. Example:
     require_parameters = true
     allow_fallbacks = false
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,8 +51,12 @@ def spec_keys() -> list[str]:
     return sorted((fields - renamed) | set(OPTION_FIELDS))
 
 
-_NAMES = {int: ("an integer", "integers"), float: ("a number", "numbers"), bool: ("true or false", "booleans"),
-          str: ("a string", "strings")}
+_NAMES = {
+    int: ("an integer", "integers"),
+    float: ("a number", "numbers"),
+    bool: ("true or false", "booleans"),
+    str: ("a string", "strings"),
+}
 
 
 def _describe(tp: Any) -> str:
@@ -73,9 +78,8 @@ def _scalar(value: Any, tp: Any) -> Any:
     elif tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
-    elif tp is str:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
+    elif tp is str and isinstance(value, str) and value.strip():
+        return value.strip()
     raise TypeError
 
 
@@ -131,17 +135,31 @@ def _check(config: RunConfig) -> None:
     bad_kinds = [k for k in config.kinds if k not in KINDS]
     if bad_kinds:
         raise SpecError(f"unknown kind(s) {', '.join(bad_kinds)}; known kinds: {', '.join(sorted(KINDS))}")
-    for option, value in (("n", config.n), ("concurrency", config.concurrency), ("samples", config.samples),
-                          ("max-attempts", config.max_attempts), ("checkpoint-every", config.checkpoint_every),
-                          ("exec-workers", config.exec_workers)):
+    for option, value in (
+        ("n", config.n),
+        ("concurrency", config.concurrency),
+        ("samples", config.samples),
+        ("max-attempts", config.max_attempts),
+        ("checkpoint-every", config.checkpoint_every),
+        ("exec-workers", config.exec_workers),
+    ):
         if value < 1:
             raise SpecError(f"--{option} must be at least 1, got {value}")
-    for option, value in (("timeout", config.timeout_s), ("requests-per-minute", config.requests_per_minute),
-                          ("tokens-per-minute", config.tokens_per_minute), ("max-tokens", config.max_tokens)):
+    for option, value in (
+        ("timeout", config.timeout_s),
+        ("requests-per-minute", config.requests_per_minute),
+        ("tokens-per-minute", config.tokens_per_minute),
+        ("max-tokens", config.max_tokens),
+    ):
         if value is not None and value <= 0:
             raise SpecError(f"--{option} must be positive, got {value}")
-    for option, values in (("model", config.models), ("kinds", config.kinds), ("digits", config.digits),
-                           ("seeds", config.seeds), ("arms", config.arms)):
+    for option, values in (
+        ("model", config.models),
+        ("kinds", config.kinds),
+        ("digits", config.digits),
+        ("seeds", config.seeds),
+        ("arms", config.arms),
+    ):
         if not values:
             raise SpecError(f"--{option} is empty")
 

@@ -4,6 +4,7 @@ With shards on object storage (`EVALHOUSE_DATA=s3://…`) the responses location
 `raw/responses` URI: the needed columns of the collector's shards are read with pyarrow and handed to
 DuckDB as a table (DuckDB's own httpfs extension cannot be installed offline).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -130,8 +131,11 @@ def stored_usage(responses: Path | str, response_ids: list[str]) -> dict[tuple[s
     wanted = pa.table({"response_id": pa.array(response_ids, pa.string())})
     con = duckdb.connect()
     try:
-        relation = _stored(con, responses, ["response_id", "source", "model", "arm", "error", "prompt",
-                                            "prompt_tokens", "completion_tokens", "cost"])
+        relation = _stored(
+            con,
+            responses,
+            ["response_id", "source", "model", "arm", "error", "prompt", "prompt_tokens", "completion_tokens", "cost"],
+        )
         if relation is None:
             return {}
         con.register("wanted", wanted)
@@ -155,5 +159,7 @@ def stored_usage(responses: Path | str, response_ids: list[str]) -> dict[tuple[s
         ).fetchall()
     finally:
         con.close()
-    return {(model, arm): StoredUsage(*map(int, figures[:4]), float(figures[4]), *map(int, figures[5:]))
-            for model, arm, *figures in rows}
+    return {
+        (model, arm): StoredUsage(*map(int, figures[:4]), float(figures[4]), *map(int, figures[5:]))
+        for model, arm, *figures in rows
+    }

@@ -1,4 +1,5 @@
 """Helpers for the collector tests: a fast run config, the loopback endpoint with faults, stored rows."""
+
 from __future__ import annotations
 
 import contextlib
@@ -14,9 +15,21 @@ MODELS = ["synthetic/atlas-large", "synthetic/boreal-lite"]
 
 def fast_config(url: str, **overrides) -> RunConfig:
     """A small plan with short timeouts and waits, so retry paths run in milliseconds."""
-    settings = dict(models=MODELS[:1], kinds=["add"], digits=[2], n=4, seeds=[0], arms=["nl"], base_url=url,
-                    concurrency=8, progress=False, timeout_s=2.0, retry_wait_initial=0.01, retry_wait_max=0.05,
-                    checkpoint_every=7)
+    settings = dict(
+        models=MODELS[:1],
+        kinds=["add"],
+        digits=[2],
+        n=4,
+        seeds=[0],
+        arms=["nl"],
+        base_url=url,
+        concurrency=8,
+        progress=False,
+        timeout_s=2.0,
+        retry_wait_initial=0.01,
+        retry_wait_max=0.05,
+        checkpoint_every=7,
+    )
     settings.update(overrides)
     return RunConfig(**settings)
 

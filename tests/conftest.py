@@ -1,4 +1,5 @@
 """Shared fixtures: a throwaway working folder, the loopback endpoint, a small built warehouse."""
+
 from __future__ import annotations
 
 import pytest
@@ -49,8 +50,14 @@ def small_warehouse(tmp_path_factory):
     with selected(p), SyntheticServer(ServerConfig(problems=p.problems)) as s:
         config = RunConfig(
             models=["synthetic/atlas-large", "synthetic/atlas-mini", "synthetic/boreal-lite"],
-            kinds=["add", "sub", "mul", "lcs", "knap", "rod"], digits=[2, 4], n=3, seeds=[0, 1],
-            base_url=s.url, concurrency=16, progress=False, checkpoint_every=100,
+            kinds=["add", "sub", "mul", "lcs", "knap", "rod"],
+            digits=[2, 4],
+            n=3,
+            seeds=[0, 1],
+            base_url=s.url,
+            concurrency=16,
+            progress=False,
+            checkpoint_every=100,
         )
         collect(config, p, api_key=None)
         build(p)

@@ -4,6 +4,7 @@ Built once per session: a spec for two models on the loopback endpoint; one mode
 first from a faulty endpoint with a single attempt (so some are stored as errors); the seed's metrics
 loaded; `status` read before the rerun; then `evalhouse rerun` against the healthy endpoint.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,10 @@ def ops_project(tmp_path_factory) -> OpsProject:
         spec = experiments / "small.toml"
         spec.write_text(SPEC.format(url=healthy.url))
         with SyntheticServer(ServerConfig(problems=paths.problems, faults={"500": 0.3}, seed=3)) as faulty:
-            config = make_config(load_spec(spec), {"base_url": faulty.url, "models": ["synthetic/atlas-large"],
-                                                  "max_attempts": 1, "progress": False})
+            config = make_config(
+                load_spec(spec),
+                {"base_url": faulty.url, "models": ["synthetic/atlas-large"], "max_attempts": 1, "progress": False},
+            )
             _, summary = collect(config, paths, api_key=None)
         project = OpsProject(root, paths, experiments, healthy, env, sum(summary.errors.values()), {}, 0, None)
         assert project.invoke("ingest", "metrics", str(REPO / "examples" / "hubris_models.csv")).exit_code == 0

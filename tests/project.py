@@ -1,4 +1,5 @@
 """A test project: a data folder and a warehouse, selected through the environment as a user would."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """`evalhouse analyze …` on a real built warehouse: outputs, agreement with the marts, clear errors."""
+
 from __future__ import annotations
 
 import json
@@ -41,21 +42,44 @@ def with_metrics(small_warehouse, tmp_path_factory):
 def test_code_vs_nl_writes_json_latex_figures_and_agrees_with_the_mart(on_small, tmp_path):
     """The command's paired deltas and accuracies are the marts' (code_nl_delta, acc_model_arm_kind)."""
     out = tmp_path / "c.json"
-    result = CliRunner().invoke(main, ["analyze", "code-vs-nl", "--n-boot", "200", "--json", str(out),
-                                       "--latex", str(tmp_path / "c.tex"), "--figures", str(tmp_path / "fig")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "code-vs-nl",
+            "--n-boot",
+            "200",
+            "--json",
+            str(out),
+            "--latex",
+            str(tmp_path / "c.tex"),
+            "--figures",
+            str(tmp_path / "fig"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "VERDICT: AMBIGUOUS — sample size not met" in result.output
     data = json.loads(out.read_text())
     con = duckdb.connect(str(on_small.warehouse), read_only=True)
-    mart = {(m, k): (n, d) for m, k, n, d in con.execute("select model, kind, n_pairs, delta from marts.code_nl_delta").fetchall()}
-    ours = {(r["model"], r["kind"]): (r["n_pairs"], r["delta"]) for r in data["delta"] if r["kind"] != "all"
-            and r["model"] != "All models"}
+    mart = {
+        (m, k): (n, d)
+        for m, k, n, d in con.execute("select model, kind, n_pairs, delta from marts.code_nl_delta").fetchall()
+    }
+    ours = {
+        (r["model"], r["kind"]): (r["n_pairs"], r["delta"])
+        for r in data["delta"]
+        if r["kind"] != "all" and r["model"] != "All models"
+    }
     assert set(ours) == set(mart)
     for key, (n, d) in mart.items():
         assert ours[key][0] == n and ours[key][1] == pytest.approx(d)
-    acc = {(m, a, k): x for m, a, k, x in con.execute("select model, arm, kind, accuracy from marts.acc_model_arm_kind").fetchall()}
-    assert {(r["model"], r["arm"], r["kind"]): r["accuracy"] for r in data["accuracy"] if r["model"] != "All models"} \
-        == pytest.approx(acc)
+    acc = {
+        (m, a, k): x
+        for m, a, k, x in con.execute("select model, arm, kind, accuracy from marts.acc_model_arm_kind").fetchall()
+    }
+    assert {
+        (r["model"], r["arm"], r["kind"]): r["accuracy"] for r in data["accuracy"] if r["model"] != "All models"
+    } == pytest.approx(acc)
     assert len(data["paired"]) == 3 and (tmp_path / "c.tex").read_text().count(r"\begin{table}") == 3
     assert len(list((tmp_path / "fig").glob("*.png"))) == 4
 
@@ -76,10 +100,27 @@ def test_lab_effects_from_the_warehouse_resolves_display_names(with_metrics, mon
     monkeypatch.setenv("EVALHOUSE_DATA", str(with_metrics.data))
     monkeypatch.setenv("EVALHOUSE_WAREHOUSE", str(with_metrics.warehouse))
     out = tmp_path / "le.json"
-    result = CliRunner().invoke(main, ["analyze", "lab-effects", "--metric", "hubris", "--exclude-model", "Phi-4",
-                                       "--exclude-category", "reasoning", "--correlate", "d1,d2",
-                                       "--json", str(out), "--latex", str(tmp_path / "le.tex"),
-                                       "--figure", str(tmp_path / "forest")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "lab-effects",
+            "--metric",
+            "hubris",
+            "--exclude-model",
+            "Phi-4",
+            "--exclude-category",
+            "reasoning",
+            "--correlate",
+            "d1,d2",
+            "--json",
+            str(out),
+            "--latex",
+            str(tmp_path / "le.tex"),
+            "--figure",
+            str(tmp_path / "forest"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     fits = data["mixed_effects"]

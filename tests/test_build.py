@@ -1,4 +1,5 @@
 """`evalhouse build` and the DuckDB shell sharing one warehouse file: real `duckdb` processes, real builds."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,9 @@ class Shell:
 
     def __init__(self, warehouse: Path, readonly: bool = True):
         args = [SHELL, "-csv", "-noheader"] + (["-readonly"] if readonly else []) + [str(warehouse)]
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
 
     def ask(self, sql: str) -> str:
         """Run one query; its single-line answer (the shell echoes a marker after it to delimit it)."""
@@ -101,8 +103,14 @@ def test_a_second_concurrent_build_fails_at_once(built):
     naming the first; the first completes."""
     write_responses(built, [response("c", arm="code")], run="run-2")
     env = {**os.environ, "EVALHOUSE_DATA": str(built.data), "EVALHOUSE_WAREHOUSE": str(built.warehouse)}
-    first = subprocess.Popen([str(Path(sys.executable).parent / "evalhouse"), "build"], cwd=REPO, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(
+        [str(Path(sys.executable).parent / "evalhouse"), "build"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     holder = Path(str(built.warehouse) + ".build.json")
     deadline = time.monotonic() + 60
     while not holder.exists() and first.poll() is None and time.monotonic() < deadline:

@@ -1,4 +1,5 @@
 """The command line: help everywhere, one `Error:` line for user mistakes, the main job's commands."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ def test_help_lists_ingest_build_analyze():
         assert name in out
 
 
-@pytest.mark.parametrize("path", [p for p, _ in _commands(main)], ids=lambda p: " ".join(p))
+@pytest.mark.parametrize("path", [p for p, _ in _commands(main)], ids=" ".join)
 def test_every_command_has_help(path):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0
@@ -43,20 +44,47 @@ def test_user_mistake_is_one_error_line(workdir):
 
 
 def test_missing_warehouse_is_a_clear_error(workdir):
-    result = CliRunner().invoke(main, ["analyze", "mixedlm", "--from", "marts.model_metrics",
-                                       "--formula", "value ~ is_flagship", "--group", "lab"])
+    result = CliRunner().invoke(
+        main,
+        ["analyze", "mixedlm", "--from", "marts.model_metrics", "--formula", "value ~ is_flagship", "--group", "lab"],
+    )
     assert result.exit_code == 1
     assert "no warehouse at" in result.output and "evalhouse build" in result.output
 
 
 def test_mixedlm_from_csv_writes_contract_json(tmp_path):
     out = tmp_path / "m.json"
-    result = CliRunner().invoke(main, ["analyze", "mixedlm", "--from", str(REPO / "examples" / "hubris_models.csv"),
-                                       "--formula", "hubris ~ is_flagship", "--group", "lab", "--json", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "mixedlm",
+            "--from",
+            str(REPO / "examples" / "hubris_models.csv"),
+            "--formula",
+            "hubris ~ is_flagship",
+            "--group",
+            "lab",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
-    for key in ("n", "n_groups", "method", "fe_params", "bse", "group_var", "resid_var", "icc", "loglik",
-                "reml_loglik", "singular", "converged"):
+    for key in (
+        "n",
+        "n_groups",
+        "method",
+        "fe_params",
+        "bse",
+        "group_var",
+        "resid_var",
+        "icc",
+        "loglik",
+        "reml_loglik",
+        "singular",
+        "converged",
+    ):
         assert key in data
     assert data["n"] == 31 and data["n_groups"] == 11 and data["method"] == "REML"
 
@@ -68,8 +96,23 @@ def test_metrics_then_mixedlm_from_the_warehouse(workdir):
     result = runner.invoke(main, ["build"])
     assert result.exit_code == 0, result.output
     out = workdir.data / "m.json"
-    result = runner.invoke(main, ["analyze", "mixedlm", "--from", "marts.model_metrics", "--where", "metric = 'hubris'",
-                                  "--formula", "value ~ is_flagship", "--group", "lab", "--json", str(out)])
+    result = runner.invoke(
+        main,
+        [
+            "analyze",
+            "mixedlm",
+            "--from",
+            "marts.model_metrics",
+            "--where",
+            "metric = 'hubris'",
+            "--formula",
+            "value ~ is_flagship",
+            "--group",
+            "lab",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert abs(data["fe_params"]["is_flagship"] - (-0.4206243)) < 1e-6

@@ -1,4 +1,5 @@
 """The transport's reading of provider answers: payloads, usage, errors, Retry-After, malformed bodies."""
+
 from __future__ import annotations
 
 import email.utils
@@ -24,9 +25,17 @@ def _ok(**choice_extra) -> dict:
     choice = {"index": 0, "message": {"role": "assistant", "content": '{"answer": 5}'}, "finish_reason": "stop"}
     choice.update(choice_extra)
     return {
-        "id": "gen-123", "model": "mistralai/codestral-2508-dated", "provider": "Mistral", "choices": [choice],
-        "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18, "cost": 0.00042,
-                  "completion_tokens_details": {"reasoning_tokens": 3}},
+        "id": "gen-123",
+        "model": "mistralai/codestral-2508-dated",
+        "provider": "Mistral",
+        "choices": [choice],
+        "usage": {
+            "prompt_tokens": 11,
+            "completion_tokens": 7,
+            "total_tokens": 18,
+            "cost": 0.00042,
+            "completion_tokens_details": {"reasoning_tokens": 3},
+        },
     }
 
 
@@ -39,10 +48,20 @@ def test_payload_is_exact_and_adds_routing_only_when_asked():
     """The request body holds model, messages, temperature, max_tokens, seed, and `provider` only when set."""
     messages = [{"role": "user", "content": "hi"}]
     assert payload("m", messages, seed=3, temperature=0.0, max_tokens=64) == {
-        "model": "m", "messages": messages, "temperature": 0.0, "max_tokens": 64, "seed": 3,
+        "model": "m",
+        "messages": messages,
+        "temperature": 0.0,
+        "max_tokens": 64,
+        "seed": 3,
     }
-    routed = payload("m", messages, seed=3, temperature=0.0, max_tokens=64,
-                     provider={"require_parameters": True, "allow_fallbacks": False})
+    routed = payload(
+        "m",
+        messages,
+        seed=3,
+        temperature=0.0,
+        max_tokens=64,
+        provider={"require_parameters": True, "allow_fallbacks": False},
+    )
     assert routed["provider"] == {"require_parameters": True, "allow_fallbacks": False}
 
 
@@ -52,7 +71,11 @@ def test_success_carries_usage_cost_and_provider_details():
     assert (c.text, c.finish_reason, c.native_finish_reason) == ('{"answer": 5}', "stop", "end_turn")
     assert (c.prompt_tokens, c.completion_tokens, c.reasoning_tokens, c.cost) == (11, 7, 3, 0.00042)
     assert (c.provider_model, c.generation_id, c.provider, c.latency_ms) == (
-        "mistralai/codestral-2508-dated", "gen-123", "Mistral", 12.5)
+        "mistralai/codestral-2508-dated",
+        "gen-123",
+        "Mistral",
+        12.5,
+    )
 
 
 def test_content_given_as_parts_is_joined():

@@ -1,4 +1,5 @@
 """Pre-flight checks, the cost estimate (`ingest plan`) and the budget cap (`ingest run --max-cost`)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,11 +36,15 @@ def invoke(*args: str, key: str | None = None):
 
 def test_openrouter_prices_are_read_from_decimal_strings():
     """`pricing` strings become USD per token; a variant suffix is priced as its base id; -1 means no price."""
-    models = parse_models({"data": [
-        {"id": "a/x", "pricing": {"prompt": "0.0000008", "completion": "0.0000032", "request": "0.001"}},
-        {"id": "openrouter/auto", "pricing": {"prompt": "-1", "completion": "-1"}},
-        {"id": "b/y"},
-    ]})
+    models = parse_models(
+        {
+            "data": [
+                {"id": "a/x", "pricing": {"prompt": "0.0000008", "completion": "0.0000032", "request": "0.001"}},
+                {"id": "openrouter/auto", "pricing": {"prompt": "-1", "completion": "-1"}},
+                {"id": "b/y"},
+            ]
+        }
+    )
     assert models == {"a/x": Price(8e-7, 3.2e-6, 0.001), "openrouter/auto": None, "b/y": None}
 
 
@@ -72,13 +77,17 @@ def test_plan_counts_what_is_left_prices_it_and_sends_no_completion(workdir, tmp
     """The plan (from a spec, flags overriding) lists requests per model × arm at the listed prices;
     after part is stored it counts only the rest and estimates completions from the stored mean."""
     spec = tmp_path / "spec.toml"
-    spec.write_text(f'model = ["{MODEL}", "synthetic/boreal-lite"]\nkinds = ["add"]\ndigits = [2]\nn = 4\n'
-                    'arms = ["nl", "sim", "controlsim", "code"]\nmax_tokens = 256\n')
+    spec.write_text(
+        f'model = ["{MODEL}", "synthetic/boreal-lite"]\nkinds = ["add"]\ndigits = [2]\nn = 4\n'
+        'arms = ["nl", "sim", "controlsim", "code"]\nmax_tokens = 256\n'
+    )
     with endpoint(workdir) as server:
         base = ["--spec", str(spec), "--base-url", server.openrouter_url]
         result = invoke("ingest", "plan", *base)
         assert result.exit_code == 0, result.output
-        row = next(line.split() for line in result.stdout.splitlines() if line.startswith(f"{MODEL}  ") and " nl " in line)
+        row = next(
+            line.split() for line in result.stdout.splitlines() if line.startswith(f"{MODEL}  ") and " nl " in line
+        )
         assert row[2:6] == ["4", row[3], "1,024", "max_tokens"] and row[-2:] == ["2/8", row[-1]]
         prompt_tokens = float(row[3].replace(",", ""))
         assert row[-1] == f"${prompt_tokens * 2e-6 + 1024 * 8e-6:.4f}"
@@ -95,13 +104,28 @@ def test_plan_counts_what_is_left_prices_it_and_sends_no_completion(workdir, tmp
 def test_an_unknown_model_stops_plan_and_run_and_names_it(workdir):
     """A model id the endpoint does not list: plan and run exit 1 naming it (with the closest id); nothing sent."""
     with endpoint(workdir) as server:
-        args = ["--base-url", server.openrouter_url, "--model", MODEL, "--model", "synthetic/atlas-lrge",
-                "--kinds", "add", "--digits", "2", "--n", "2"]
+        args = [
+            "--base-url",
+            server.openrouter_url,
+            "--model",
+            MODEL,
+            "--model",
+            "synthetic/atlas-lrge",
+            "--kinds",
+            "add",
+            "--digits",
+            "2",
+            "--n",
+            "2",
+        ]
         plan = invoke("ingest", "plan", *args)
         run = invoke("ingest", "run", *args, "--no-progress")
     for result in (plan, run):
         assert result.exit_code == 1
-        assert "unknown model id(s)" in result.stderr and "synthetic/atlas-lrge (did you mean synthetic/atlas-large?)" in result.stderr
+        assert (
+            "unknown model id(s)" in result.stderr
+            and "synthetic/atlas-lrge (did you mean synthetic/atlas-large?)" in result.stderr
+        )
     assert server.stats["requests"] == 0 and stored(workdir) == []
 
 

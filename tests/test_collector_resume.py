@@ -1,4 +1,5 @@
 """Crash safety: the write-ahead journal, its recovery, and runs killed with SIGKILL at random moments."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,18 @@ CLI = [sys.executable, "-c", "from evalhouse.cli import main; main()"]
 
 
 def _row(i: int) -> dict:
-    return {"response_id": f"r{i}", "run_id": "run_x", "source": "collector", "model": "m", "problem_id": f"p{i}",
-            "kind": "add", "digit": 2, "arm": "nl", "seed": 0, "created_at": 1_700_000_000_000_000 + i}
+    return {
+        "response_id": f"r{i}",
+        "run_id": "run_x",
+        "source": "collector",
+        "model": "m",
+        "problem_id": f"p{i}",
+        "kind": "add",
+        "digit": 2,
+        "arm": "nl",
+        "seed": 0,
+        "created_at": 1_700_000_000_000_000 + i,
+    }
 
 
 def _write(rows, folder, stem):
@@ -95,9 +106,32 @@ def test_journaled_writer_names_shards_after_segments_and_leaves_no_journal(tmp_
 
 
 def _run(url: str, arms: str = "nl,sim,controlsim,code", checkpoint: int = 5) -> list[str]:
-    return [*CLI, "ingest", "run", "--base-url", url, "--model", MODELS[0], "--model", MODELS[1],
-            "--kinds", "add,lcs", "--digits", "2,3", "--n", "6", "--seeds", "0,1", "--arms", arms,
-            "--concurrency", "8", "--checkpoint-every", str(checkpoint), "--no-progress"]
+    return [
+        *CLI,
+        "ingest",
+        "run",
+        "--base-url",
+        url,
+        "--model",
+        MODELS[0],
+        "--model",
+        MODELS[1],
+        "--kinds",
+        "add,lcs",
+        "--digits",
+        "2,3",
+        "--n",
+        "6",
+        "--seeds",
+        "0,1",
+        "--arms",
+        arms,
+        "--concurrency",
+        "8",
+        "--checkpoint-every",
+        str(checkpoint),
+        "--no-progress",
+    ]
 
 
 def _wait_for_answers(server, proc, timeout=60.0) -> None:
@@ -120,8 +154,9 @@ def test_killed_at_random_moments_then_resumed_nothing_lost_nothing_twice(workdi
         kills = 0
         for _ in range(3):
             checkpoint = rng.choice([3, 1000])
-            proc = subprocess.Popen(_run(server.url, checkpoint=checkpoint), env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                _run(server.url, checkpoint=checkpoint), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             _wait_for_answers(server, proc)
             time.sleep(rng.uniform(0.0, 0.8))
             if proc.poll() is None:
@@ -133,8 +168,13 @@ def test_killed_at_random_moments_then_resumed_nothing_lost_nothing_twice(workdi
     assert final.returncode == 0, final.stderr
     assert kills >= 1, "every run ended before its kill: the plan is too small to test anything"
     problems = duckdb.sql(f"select problem_id from read_parquet('{workdir.problems}/*.parquet')").fetchall()
-    expected = {response_id(m, p, a, s, 0) for m in MODELS for (p,) in problems
-                for a in ("nl", "sim", "controlsim", "code") for s in (0, 1)}
+    expected = {
+        response_id(m, p, a, s, 0)
+        for m in MODELS
+        for (p,) in problems
+        for a in ("nl", "sim", "controlsim", "code")
+        for s in (0, 1)
+    }
     ids = [r[0] for r in stored(workdir, "response_id")]
     assert len(ids) == len(set(ids)), f"duplicates (seed {seed})"
     assert set(ids) == expected, f"missing {len(expected - set(ids))} (seed {seed})"
@@ -148,8 +188,9 @@ def test_sigterm_stores_what_landed_and_says_how_to_resume(workdir):
     """SIGTERM ends the run cleanly: exit 130, the journal flushed into shards, a resume finishes it."""
     env = {**os.environ, "EVALHOUSE_DATA": str(workdir.data)}
     with endpoint(workdir, latency_ms=100, latency_sigma=0.5) as server:
-        proc = subprocess.Popen(_run(server.url, "nl,sim"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        proc = subprocess.Popen(
+            _run(server.url, "nl,sim"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         _wait_for_answers(server, proc)
         time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)

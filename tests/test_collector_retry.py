@@ -1,4 +1,5 @@
 """Retries, error rows and malformed answers against the loopback endpoint."""
+
 from __future__ import annotations
 
 import time
@@ -48,8 +49,10 @@ def test_exhausted_attempts_become_error_rows_and_retry_errors_asks_again(workdi
         _, summary = collect(fast_config(server.url, max_attempts=3), workdir, None)
         assert server.stats["requests"] == 4 * 3
     assert summary.errors == {"server_error": 4} and summary.retries == {"server_error": 8}
-    assert stored(workdir, "attempt, error_class, status_code, error") == [
-        (3, "server_error", 500, "Upstream provider unavailable")] * 4
+    assert (
+        stored(workdir, "attempt, error_class, status_code, error")
+        == [(3, "server_error", 500, "Upstream provider unavailable")] * 4
+    )
 
     with endpoint(workdir) as healthy:
         _, again = collect(fast_config(healthy.url), workdir, None)
@@ -70,10 +73,18 @@ def test_client_errors_are_not_retried(workdir):
     assert {r[0] for r in stored(workdir, "status_code")} == {404}
 
 
-@pytest.mark.parametrize("fault, error_class", [
-    ("malformed", "malformed_body"), ("nochoices", "malformed_body"), ("error200", "provider_error"),
-    ("choiceerr", "provider_error"), ("timeout", "timeout"), ("reset", "connection"), ("503", "server_error"),
-])
+@pytest.mark.parametrize(
+    "fault, error_class",
+    [
+        ("malformed", "malformed_body"),
+        ("nochoices", "malformed_body"),
+        ("error200", "provider_error"),
+        ("choiceerr", "provider_error"),
+        ("timeout", "timeout"),
+        ("reset", "connection"),
+        ("503", "server_error"),
+    ],
+)
 def test_each_transient_fault_is_retried_then_answered(workdir, fault, error_class):
     """One fault of each kind costs one retry of its class; the answer that follows is stored."""
     with endpoint(workdir, script=[fault]) as server:
@@ -98,7 +109,8 @@ def test_empty_content_is_asked_again_then_kept_as_an_unreadable_answer(workdir)
         _, summary = collect(fast_config(server.url, n=1, max_attempts=3), workdir, None)
         assert server.stats["requests"] == 3
     assert stored(workdir, "error, attempt, response_text, parse_error, verdict") == [
-        (None, 3, "", "empty_response", "parse_error")]
+        (None, 3, "", "empty_response", "parse_error")
+    ]
     assert summary.retries == {"empty_content": 2} and not summary.errors
 
 

@@ -1,4 +1,5 @@
 """The API key never reaches a file or the output: shards, journal, run manifest, logs, warehouse, dbt files."""
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,9 @@ def _texts(path) -> list[bytes]:
         con = duckdb.connect(str(path), read_only=True)
         try:
             cells = []
-            for schema, table in con.execute("select table_schema, table_name from information_schema.tables").fetchall():
+            for schema, table in con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall():
                 rows = con.execute(f'select * from "{schema}"."{table}"').fetchall()
                 cells.append(str(rows).encode())
             return cells + [path.read_bytes()]
@@ -59,21 +62,53 @@ def test_the_search_finds_a_key_inside_compressed_files(tmp_path):
 def test_a_known_fake_key_appears_in_no_file_and_no_output(workdir, tmp_path):
     """A collection (with faults, error rows and a rejected key that the provider echoes) and a build
     leave the key in no file under the working folder and in nothing printed."""
-    env = {**os.environ, "EVALHOUSE_DATA": str(workdir.data), "EVALHOUSE_WAREHOUSE": str(workdir.warehouse),
-           "EVALHOUSE_API_KEY": FAKE_KEY}
+    env = {
+        **os.environ,
+        "EVALHOUSE_DATA": str(workdir.data),
+        "EVALHOUSE_WAREHOUSE": str(workdir.warehouse),
+        "EVALHOUSE_API_KEY": FAKE_KEY,
+    }
     outputs = []
-    run = ["ingest", "run", "--model", MODELS[0], "--kinds", "add,lcs", "--digits", "2", "--n", "4",
-           "--seeds", "0", "--max-attempts", "2", "--timeout", "0.5", "--progress"]
-    with endpoint(workdir, expect_key=FAKE_KEY, faults={"500": 0.3, "429": 0.1, "reset": 0.1, "error200": 0.1},
-                  retry_after="0") as server:
+    run = [
+        "ingest",
+        "run",
+        "--model",
+        MODELS[0],
+        "--kinds",
+        "add,lcs",
+        "--digits",
+        "2",
+        "--n",
+        "4",
+        "--seeds",
+        "0",
+        "--max-attempts",
+        "2",
+        "--timeout",
+        "0.5",
+        "--progress",
+    ]
+    with endpoint(
+        workdir, expect_key=FAKE_KEY, faults={"500": 0.3, "429": 0.1, "reset": 0.1, "error200": 0.1}, retry_after="0"
+    ) as server:
         good = subprocess.run([*CLI, *run, "--base-url", server.url], env=env, capture_output=True, text=True)
         assert good.returncode == 0, good.stderr
         assert f"Bearer {FAKE_KEY}" in server.auth_headers  # the key was really used
-        rejected = subprocess.run([*CLI, *run, "--base-url", server.url, "--no-resume"],
-                                  env={**env, "EVALHOUSE_API_KEY": OTHER_KEY}, capture_output=True, text=True)
-        assert rejected.returncode == 1 and "Error: pre-flight: the endpoint refused the key (HTTP 401" in rejected.stderr
-        unchecked = subprocess.run([*CLI, *run, "--base-url", server.url, "--no-resume", "--no-preflight"],
-                                   env={**env, "EVALHOUSE_API_KEY": OTHER_KEY}, capture_output=True, text=True)
+        rejected = subprocess.run(
+            [*CLI, *run, "--base-url", server.url, "--no-resume"],
+            env={**env, "EVALHOUSE_API_KEY": OTHER_KEY},
+            capture_output=True,
+            text=True,
+        )
+        assert (
+            rejected.returncode == 1 and "Error: pre-flight: the endpoint refused the key (HTTP 401" in rejected.stderr
+        )
+        unchecked = subprocess.run(
+            [*CLI, *run, "--base-url", server.url, "--no-resume", "--no-preflight"],
+            env={**env, "EVALHOUSE_API_KEY": OTHER_KEY},
+            capture_output=True,
+            text=True,
+        )
         assert unchecked.returncode == 1 and "Error: the endpoint refused the run (HTTP 401" in unchecked.stderr
         outputs += [good.stdout, good.stderr, rejected.stdout, rejected.stderr, unchecked.stdout, unchecked.stderr]
     assert "error rows" in good.stdout and "[redacted]" in rejected.stderr and "[redacted]" in unchecked.stderr

@@ -1,4 +1,5 @@
 """Experiment specs (TOML), flags over specs, and what `ingest run` prints."""
+
 from __future__ import annotations
 
 import json
@@ -35,9 +36,19 @@ def test_spec_keys_are_the_long_options(tmp_path):
     spec.write_text(SPEC)
     config = make_config(load_spec(spec), {})
     assert config.models == ["synthetic/atlas-large", "synthetic/boreal-lite"]
-    assert (config.kinds, config.digits, config.n, config.seeds, config.arms) == (["add", "lcs"], [2, 4], 3, [0, 1],
-                                                                                   ["nl", "sim"])
-    assert (config.concurrency, config.timeout_s, config.max_attempts, config.requests_per_minute) == (4, 30.0, 3, 6000.0)
+    assert (config.kinds, config.digits, config.n, config.seeds, config.arms) == (
+        ["add", "lcs"],
+        [2, 4],
+        3,
+        [0, 1],
+        ["nl", "sim"],
+    )
+    assert (config.concurrency, config.timeout_s, config.max_attempts, config.requests_per_minute) == (
+        4,
+        30.0,
+        3,
+        6000.0,
+    )
     assert config.provider() == {"require_parameters": True, "allow_fallbacks": False, "order": ["Mistral", "Together"]}
 
 
@@ -49,13 +60,16 @@ def test_flags_override_the_spec(tmp_path):
     assert config.n == 1 and config.models == ["synthetic/atlas-mini"] and config.kinds == ["add", "lcs"]
 
 
-@pytest.mark.parametrize("text, message", [
-    ('n = 3\nnn = 4\n', "unknown key `nn`"),
-    ('n = "three"\n', "`n` must be an integer, got 'three'"),
-    ('digits = [2, "x"]\n', "`digits` must be a list of integers"),
-    ('require_parameters = "yes"\n', "`require_parameters` must be true or false"),
-    ('n = 3\nkinds = [\n', "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("n = 3\nnn = 4\n", "unknown key `nn`"),
+        ('n = "three"\n', "`n` must be an integer, got 'three'"),
+        ('digits = [2, "x"]\n', "`digits` must be a list of integers"),
+        ('require_parameters = "yes"\n', "`require_parameters` must be true or false"),
+        ("n = 3\nkinds = [\n", "not valid TOML"),
+    ],
+)
 def test_a_bad_spec_names_the_file_and_the_key(tmp_path, text, message):
     """Unknown keys, wrong types and broken TOML are refused with the file name and what is wrong."""
     spec = tmp_path / "bad.toml"
@@ -81,16 +95,26 @@ def test_cli_runs_a_spec_with_flags_over_it_and_sends_the_routing_options(workdi
     spec = tmp_path / "exp.toml"
     spec.write_text(SPEC)
     with endpoint(workdir, record_bodies=True) as server:
-        result = CliRunner().invoke(main, ["ingest", "run", "--spec", str(spec), "--base-url", server.url, "--n", "1",
-                                           "--no-progress"])
+        result = CliRunner().invoke(
+            main, ["ingest", "run", "--spec", str(spec), "--base-url", server.url, "--n", "1", "--no-progress"]
+        )
         bodies = server.bodies
     assert result.exit_code == 0, result.output
     assert len(stored(workdir, "response_id")) == 2 * 2 * 2 * 1 * 2 * 2
-    assert bodies and all(b["provider"] == {"require_parameters": True, "allow_fallbacks": False,
-                                            "order": ["Mistral", "Together"]} for b in bodies)
+    assert bodies and all(
+        b["provider"] == {"require_parameters": True, "allow_fallbacks": False, "order": ["Mistral", "Together"]}
+        for b in bodies
+    )
     assert {b["seed"] for b in bodies} == {0, 1} and all(b["temperature"] == 0.0 for b in bodies)
-    for words in ("stored 32 of 32 responses", "errors (stored as error rows): none", "tokens:", "cost",
-                  "responses/s", "shards:", "log:"):
+    for words in (
+        "stored 32 of 32 responses",
+        "errors (stored as error rows): none",
+        "tokens:",
+        "cost",
+        "responses/s",
+        "shards:",
+        "log:",
+    ):
         assert words in result.output
     manifest = json.loads(next(workdir.responses.rglob("run.json")).read_text())
     assert manifest["status"] == "done" and manifest["config"]["n"] == 1 and manifest["summary"]["done"] == 32
@@ -99,9 +123,28 @@ def test_cli_runs_a_spec_with_flags_over_it_and_sends_the_routing_options(workdi
 def test_progress_bar_shows_rate_eta_and_errors(workdir):
     """The progress bar on stderr carries the count, rate, ETA and the error count."""
     with endpoint(workdir, faults={"500": 0.5}, seed=1) as server:
-        result = CliRunner().invoke(main, ["ingest", "run", "--base-url", server.url, "--model", "synthetic/atlas-large",
-                                           "--kinds", "add", "--digits", "2", "--n", "20", "--arms", "nl",
-                                           "--max-attempts", "1", "--progress"])
+        result = CliRunner().invoke(
+            main,
+            [
+                "ingest",
+                "run",
+                "--base-url",
+                server.url,
+                "--model",
+                "synthetic/atlas-large",
+                "--kinds",
+                "add",
+                "--digits",
+                "2",
+                "--n",
+                "20",
+                "--arms",
+                "nl",
+                "--max-attempts",
+                "1",
+                "--progress",
+            ],
+        )
     assert result.exit_code == 0, result.output
     bar = result.stderr
     assert "20/20" in bar and "resp/s" in bar and "<" in bar and "errors=" in bar

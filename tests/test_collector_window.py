@@ -1,4 +1,5 @@
 """The sliding window and the client-side rate limits."""
+
 from __future__ import annotations
 
 import asyncio

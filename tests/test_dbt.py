@@ -1,4 +1,5 @@
 """The dbt project on real shards and a real DuckDB file: staging, grading, incremental builds, docs."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,17 @@ from .warehouse_data import differences, failed, query, response, write_problems
 
 pytestmark = pytest.mark.slow
 
-MARTS = ["acc_model_arm_kind", "acc_model_arm_kind_digit", "acc_lab_arm_kind", "code_nl_delta", "model_metrics",
-         "run_health", "coverage", "grading_disagreements", "quarantine"]
+MARTS = [
+    "acc_model_arm_kind",
+    "acc_model_arm_kind_digit",
+    "acc_lab_arm_kind",
+    "code_nl_delta",
+    "model_metrics",
+    "run_health",
+    "coverage",
+    "grading_disagreements",
+    "quarantine",
+]
 
 
 def verdicts(warehouse: Path) -> dict[str, tuple]:
@@ -31,7 +41,10 @@ def test_empty_data_folder_builds_empty_marts(workdir):
     """With no shards at all every model builds, every test passes and the marts are empty."""
     result = build(workdir)
     assert result.mode == "full"
-    tables = {f"{s}.{t}" for s, t in query(workdir.warehouse, "select table_schema, table_name from information_schema.tables")}
+    tables = {
+        f"{s}.{t}"
+        for s, t in query(workdir.warehouse, "select table_schema, table_name from information_schema.tables")
+    }
     assert {f"marts.{m}" for m in MARTS} <= tables
     assert {s.split(".")[0] for s in tables} == {"staging", "graded", "marts", "seeds"}
     assert query(workdir.warehouse, "select count(*) from graded.graded_responses") == [(0,)]
@@ -41,22 +54,43 @@ def test_staging_keeps_the_winning_attempt_and_reads_older_shards(workdir):
     """A success beats a later error, the latest success wins, and an older shard holding only the
     required columns is graded from its text."""
     write_problems(workdir, {"p1": "42", "p2": "7"})
-    write_responses(workdir, [
-        response("ok-then-error", minutes=0),
-        response("twice", minutes=0, parsed_answer="41"),
-        failed("only-error"),
-        response("unparsed", parsed_answer=None, parse_error="no_json_object", verdict="parse_error"),
-        response("never-ran", arm="code", response_text="", parsed_answer=None, verdict="not_run", verdict_reason="sim_failed"),
-    ], run="run-1")
-    write_responses(workdir, [
-        failed("ok-then-error", minutes=5),
-        response("twice", minutes=5, parsed_answer="42"),
-    ], run="run-2")
-    write_responses(workdir, [
-        {**response("old-right", "p2", response_text='Sure. ```json\n{"answer": "7"}\n```'), "source": "legacy"},
-        {**response("old-wrong", "p2", response_text="{'Answer': 1,234}"), "source": "legacy"},
-        {**response("old-prose", "p2", response_text="I think it is 7."), "source": "legacy"},
-    ], run="legacy-1", source="legacy", required_only=True)
+    write_responses(
+        workdir,
+        [
+            response("ok-then-error", minutes=0),
+            response("twice", minutes=0, parsed_answer="41"),
+            failed("only-error"),
+            response("unparsed", parsed_answer=None, parse_error="no_json_object", verdict="parse_error"),
+            response(
+                "never-ran",
+                arm="code",
+                response_text="",
+                parsed_answer=None,
+                verdict="not_run",
+                verdict_reason="sim_failed",
+            ),
+        ],
+        run="run-1",
+    )
+    write_responses(
+        workdir,
+        [
+            failed("ok-then-error", minutes=5),
+            response("twice", minutes=5, parsed_answer="42"),
+        ],
+        run="run-2",
+    )
+    write_responses(
+        workdir,
+        [
+            {**response("old-right", "p2", response_text='Sure. ```json\n{"answer": "7"}\n```'), "source": "legacy"},
+            {**response("old-wrong", "p2", response_text="{'Answer': 1,234}"), "source": "legacy"},
+            {**response("old-prose", "p2", response_text="I think it is 7."), "source": "legacy"},
+        ],
+        run="legacy-1",
+        source="legacy",
+        required_only=True,
+    )
     build(workdir)
 
     got = verdicts(workdir.warehouse)
@@ -68,7 +102,9 @@ def test_staging_keeps_the_winning_attempt_and_reads_older_shards(workdir):
     assert got["old-right"] == ("correct", "ok", "7")
     assert got["old-wrong"] == ("wrong", "wrong_value", "1234")
     assert got["old-prose"] == ("parse_error", "no answer found", None)
-    assert query(workdir.warehouse, "select count(*), count(distinct response_id) from staging.stg_responses") == [(8, 8)]
+    assert query(workdir.warehouse, "select count(*), count(distinct response_id) from staging.stg_responses") == [
+        (8, 8)
+    ]
     assert query(workdir.warehouse, "select count(*) from staging.stg_response_attempts") == [(10,)]
     text = query(workdir.warehouse, "select response_text from staging.stg_response_texts where response_id = 'twice'")
     assert text == [('{"answer": 42}',)]
@@ -80,25 +116,38 @@ def test_incremental_build_equals_a_full_rebuild(workdir, tmp_path):
     """After new shards (new responses, a retry that replaces a stored error) and a corrected gold, an
     incremental build touches only those rows and gives the same warehouse as building from scratch."""
     write_problems(workdir, {"p1": "42", "p2": "7", "p3": "5"})
-    write_responses(workdir, [response(f"r{i}", f"p{1 + i % 3}", arm=["nl", "sim", "controlsim", "code"][i % 4],
-                                       parsed_answer=str(i)) for i in range(40)] + [failed("retried"), failed("stays")])
+    write_responses(
+        workdir,
+        [
+            response(f"r{i}", f"p{1 + i % 3}", arm=["nl", "sim", "controlsim", "code"][i % 4], parsed_answer=str(i))
+            for i in range(40)
+        ]
+        + [failed("retried"), failed("stays")],
+    )
     first = build(workdir)
     assert first.mode == "full"
 
-    write_responses(workdir, [response("retried", minutes=9), response("new-1", "p4"), response("new-2", "p2")], run="run-2")
+    write_responses(
+        workdir, [response("retried", minutes=9), response("new-1", "p4"), response("new-2", "p2")], run="run-2"
+    )
     write_problems(workdir, {"p3": "35", "p4": "42"}, name="problems-fixed")  # p3's gold corrected, p4 new
     (workdir.problems / "problems-test.parquet").unlink()
     write_problems(workdir, {"p1": "42", "p2": "7"}, name="problems-test")
     second = build(workdir)
     assert second.mode == "incremental", second.reason
     assert query(workdir.warehouse, "select mode, n_new_shards from marts.builds order by started_at") == [
-        ("full", 1), ("incremental", 1)]
+        ("full", 1),
+        ("incremental", 1),
+    ]
     got = verdicts(workdir.warehouse)
     assert got["retried"][0] == "correct" and got["stays"][0] == "api_error"
     assert got["r35"] == ("correct", "ok", "35")  # p3 regraded against its corrected gold
     # the text view is not recreated for new rows, and reads them (and the retry's winning attempt)
     assert "stg_response_texts" not in second.log
-    texts = query(workdir.warehouse, "select response_id from staging.stg_response_texts where response_id in ('new-1', 'retried')")
+    texts = query(
+        workdir.warehouse,
+        "select response_id from staging.stg_response_texts where response_id in ('new-1', 'retried')",
+    )
     assert sorted(texts) == [("new-1",), ("retried",)]
 
     scratch = workdir.__class__(data=workdir.data, warehouse=tmp_path / "scratch" / "evalhouse.duckdb")
@@ -130,8 +179,13 @@ def test_wilson_intervals_match_statsmodels(small_warehouse):
 def test_plain_dbt_build_and_docs_describe_every_relation(tmp_path):
     """A plain `dbt build` from the root works, `dbt docs generate` works, and every model and every
     column of the warehouse has a description."""
-    env = {**os.environ, "EVALHOUSE_DATA": str(tmp_path / "data"), "EVALHOUSE_WAREHOUSE": str(tmp_path / "wh.duckdb"),
-           "EVALHOUSE_TEMP_DIRECTORY": str(tmp_path / "tmp"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "EVALHOUSE_DATA": str(tmp_path / "data"),
+        "EVALHOUSE_WAREHOUSE": str(tmp_path / "wh.duckdb"),
+        "EVALHOUSE_TEMP_DIRECTORY": str(tmp_path / "tmp"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     env.pop("EVALHOUSE_BUILD_PATH", None)
     dbt = str(Path(sys.executable).parent / "dbt")
     target = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]

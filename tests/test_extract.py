@@ -1,4 +1,5 @@
 """Answers are read from messy model text; what cannot be read is a parse error with a reason."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,7 @@ from evalhouse.ingest.extract import extract_answer, extract_code, parse_printed
         ('{"answer": [1, 2,], "reasoning": "trailing commas, twice",}', [1, 2]),
         ("{'answer': {'feasible': True, 'tour': [0, 2, 1]}}", {"feasible": True, "tour": [0, 2, 1]}),
         ("{answer: 12, reasoning: 'bare keys'}", 12),
-        ("<think>first try {\"answer\": 1}</think>\nFinal: {\"answer\": 2}", 2),
+        ('<think>first try {"answer": 1}</think>\nFinal: {"answer": 2}', 2),
         ('{"code": "print("unescaped quotes")\nd = {1: 2}", "simulation": "...", "answer": [3, 4]}', [3, 4]),
         ('```\n{"answer": "[0 1 2]"}\n```', "[0 1 2]"),
     ],
@@ -34,8 +35,13 @@ def test_extracts_answer(text, answer):
 
 @pytest.mark.parametrize(
     "text, error",
-    [("", "empty_response"), ("   ", "empty_response"), (None, "empty_response"),
-     ("the answer is 44", "no_json_object"), ('{"result": 44}', "no_answer_field")],
+    [
+        ("", "empty_response"),
+        ("   ", "empty_response"),
+        (None, "empty_response"),
+        ("the answer is 44", "no_json_object"),
+        ('{"result": 44}', "no_answer_field"),
+    ],
 )
 def test_unreadable_is_a_parse_error(text, error):
     """What cannot be read is an extraction error naming the reason, never a guessed answer."""
@@ -46,7 +52,7 @@ def test_code_from_json_field_or_fence():
     """The sim answer's program comes from its `code` field (fence stripped) or its first Python fence."""
     assert extract_code('{"code": "print(1)", "answer": 1}') == "print(1)"
     assert extract_code('{"code": "```python\\nprint(2)\\n```", "answer": 2}') == "print(2)"
-    assert extract_code("Here:\n```python\nprint(3)\n```\n{\"answer\": 3}") == "print(3)"
+    assert extract_code('Here:\n```python\nprint(3)\n```\n{"answer": 3}') == "print(3)"
     assert extract_code('{"answer": 3}') is None
     broken = '{"code": "def f():\n    return "x"\nprint(f())", "simulation": "prints x", "answer": "x"}'
     assert extract_code(broken) == 'def f():\n    return "x"\nprint(f())'

@@ -1,4 +1,5 @@
 """A whole collection against the loopback endpoint with injected faults on 10% of requests."""
+
 from __future__ import annotations
 
 import duckdb
@@ -13,22 +14,38 @@ pytestmark = pytest.mark.slow
 
 
 def _plan(workdir, url, **overrides):
-    return fast_config(url, models=MODELS, kinds=["add", "lcs"], digits=[2, 3], n=4, seeds=[0, 1],
-                       arms=["nl", "sim", "controlsim", "code"], concurrency=16, timeout_s=0.4, **overrides)
+    return fast_config(
+        url,
+        models=MODELS,
+        kinds=["add", "lcs"],
+        digits=[2, 3],
+        n=4,
+        seeds=[0, 1],
+        arms=["nl", "sim", "controlsim", "code"],
+        concurrency=16,
+        timeout_s=0.4,
+        **overrides,
+    )
 
 
 def _expected_ids(workdir, config) -> set[str]:
     problems = duckdb.sql(f"select problem_id from read_parquet('{workdir.problems}/*.parquet')").fetchall()
-    return {response_id(m, p, a, s, 0) for m in config.models for (p,) in problems for a in config.arms
-            for s in config.seeds}
+    return {
+        response_id(m, p, a, s, 0)
+        for m in config.models
+        for (p,) in problems
+        for a in config.arms
+        for s in config.seeds
+    }
 
 
 def test_ten_percent_faults_every_response_stored_once(workdir):
     """With 10% of requests failing (429+Retry-After, 500, 503, timeouts, resets, cut-off JSON) the run
     completes: every planned response is stored exactly once, as an answer or as an error row that used
     all its attempts."""
-    with endpoint(workdir, faults={f: 0.10 / len(TRANSIENT_FAULTS) for f in TRANSIENT_FAULTS}, retry_after="1",
-                  seed=7) as server:
+    with endpoint(
+        workdir, faults={f: 0.10 / len(TRANSIENT_FAULTS) for f in TRANSIENT_FAULTS}, retry_after="1", seed=7
+    ) as server:
         config = _plan(workdir, server.url)
         _, summary = collect(config, workdir, None)
         faults = sum(v for k, v in server.stats.items() if k.startswith("fault:") and k != "fault:None")
@@ -57,8 +74,9 @@ def test_heavy_faults_leave_explicit_error_rows_that_a_later_run_completes(workd
     assert first.done + first.pending == first.planned
 
     with endpoint(workdir) as healthy:
-        _, second = collect(config.__class__(**{**config.__dict__, "base_url": healthy.url, "retry_errors": True}),
-                            workdir, None)
+        _, second = collect(
+            config.__class__(**{**config.__dict__, "base_url": healthy.url, "retry_errors": True}), workdir, None
+        )
     expected = _expected_ids(workdir, config)
     answered = stored(workdir, "response_id", "error is null")
     assert len(answered) == len({r[0] for r in answered}) == len(expected)
@@ -69,5 +87,5 @@ def test_the_endpoint_refuses_unknown_faults():
     """A misspelt fault is an error naming the known ones, not a silently healthy endpoint."""
     from evalhouse.synthetic import ServerConfig
 
-    with pytest.raises(ValueError, match="unknown fault.*timout.*faults are 429"):
+    with pytest.raises(ValueError, match=r"unknown fault.*timout.*faults are 429"):
         ServerConfig(faults={"timout": 0.1})

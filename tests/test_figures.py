@@ -1,4 +1,5 @@
 """Figures: every one written as PNG and PDF, one style, colour by lab, values in the heatmap cells."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -7,7 +8,13 @@ import pytest
 from matplotlib.colors import to_hex
 
 from evalhouse.analysis.code_vs_nl import ALL_MODELS, code_vs_nl
-from evalhouse.analysis.figures import Styles, accuracy_by_arm_figure, accuracy_by_digit, code_nl_heatmap_figure, draw_all
+from evalhouse.analysis.figures import (
+    Styles,
+    accuracy_by_arm_figure,
+    accuracy_by_digit,
+    code_nl_heatmap_figure,
+    draw_all,
+)
 from evalhouse.analysis.lab_effects import exclude_category, lab_effects, load_metrics
 from evalhouse.analysis.simulate import simulate_responses
 
@@ -21,8 +28,9 @@ def result():
 
 def test_draw_all_writes_png_and_pdf(result, tmp_path):
     """Five figures, each as a non-trivial PNG and a PDF."""
-    effects = lab_effects(load_metrics(str(REPO / "examples" / "hubris_models.csv")), "hubris",
-                          [exclude_category("reasoning")])
+    effects = lab_effects(
+        load_metrics(str(REPO / "examples" / "hubris_models.csv")), "hubris", [exclude_category("reasoning")]
+    )
     written = draw_all(tmp_path, accuracy=result, lab_effects=effects)
     stems = {p.stem for p in written}
     assert stems == {"accuracy_by_arm", "accuracy_by_arm_kind", "accuracy_by_digit", "code_nl_heatmap", "forest_hubris"}
@@ -73,6 +81,9 @@ def test_accuracy_only_result_draws_without_heatmap(result, tmp_path):
     ours = only.accuracy_by_arm.set_index(["model", "arm"])["accuracy"]
     full = result.accuracy_by_arm.set_index(["model", "arm"])["accuracy"]
     assert ours.to_numpy() == pytest.approx(full.loc[ours.index].to_numpy())
-    assert {p.stem for p in draw_all(tmp_path, accuracy=only)} == {"accuracy_by_arm", "accuracy_by_arm_kind",
-                                                                   "accuracy_by_digit"}
+    assert {p.stem for p in draw_all(tmp_path, accuracy=only)} == {
+        "accuracy_by_arm",
+        "accuracy_by_arm_kind",
+        "accuracy_by_digit",
+    }
     assert "Accuracy by arm" in only.summary() and r"\begin{tabular}" in only.latex()

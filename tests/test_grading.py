@@ -1,4 +1,5 @@
 """Grading a reply: correct, wrong (with the verifier's reason) and parse errors are three different things."""
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ def test_verifier_kind_verdict_and_record():
     """For a verifier kind the verdict comes from the checker and the stored answer is a canonical record."""
     p = next(generate(["tsp"], [0], 3))
     tour = get_kind("tsp").solve(p.instance)
-    graded = grade_text("tsp", p.instance, "{'answer': %r}" % (tuple(reversed(tour)),))
+    graded = grade_text("tsp", p.instance, f"{{'answer': {tuple(reversed(tour))!r}}}")
     assert graded.verdict == "correct" and graded.parsed_answer == str(list(reversed(tour))).replace(" ", "")
     bad = grade_value("tsp", p.instance, tour + tour[:1] + [tour[1]])
     assert bad.verdict == "wrong" and bad.verdict_reason.startswith("invalid:")

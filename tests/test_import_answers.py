@@ -1,4 +1,5 @@
 """Reading legacy answers: DuckDB's share and Python's share together read every reply as extract_answer does."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Bad legacy input: each bad row is quarantined with file, line and reason; the rest loads; counts reconcile."""
+
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,15 @@ from .conftest import SHARED
 
 TOOLPROJ = SHARED / "realdata" / "toolproj" / "src" / "exps_performance"
 SCREENING = TOOLPROJ / "previous_results" / "screening" / "qwen3-32b_seed0" / "tb" / "run_20260110_124857" / "res.jsonl"
-RES_CSV = TOOLPROJ / "previous_results" / "old_results" / "ministral-14b-2512_seed0" / "tb" / "run_20251205_185614" / "res.csv"
+RES_CSV = (
+    TOOLPROJ
+    / "previous_results"
+    / "old_results"
+    / "ministral-14b-2512_seed0"
+    / "tb"
+    / "run_20251205_185614"
+    / "res.csv"
+)
 RUN_CSV = TOOLPROJ / "deepseek2_smoke_again" / "run_20250924_005007_results_seed_0.csv"
 
 
@@ -84,7 +93,9 @@ def test_invalid_utf8_line_is_quarantined_with_its_bytes_shown(workdir, tmp_path
 def test_invalid_json_and_blank_lines_keep_exact_line_numbers(workdir, tmp_path):
     """A line that is not JSON is quarantined by its number, counting blank lines, which are not rows."""
     records = _records()[:3]
-    path = _write_jsonl(tmp_path / "res.jsonl", [json.dumps(records[0]), "", "{not json", "   ", json.dumps(records[2])])
+    path = _write_jsonl(
+        tmp_path / "res.jsonl", [json.dumps(records[0]), "", "{not json", "   ", json.dumps(records[2])]
+    )
     summary = _run(workdir, path)
     _reconciles(summary)
     assert summary.total("rows_read") == 3
@@ -100,7 +111,7 @@ def test_empty_model_or_kind_is_quarantined(workdir, tmp_path, field, reason):
     path = _write_jsonl(tmp_path / "res.jsonl", [json.dumps(r) for r in records])
     summary = _run(workdir, path)
     _reconciles(summary)
-    [(file, line, got, raw)] = _quarantine(workdir)
+    [(_file, line, got, raw)] = _quarantine(workdir)
     assert (line, got) == (3, reason)
     assert json.loads(raw) == records[2]
     assert summary.total("rows_loaded") == 3
@@ -163,7 +174,7 @@ def test_res_csv_cut_inside_a_quoted_cell(workdir, tmp_path):
     path = _write_csv(tmp_path / "res.csv", header, rows[:3])
     text = path.read_text(encoding="utf-8")
     cut = text.rfind('"', 0, len(text) - 200)  # inside the last record's quoted prompt
-    path.write_text(text[:cut + 1] + "the model start", encoding="utf-8")
+    path.write_text(text[: cut + 1] + "the model start", encoding="utf-8")
     summary = _run(workdir, path)
     _reconciles(summary)
     [(_, _, reason, _)] = _quarantine(workdir)
@@ -187,8 +198,11 @@ def test_invalid_utf8_in_csv(workdir, tmp_path):
 def test_unknown_arm_column_in_a_per_run_csv(workdir, tmp_path):
     """A per-run CSV with `answer_rlm`/`correct_rlm` columns names the unknown arm for each record."""
     header, rows = _csv_rows(RUN_CSV)
-    path = _write_csv(tmp_path / "run_20250924_005007_results_seed_0.csv", header + ["answer_rlm", "correct_rlm"],
-                      [r + ["1", "0"] for r in rows[:2]])
+    path = _write_csv(
+        tmp_path / "run_20250924_005007_results_seed_0.csv",
+        header + ["answer_rlm", "correct_rlm"],
+        [r + ["1", "0"] for r in rows[:2]],
+    )
     summary = _run(workdir, path, model="x/y")
     _reconciles(summary)
     assert [q[2] for q in _quarantine(workdir)] == ["unknown arm 'rlm'"] * 2

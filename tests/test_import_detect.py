@@ -1,4 +1,5 @@
 """Format detection of legacy files: what is imported, what is skipped as an aggregate, what is refused."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Importing every file of the shared legacy data: reconciled, idempotent, paired, regraded, re-read exactly."""
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,12 @@ def imported(tmp_path_factory):
 
 def _sql(p: Paths, query: str) -> list[tuple]:
     con = duckdb.connect()
-    con.execute(f"create view responses as select * from read_parquet('{p.responses}/**/*.parquet', union_by_name = true, hive_partitioning = false)")
-    con.execute(f"create view problems as select * from read_parquet('{p.problems}/**/*.parquet', union_by_name = true)")
+    con.execute(
+        f"create view responses as select * from read_parquet('{p.responses}/**/*.parquet', union_by_name = true, hive_partitioning = false)"
+    )
+    con.execute(
+        f"create view problems as select * from read_parquet('{p.problems}/**/*.parquet', union_by_name = true)"
+    )
     return con.execute(query).fetchall()
 
 
@@ -77,8 +82,11 @@ def test_per_run_csv_arms_map_to_sim_and_code(imported):
     p, _, _ = imported
     with open(RUN_CSV, newline="", encoding="utf-8") as fh:
         source = {int(r["idx"]): r for r in csv.DictReader(fh)}
-    rows = _sql(p, f"""select source_row::int, arm, reported_correct, exec_status, latency_ms from responses
-                       where model = '{SEPT_MODEL}'""")
+    rows = _sql(
+        p,
+        f"""select source_row::int, arm, reported_correct, exec_status, latency_ms from responses
+                       where model = '{SEPT_MODEL}'""",
+    )
     assert {r[1] for r in rows} == {"nl", "sim", "code"}
     column = {"nl": "correct_nl", "sim": "correct_code", "code": "correct_code_exec"}
     for idx, arm, reported, status, latency in rows:
@@ -90,22 +98,33 @@ def test_per_run_csv_arms_map_to_sim_and_code(imported):
 def test_seeds_and_models_pair_on_the_same_problem_ids(imported):
     """gpt-5-nano seeds 0 and 1 hold the same 366 instances; ids are in the legacy namespace."""
     p, _, _ = imported
-    rows = _sql(p, """select seed, count(distinct problem_id) from responses
-                      where model = 'openai/gpt-5-nano' group by seed order by seed""")
+    rows = _sql(
+        p,
+        """select seed, count(distinct problem_id) from responses
+                      where model = 'openai/gpt-5-nano' group by seed order by seed""",
+    )
     assert rows == [(0, 366), (1, 366)]
-    shared = _sql(p, """select count(*) from (
+    shared = _sql(
+        p,
+        """select count(*) from (
         select problem_id from responses where model = 'openai/gpt-5-nano' and seed = 0
-        intersect select problem_id from responses where model = 'openai/gpt-5-nano' and seed = 1)""")
+        intersect select problem_id from responses where model = 'openai/gpt-5-nano' and seed = 1)""",
+    )
     assert shared == [(366,)]
     assert _sql(p, "select count(*) from problems where not starts_with(problem_id, 'toolproj')") == [(0,)]
-    assert _sql(p, "select problem_id from responses where model = 'openai/gpt-5-nano' and kind = 'add' "
-                   "and digit = 2 order by problem_id limit 1") == [("toolproj/add/2/1",)]
+    assert _sql(
+        p,
+        "select problem_id from responses where model = 'openai/gpt-5-nano' and kind = 'add' "
+        "and digit = 2 order by problem_id limit 1",
+    ) == [("toolproj/add/2/1",)]
 
 
 def test_response_ids_are_the_collectors(imported):
     """response_id is collector.response_id(model, problem_id, arm, seed, 0), so re-imports dedup."""
     p, _, _ = imported
-    rows = _sql(p, "select response_id, model, problem_id, arm, seed from responses using sample 300 rows (reservoir, 7)")
+    rows = _sql(
+        p, "select response_id, model, problem_id, arm, seed from responses using sample 300 rows (reservoir, 7)"
+    )
     for rid, model, problem, arm, seed in rows:
         assert rid == response_id(model, problem, arm, seed, 0)
 
@@ -114,8 +133,11 @@ def test_response_ids_are_the_collectors(imported):
 def test_answers_are_read_as_the_collector_reads_them(imported):
     """For every reply, parsed_answer and parse_error equal extract_answer + the kind's normalize."""
     p, _, _ = imported
-    rows = _sql(p, """select kind, response_text, parsed_answer, parse_error from responses
-                      where arm in ('nl', 'sim', 'controlsim') and source <> 'legacy-run-csv'""")
+    rows = _sql(
+        p,
+        """select kind, response_text, parsed_answer, parse_error from responses
+                      where arm in ('nl', 'sim', 'controlsim') and source <> 'legacy-run-csv'""",
+    )
     assert len(rows) > 3000
     for kind, text, parsed, error in rows:
         extraction = extract_answer(text)
@@ -129,16 +151,24 @@ def test_golds_are_recomputed_exactly_and_signed(imported):
     gold = dict(_sql(p, "select question, gold_answer from problems where question is not null"))
     assert gold["Compute: 1229192435689187 - 8774199854573939"] == "-7545007418884752"
     assert gold["Compute: 9119335464439583 + 8774199854573939"] == "17893535319013522"
-    source = dict(_sql(p, """select distinct p.question, r.gold_answer from responses as r join problems as p using (problem_id)
-                             where p.question like 'Compute: 1229192435689187 - %'"""))
+    source = dict(
+        _sql(
+            p,
+            """select distinct p.question, r.gold_answer from responses as r join problems as p using (problem_id)
+                             where p.question like 'Compute: 1229192435689187 - %'""",
+        )
+    )
     assert source["Compute: 1229192435689187 - 8774199854573939"] == "7545007418884752"
 
 
 def test_kinds_without_a_recomputable_gold_keep_the_source_verdict(imported):
     """NP-hard, gsm8k and CLRS responses are graded with the source's verdict, marked source_verdict_only."""
     p, _, _ = imported
-    rows = _sql(p, """select kind, count(*), count_if(verdict = case when reported_correct then 'correct' else 'wrong' end)
-                      from responses where verdict_reason = 'source_verdict_only' group by kind""")
+    rows = _sql(
+        p,
+        """select kind, count(*), count_if(verdict = case when reported_correct then 'correct' else 'wrong' end)
+                      from responses where verdict_reason = 'source_verdict_only' group by kind""",
+    )
     kinds = {k for k, _, _ in rows}
     assert {"spp", "tsp", "gcp", "gsm8k", "kmp_matcher"} <= kinds
     assert not kinds & {"add", "sub", "mul", "lcs", "knap", "rod"}
@@ -171,8 +201,11 @@ def test_a_newer_copy_of_a_run_replaces_the_older(workdir, tmp_path):
     source = EXPS / "previous_results" / "screening" / "qwen3-32b_seed0" / "tb" / "run_20260110_124857" / "res.jsonl"
     lines = source.read_text(encoding="utf-8").splitlines()
     copies = {}
-    for name, body, stamp in (("partial", lines[:10], 1_700_000_000), ("final", lines, 1_800_000_000),
-                              ("draft", lines[:5], 1_600_000_000)):
+    for name, body, stamp in (
+        ("partial", lines[:10], 1_700_000_000),
+        ("final", lines, 1_800_000_000),
+        ("draft", lines[:5], 1_600_000_000),
+    ):
         path = tmp_path / name / "run_20260110_124857" / "res.jsonl"
         path.parent.mkdir(parents=True)
         path.write_text("\n".join(body) + "\n", encoding="utf-8")

@@ -1,4 +1,5 @@
 """The model registry seed covers every model named in the shared legacy data and the project's seed documents."""
+
 from __future__ import annotations
 
 import csv
@@ -14,11 +15,31 @@ from .conftest import SHARED
 TOOLPROJ = SHARED / "realdata" / "toolproj"
 # Named in the legacy README (§1, §3, §4) for files that were withheld or never copied.
 README_MODELS = [
-    "openai/gpt-5.4", "gpt-4o", "gpt-4o-mini", "anthropic/claude-sonnet-4", "claude-haiku-4.5", "gemini-2.5-pro",
-    "gemini-2.5-flash", "llama-4-scout", "mistral-medium-3.1", "qwq-32b", "grok-code-fast-1", "qwen3-coder",
-    "Claude Opus 4.6", "Claude Haiku 4.5", "Gemini 2.5 Pro", "deepseek-coder-7b", "gemma-2-9b-it",
-    "deepseek-ai/deepseek-coder-7b-instruct-v1.5", "google/gemma-2-9b-it", "qwen-2.5-coder-32b-instruct",
-    "qwen-2.5-72b", "phi-4", "olmo-2-32b", "qwen3-coder-30b", "ministral-14b-2512",
+    "openai/gpt-5.4",
+    "gpt-4o",
+    "gpt-4o-mini",
+    "anthropic/claude-sonnet-4",
+    "claude-haiku-4.5",
+    "gemini-2.5-pro",
+    "gemini-2.5-flash",
+    "llama-4-scout",
+    "mistral-medium-3.1",
+    "qwq-32b",
+    "grok-code-fast-1",
+    "qwen3-coder",
+    "Claude Opus 4.6",
+    "Claude Haiku 4.5",
+    "Gemini 2.5 Pro",
+    "deepseek-coder-7b",
+    "gemma-2-9b-it",
+    "deepseek-ai/deepseek-coder-7b-instruct-v1.5",
+    "google/gemma-2-9b-it",
+    "qwen-2.5-coder-32b-instruct",
+    "qwen-2.5-72b",
+    "phi-4",
+    "olmo-2-32b",
+    "qwen3-coder-30b",
+    "ministral-14b-2512",
 ]
 GROUP_LABELS = re.compile(r"^(O\(.*\)|NP-hard|Total|all)$")
 

@@ -1,4 +1,5 @@
 """Imported legacy data in the built warehouse: source accuracies reproduced, disagreements found and explained."""
+
 from __future__ import annotations
 
 import csv
@@ -19,13 +20,18 @@ pytestmark = pytest.mark.slow
 
 TOOLPROJ = SHARED / "realdata" / "toolproj"
 # The per-run CSVs name no model; README §2c infers it from the folder (run_performance.sh at the time).
-MODEL_OF_FOLDER = {"deepseek2_smoke": "deepseek-ai/deepseek-coder-7b-instruct-v1.5", "gemma_smoke": "google/gemma-2-9b-it"}
+MODEL_OF_FOLDER = {
+    "deepseek2_smoke": "deepseek-ai/deepseek-coder-7b-instruct-v1.5",
+    "gemma_smoke": "google/gemma-2-9b-it",
+}
 UNREGISTERED = "acme/not-in-the-registry"
 
 
 def _model_for(path: Path) -> str:
-    return next((m for prefix, m in MODEL_OF_FOLDER.items() if path.parent.name.startswith(prefix)),
-                f"legacy/{path.parent.name}")
+    return next(
+        (m for prefix, m in MODEL_OF_FOLDER.items() if path.parent.name.startswith(prefix)),
+        f"legacy/{path.parent.name}",
+    )
 
 
 def _per_run_csvs() -> list[Path]:
@@ -47,7 +53,7 @@ def warehouse(tmp_path_factory):
             record.update(model=UNREGISTERED, exp_id="run_20260301_000000")
         bad = root / "incoming" / "res.jsonl"
         bad.parent.mkdir()
-        bad.write_text("\n".join(json.dumps(r) for r in records) + "\n{\"model\": \"x\", \"kind\": ", encoding="utf-8")
+        bad.write_text("\n".join(json.dumps(r) for r in records) + '\n{"model": "x", "kind": ', encoding="utf-8")
         import_paths([bad], p, Options(progress=False))
         result = build(p, quiet=False)
         yield p, result.log, bad
@@ -68,9 +74,12 @@ def test_accuracy_reported_reproduces_each_by_kind_digit_table(warehouse, result
     table = results.with_name(results.name.split("_results_seed_")[0] + "_by_kind_digit.csv")
     mart = {
         (kind, digit, arm): (n, acc)
-        for kind, digit, arm, n, acc in _q(p, f"""
+        for kind, digit, arm, n, acc in _q(
+            p,
+            f"""
             select kind, digit, arm, n_reported, accuracy_reported from marts.acc_model_arm_kind_digit
-            where model = '{_model_for(results)}'""")
+            where model = '{_model_for(results)}'""",
+        )
     }
     with open(table, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -85,8 +94,11 @@ def test_accuracy_reported_reproduces_each_by_kind_digit_table(warehouse, result
 def test_disagreements_find_the_sub_gold_error(warehouse):
     """Where the source graded sub against |a−b|, the disagreement is listed as wrong_gold with both golds."""
     p, _, _ = warehouse
-    rows = _q(p, """select gold, source_gold, answer, reported_correct, is_correct from marts.grading_disagreements
-                    where reason = 'wrong_gold' and kind = 'sub'""")
+    rows = _q(
+        p,
+        """select gold, source_gold, answer, reported_correct, is_correct from marts.grading_disagreements
+                    where reason = 'wrong_gold' and kind = 'sub'""",
+    )
     assert len(rows) > 50
     for gold, source_gold, answer, reported, correct in rows:
         assert gold.startswith("-") and source_gold == gold[1:]
@@ -96,7 +108,9 @@ def test_disagreements_find_the_sub_gold_error(warehouse):
 def test_disagreements_find_lost_precision(warehouse):
     """16-digit add and mul golds that went through a float are listed as lost_precision, not wrong_gold."""
     p, _, _ = warehouse
-    rows = _q(p, """select kind, digit, gold, source_gold from marts.grading_disagreements where reason = 'lost_precision'""")
+    rows = _q(
+        p, """select kind, digit, gold, source_gold from marts.grading_disagreements where reason = 'lost_precision'"""
+    )
     assert {(k, d) for k, d, _, _ in rows} & {("add", 16), ("mul", 16)}
     for _, _, gold, source_gold in rows:
         assert gold != source_gold and abs(float(gold) - float(source_gold)) <= 1e-12 * abs(float(gold))
@@ -106,10 +120,13 @@ def test_grading_audit_counts_every_imported_response(warehouse):
     """Per model × kind × arm: agree + disagree = imported, regraded + source_verdict_only = imported,
     and reasons add up to the disagreements."""
     p, _, _ = warehouse
-    rows = _q(p, """select n_imported, n_regraded, n_source_verdict_only, n_agree, n_disagree,
+    rows = _q(
+        p,
+        """select n_imported, n_regraded, n_source_verdict_only, n_agree, n_disagree,
                            n_wrong_gold + n_lost_precision + n_answer_missing + n_unparseable_answer
                            + n_source_parse_failure + n_source_type_check + n_answer_format + n_other
-                    from marts.grading_audit""")
+                    from marts.grading_audit""",
+    )
     assert rows
     for n, regraded, source_only, agree, disagree, reasons in rows:
         assert n == agree + disagree == regraded + source_only and reasons == disagree
@@ -120,8 +137,11 @@ def test_grading_audit_counts_every_imported_response(warehouse):
 def test_kinds_that_cannot_be_regraded_are_not_reported_as_wrong(warehouse):
     """NP-hard kinds keep the source's verdict: the warehouse accuracy equals the source accuracy there."""
     p, _, _ = warehouse
-    rows = _q(p, """select kind, accuracy, accuracy_reported from marts.acc_model_arm_kind
-                    where kind in ('spp', 'tsp', 'gcp', 'ksp', 'edp', 'gsm8k') and model = 'openai/gpt-5-nano'""")
+    rows = _q(
+        p,
+        """select kind, accuracy, accuracy_reported from marts.acc_model_arm_kind
+                    where kind in ('spp', 'tsp', 'gcp', 'ksp', 'edp', 'gsm8k') and model = 'openai/gpt-5-nano'""",
+    )
     assert len(rows) == 6 * 4
     assert all(a == r for _, a, r in rows)
     [(n,)] = _q(p, """select sum(n_source_verdict_only) from marts.grading_audit where kind = 'spp'""")

@@ -1,4 +1,5 @@
 """The mixed model matches lme4 (figures in ../shared/reference/lme4_reference.txt)."""
+
 from __future__ import annotations
 
 import math
@@ -27,7 +28,7 @@ def _data(label):
 
 
 def _close(a, b, digits=4):
-    return math.isclose(a, b, rel_tol=10 ** -digits)
+    return math.isclose(a, b, rel_tol=10**-digits)
 
 
 @pytest.mark.parametrize("label", list(LME4))
@@ -55,7 +56,12 @@ def test_statsmodels_default_is_degenerate_on_seed_data():
 def test_singular_fit_reported():
     """A group variance of zero is reported as singular, with a finite likelihood."""
     # Every group has the same mean, so the between-group variance is estimated at zero.
-    d = pd.DataFrame({"y": [0.0, 1.4, 0.4, 1.0, 0.2, 1.2, 0.3, 1.1], "x": [0, 1, 0, 1, 0, 1, 0, 1],
-                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    d = pd.DataFrame(
+        {
+            "y": [0.0, 1.4, 0.4, 1.0, 0.2, 1.2, 0.3, 1.1],
+            "x": [0, 1, 0, 1, 0, 1, 0, 1],
+            "g": ["a", "a", "b", "b", "c", "c", "d", "d"],
+        }
+    )
     r = fit_mixedlm(d, "y ~ x", "g")
     assert r.singular and r.group_var < 1e-8 and math.isfinite(r.loglik)

@@ -1,4 +1,5 @@
 """The mixed model at the edges: the global maximum, degenerate data as clear errors, the boundary LRT."""
+
 from __future__ import annotations
 
 import json
@@ -55,14 +56,21 @@ def test_lrt_uses_the_boundary_mixture():
     assert singular.singular and singular.lrt["stat"] == pytest.approx(0, abs=1e-9) and singular.lrt["p_value"] == 1.0
 
 
-@pytest.mark.parametrize("frame, formula, message", [
-    (pd.DataFrame({"y": [1.0, 2, 3, 4], "x": [1.0, 2, 3, 4], "g": list("aabb")}), "y ~ x", "fit the response exactly"),
-    (pd.DataFrame({"y": [3.0] * 6, "g": list("aabbcc")}), "y ~ 1", "is constant"),
-    (pd.DataFrame({"y": [1.0, 2, 3], "g": list("abc")}), "y ~ 1", "one observation"),
-    (pd.DataFrame({"y": [1.0, 2, 3], "g": list("aaa")}), "y ~ 1", "at least 2 groups"),
-    (pd.DataFrame({"y": [1.0, 1, 5, 5, 9, 9], "g": list("aabbcc")}), "y ~ 1", "within-group values are constant"),
-    (pd.DataFrame({"y": [1.0, 2, 3, 4], "g": list("aabb")}), "y ~ nope", "cannot build"),
-])
+@pytest.mark.parametrize(
+    "frame, formula, message",
+    [
+        (
+            pd.DataFrame({"y": [1.0, 2, 3, 4], "x": [1.0, 2, 3, 4], "g": list("aabb")}),
+            "y ~ x",
+            "fit the response exactly",
+        ),
+        (pd.DataFrame({"y": [3.0] * 6, "g": list("aabbcc")}), "y ~ 1", "is constant"),
+        (pd.DataFrame({"y": [1.0, 2, 3], "g": list("abc")}), "y ~ 1", "one observation"),
+        (pd.DataFrame({"y": [1.0, 2, 3], "g": list("aaa")}), "y ~ 1", "at least 2 groups"),
+        (pd.DataFrame({"y": [1.0, 1, 5, 5, 9, 9], "g": list("aabbcc")}), "y ~ 1", "within-group values are constant"),
+        (pd.DataFrame({"y": [1.0, 2, 3, 4], "g": list("aabb")}), "y ~ nope", "cannot build"),
+    ],
+)
 def test_degenerate_data_is_a_clear_error(frame, formula, message):
     """Data without a likelihood maximum raise a ValueError that says why, never an infinite likelihood."""
     with pytest.raises(ValueError, match=message):
@@ -72,8 +80,22 @@ def test_degenerate_data_is_a_clear_error(frame, formula, message):
 def test_cli_ml_contract_keys(tmp_path):
     """--ml: method ML, reml_loglik null, AIC given; the JSON is strict (no NaN or Infinity)."""
     out = tmp_path / "m.json"
-    result = CliRunner().invoke(main, ["analyze", "mixedlm", "--from", str(SEED_TABLE), "--formula", "hubris ~ is_flagship",
-                                       "--group", "lab", "--ml", "--json", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "mixedlm",
+            "--from",
+            str(SEED_TABLE),
+            "--formula",
+            "hubris ~ is_flagship",
+            "--group",
+            "lab",
+            "--ml",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
     assert data["method"] == "ML" and data["reml_loglik"] is None and data["singular"] is True

@@ -3,6 +3,7 @@
 Four of the 16 fits are singular in lme4 (Dyestuff2 under both methods; the seed's table without Phi-4,
 and d2 ~ is_flagship, under ML); R is not needed to run these tests.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,12 @@ HUBRIS = REPO / "examples" / "hubris_models.csv"
 DATASETS = {  # name: (file, row filter, formula, group) as in lme4_reference.R
     "hubris_full": (HUBRIS, None, "hubris ~ is_flagship", "lab"),
     "hubris_no_phi4": (HUBRIS, lambda d: d[d.model != "Phi-4"], "hubris ~ is_flagship", "lab"),
-    "hubris_no_reasoning": (HUBRIS, lambda d: d[~d.model.isin(["o3-mini", "DeepSeek R1"])], "hubris ~ is_flagship", "lab"),
+    "hubris_no_reasoning": (
+        HUBRIS,
+        lambda d: d[~d.model.isin(["o3-mini", "DeepSeek R1"])],
+        "hubris ~ is_flagship",
+        "lab",
+    ),
     "hubris_d2": (HUBRIS, None, "d2 ~ is_flagship", "lab"),
     "sleepstudy": (REF / "sleepstudy.csv", None, "Reaction ~ Days", "Subject"),
     "dyestuff": (REF / "dyestuff.csv", None, "Yield ~ 1", "Batch"),

@@ -1,4 +1,5 @@
 """`evalhouse rerun`, `status` and `validate` on a real project: loopback endpoint, shards, dbt, DuckDB."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,9 @@ pytestmark = pytest.mark.slow
 def _raw_counts(paths) -> tuple[int, int]:
     """Rows in the response shards and distinct response ids among them."""
     glob = str(paths.responses / "**" / "*.parquet")
-    return duckdb.sql(f"select count(*), count(distinct response_id) from read_parquet('{glob}', union_by_name = true)").fetchone()
+    return duckdb.sql(
+        f"select count(*), count(distinct response_id) from read_parquet('{glob}', union_by_name = true)"
+    ).fetchone()
 
 
 def _marts(paths) -> list[tuple]:
@@ -72,8 +75,14 @@ def test_rerun_log_holds_every_step_and_never_the_api_key(ops_project):
     """The log file tells the run's story; neither it nor the console ever shows the key."""
     p = ops_project
     log = (p.paths.logs / "rerun.log").read_text()
-    for line in ("rerun started", "small.toml: ", "retry", "built ", "validation: all checks passed",
-                 "rerun finished: exit 0 (ok)"):
+    for line in (
+        "rerun started",
+        "small.toml: ",
+        "retry",
+        "built ",
+        "validation: all checks passed",
+        "rerun finished: exit 0 (ok)",
+    ):
         assert line in log
     assert SECRET not in log
     assert SECRET not in p.rerun.output
@@ -113,7 +122,12 @@ def test_validate_passes_on_a_complete_project(ops_project):
     result = ops_project.invoke("validate", "--experiments", str(ops_project.experiments))
     assert result.exit_code == 0, result.output
     assert [line.split()[1] for line in result.output.splitlines() if line.startswith("PASS")] == [
-        "counts", "coverage", "accuracy", "verdicts", "balance"]
+        "counts",
+        "coverage",
+        "accuracy",
+        "verdicts",
+        "balance",
+    ]
     assert "5 of 5 checks passed; all passed" in result.output
 
 
@@ -121,7 +135,11 @@ def test_validate_names_what_a_larger_spec_still_lacks(ops_project, tmp_path):
     """Against a spec with one more instance and one more digit, counts and coverage fail and say where."""
     bigger = tmp_path / "experiments"
     bigger.mkdir()
-    spec = SPEC.format(url=ops_project.server.url).replace("n = 2", "n = 3").replace("digits = [2, 4]", "digits = [2, 4, 6]")
+    spec = (
+        SPEC.format(url=ops_project.server.url)
+        .replace("n = 2", "n = 3")
+        .replace("digits = [2, 4]", "digits = [2, 4, 6]")
+    )
     (bigger / "bigger.toml").write_text(spec)
     result = ops_project.invoke("validate", "--experiments", str(bigger))
     assert result.exit_code == 1

@@ -1,4 +1,5 @@
 """The README's operating and ad-hoc SQL sections say what the code does, and their queries run."""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,7 @@ def _section(title: str) -> str:
     text = (REPO / "README.md").read_text()
     start = text.index(f"## {title}\n")
     end = text.find("\n## ", start + 1)
-    return text[start:end if end > 0 else None]
+    return text[start : end if end > 0 else None]
 
 
 def _queries() -> list[str]:
@@ -39,8 +40,13 @@ def test_readme_has_five_queries():
 def test_readme_query_runs_in_the_duckdb_shell(ops_project, index):
     """Each README query runs in the PyPI DuckDB shell against a built warehouse and returns rows."""
     sql = _queries()[index]
-    shell = subprocess.run([DUCKDB, "-readonly", "warehouse/evalhouse.duckdb", "-csv", "-c", sql],
-                           cwd=ops_project.root, capture_output=True, text=True, timeout=60)
+    shell = subprocess.run(
+        [DUCKDB, "-readonly", "warehouse/evalhouse.duckdb", "-csv", "-c", sql],
+        cwd=ops_project.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shell.returncode == 0, shell.stderr
     lines = shell.stdout.strip().splitlines()
     assert len(lines) >= 2, f"no rows from:\n{sql}"

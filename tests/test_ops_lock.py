@@ -1,4 +1,5 @@
 """The rerun lock with real processes: a second rerun exits at once; a SIGKILLed holder's lock is recovered."""
+
 from __future__ import annotations
 
 import os
@@ -49,27 +50,41 @@ def test_second_rerun_exits_75_and_a_killed_holder_is_recovered(tmp_path):
     data = project / "data"
     with SyntheticServer(ServerConfig(problems=data / "raw" / "problems", latency_ms=300)) as server:
         (project / "experiments" / "slow.toml").write_text(SLOW_SPEC.format(url=server.url))
-        first = subprocess.Popen([EVALHOUSE, "rerun"], cwd=project, env=_env(),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        first = subprocess.Popen(
+            [EVALHOUSE, "rerun"],
+            cwd=project,
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             _wait_for(lambda: any((data / "raw" / "responses").rglob("*.parquet")), 60, "the first rerun's first shard")
             holder = (data / "rerun.lock.json").read_text()
             assert f'"pid": {first.pid}' in holder
 
-            second = subprocess.run([EVALHOUSE, "rerun"], cwd=project, env=_env(), capture_output=True, text=True, timeout=60)
+            second = subprocess.run(
+                [EVALHOUSE, "rerun"], cwd=project, env=_env(), capture_output=True, text=True, timeout=60
+            )
             assert second.returncode == 75
             assert "Error: another `evalhouse rerun` holds" in second.stderr and f"pid {first.pid}" in second.stderr
             assert first.poll() is None, "the second rerun waited for the first instead of exiting at once"
-            running = subprocess.run([EVALHOUSE, "status"], cwd=project, env=_env(), capture_output=True, text=True, timeout=60)
+            running = subprocess.run(
+                [EVALHOUSE, "status"], cwd=project, env=_env(), capture_output=True, text=True, timeout=60
+            )
             assert f"Lock       a rerun is running: pid {first.pid}" in running.stdout
         finally:
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
-        stale = subprocess.run([EVALHOUSE, "status"], cwd=project, env=_env(), capture_output=True, text=True, timeout=60)
+        stale = subprocess.run(
+            [EVALHOUSE, "status"], cwd=project, env=_env(), capture_output=True, text=True, timeout=60
+        )
         assert f"Lock       stale: pid {first.pid}" in stale.stdout  # the holder file a killed rerun leaves behind
 
         server.config.latency_ms = 0
-        third = subprocess.run([EVALHOUSE, "rerun"], cwd=project, env=_env(), capture_output=True, text=True, timeout=300)
+        third = subprocess.run(
+            [EVALHOUSE, "rerun"], cwd=project, env=_env(), capture_output=True, text=True, timeout=300
+        )
     assert third.returncode == 0, third.stderr
     assert f"recovered a stale lock left by pid {first.pid}" in third.stderr
     assert not (data / "rerun.lock.json").exists()

@@ -1,4 +1,5 @@
 """One distribution, `evalhouse`; the contract's folders import under the evalhouse namespace."""
+
 from __future__ import annotations
 
 import subprocess
@@ -22,19 +23,33 @@ def test_editable_install_imports_from_the_source_tree():
 
 def test_built_wheel_installs_and_imports(tmp_path):
     """The wheel holds evalhouse/ingest and evalhouse/analysis, no bare top-level packages, and imports."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(REPO)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
     wheel = next((tmp_path / "dist").glob("evalhouse-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
     assert tops == {"evalhouse"}
     assert "evalhouse/ingest/collector.py" in names and "evalhouse/analysis/mixedlm.py" in names
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     out = subprocess.run(
-        [sys.executable, "-c", "import evalhouse.ingest.collector as c, evalhouse.analysis.mixedlm as m, evalhouse.cli; "
-                               "print(c.__file__); print(m.__file__)"],
-        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-c",
+            "import evalhouse.ingest.collector as c, evalhouse.analysis.mixedlm as m, evalhouse.cli; "
+            "print(c.__file__); print(m.__file__)",
+        ],
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     )
     assert all(line.startswith(str(site)) for line in out.stdout.split())

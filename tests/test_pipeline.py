@@ -1,4 +1,5 @@
 """The walking skeleton end to end on real parts: loopback HTTP endpoint, Parquet shards, dbt, DuckDB."""
+
 from __future__ import annotations
 
 import subprocess
@@ -19,12 +20,22 @@ def _shards(p) -> str:
 
 def test_collect_writes_every_arm_and_resume_asks_nothing(workdir, server):
     """A run stores one row per (model, problem, arm, seed); a second run sends no request."""
-    config = RunConfig(models=["synthetic/atlas-large", "synthetic/boreal-lite"], kinds=["add", "lcs"], digits=[2],
-                       n=3, seeds=[0, 1], base_url=server.url, concurrency=8, progress=False)
+    config = RunConfig(
+        models=["synthetic/atlas-large", "synthetic/boreal-lite"],
+        kinds=["add", "lcs"],
+        digits=[2],
+        n=3,
+        seeds=[0, 1],
+        base_url=server.url,
+        concurrency=8,
+        progress=False,
+    )
     _, summary = collect(config, workdir, api_key=None)
     expected = 2 * 2 * 3 * 2 * 4  # models × kinds × n × seeds × arms
     con = duckdb.connect()
-    rows = con.execute(f"select arm, count(*), count(distinct response_id) from read_parquet('{_shards(workdir)}') group by arm").fetchall()
+    rows = con.execute(
+        f"select arm, count(*), count(distinct response_id) from read_parquet('{_shards(workdir)}') group by arm"
+    ).fetchall()
     assert sum(r[1] for r in rows) == expected
     assert all(r[1] == r[2] == expected // 4 for r in rows)
     assert summary.done == expected
@@ -36,8 +47,16 @@ def test_collect_writes_every_arm_and_resume_asks_nothing(workdir, server):
 
 def test_code_arm_runs_the_sim_program(workdir, server):
     """The code row's prompt is the sim answer's program and its text is what the program printed."""
-    config = RunConfig(models=["synthetic/atlas-large"], kinds=["mul"], digits=[4], n=2, seeds=[0],
-                       arms=["sim", "code"], base_url=server.url, progress=False)
+    config = RunConfig(
+        models=["synthetic/atlas-large"],
+        kinds=["mul"],
+        digits=[4],
+        n=2,
+        seeds=[0],
+        arms=["sim", "code"],
+        base_url=server.url,
+        progress=False,
+    )
     collect(config, workdir, api_key=None)
     con = duckdb.connect()
     code_rows = con.execute(
@@ -73,8 +92,17 @@ def test_schemas_and_marts_exist(small_warehouse):
     con = duckdb.connect(str(small_warehouse.warehouse), read_only=True)
     tables = set(con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall())
     names = {t[0] for t in tables}
-    for mart in ["acc_model_arm_kind", "acc_model_arm_kind_digit", "acc_lab_arm_kind", "code_nl_delta", "model_metrics",
-                 "run_health", "coverage", "grading_disagreements", "quarantine"]:
+    for mart in [
+        "acc_model_arm_kind",
+        "acc_model_arm_kind_digit",
+        "acc_lab_arm_kind",
+        "code_nl_delta",
+        "model_metrics",
+        "run_health",
+        "coverage",
+        "grading_disagreements",
+        "quarantine",
+    ]:
         assert f"marts.{mart}" in names
     assert any(n.startswith("staging.") for n in names) and any(n.startswith("graded.") for n in names)
 
@@ -83,8 +111,16 @@ def test_duckdb_shell_opens_the_warehouse(small_warehouse):
     """The PyPI DuckDB shell (duckdb-cli) reads the file the build wrote."""
     shell = Path(sys.executable).parent / "duckdb"
     out = subprocess.run(
-        [str(shell), "-readonly", str(small_warehouse.warehouse), "-csv", "-c",
-         "select count(*) > 0 from marts.acc_model_arm_kind"],
-        capture_output=True, text=True, check=True,
+        [
+            str(shell),
+            "-readonly",
+            str(small_warehouse.warehouse),
+            "-csv",
+            "-c",
+            "select count(*) > 0 from marts.acc_model_arm_kind",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip().splitlines()[-1] == "true"

@@ -1,4 +1,5 @@
 """Generators are deterministic, golds are exact, and no kind's check is impossible to pass."""
+
 from __future__ import annotations
 
 import csv
@@ -51,11 +52,30 @@ def test_problem_ids_are_unique():
 
 def test_the_plan_kinds_are_all_there():
     """The plan's 9 fine-grained and 9 NP-hard kinds exist, and at least 12 CLRS-30 algorithms."""
-    assert kinds_of("fine_grained") == ["add", "sub", "mul", "lcs", "knap", "rod", "ilp_assign", "ilp_prod", "ilp_partition"]
+    assert kinds_of("fine_grained") == [
+        "add",
+        "sub",
+        "mul",
+        "lcs",
+        "knap",
+        "rod",
+        "ilp_assign",
+        "ilp_prod",
+        "ilp_partition",
+    ]
     assert kinds_of("np_hard") == ["spp", "tsp", "tsp_d", "msp", "ksp", "gcp", "gcp_d", "bsp", "edp"]
     clrs = set(kinds_of("clrs"))
     assert len(clrs) >= 12
-    for needed in ("insertion_sort", "binary_search", "bfs", "dfs", "dijkstra", "mst_kruskal", "matrix_chain_order", "kmp_matcher"):
+    for needed in (
+        "insertion_sort",
+        "binary_search",
+        "bfs",
+        "dfs",
+        "dijkstra",
+        "mst_kruskal",
+        "matrix_chain_order",
+        "kmp_matcher",
+    ):
         assert needed in clrs
     assert {k.family for k in KINDS.values()} == set(FAMILIES)
 
@@ -67,7 +87,9 @@ def test_kind_families_seed_matches_the_registry():
     for name, kind in KINDS.items():
         row = rows[name]
         assert (row["family"], row["has_digit"], row["needs_verifier"]) == (
-            kind.family, str(kind.has_digit).lower(), str(kind.needs_verifier).lower()
+            kind.family,
+            str(kind.has_digit).lower(),
+            str(kind.needs_verifier).lower(),
         ), name
     assert {n for n, r in rows.items() if r["family"] != "other"} == set(KINDS)
 
@@ -104,8 +126,14 @@ def test_instances_are_plain_json():
 
 def test_contract_instance_shapes():
     """add/sub/mul/lcs/knap/rod keep the instance_json shapes the contract fixes."""
-    shapes = {"add": {"a", "b"}, "sub": {"a", "b"}, "mul": {"a", "b"}, "lcs": {"s", "t"},
-              "knap": {"weights", "values", "capacity"}, "rod": {"prices", "length"}}
+    shapes = {
+        "add": {"a", "b"},
+        "sub": {"a", "b"},
+        "mul": {"a", "b"},
+        "lcs": {"s", "t"},
+        "knap": {"weights", "values", "capacity"},
+        "rod": {"prices", "length"},
+    }
     for name, keys in shapes.items():
         for p in generate([name], [2, 20], 2):
             assert set(p.instance) == keys
@@ -192,16 +220,29 @@ def test_fine_grained_questions_parse_back():
 
 def test_legacy_ilp_question_parses():
     """A question copied from a legacy res.jsonl row parses into the instance its gold was computed from."""
-    text = ("Assignment problem: Given an n×n cost matrix C, assign each worker to one task minimizing the total cost. "
-            "Return the minimum total cost as an integer. \nC = [[9, 5], [17, 8]]")
+    text = (
+        "Assignment problem: Given an n×n cost matrix C, assign each worker to one task minimizing the total cost. "
+        "Return the minimum total cost as an integer. \nC = [[9, 5], [17, 8]]"
+    )
     kind = get_kind("ilp_assign")
     assert kind.gold(kind.parse_question(text)) == "17"
 
 
 @pytest.mark.parametrize(
     "raw, value",
-    [(44, 44), ("44", 44), ("1,234", 1234), ("1234.0", 1234), (" -12 ", -12), ([7], 7), (3.5, None), ("x", None), (True, None),
-     (10**30, 10**30), ("123456789012345678901234567890", 123456789012345678901234567890)],
+    [
+        (44, 44),
+        ("44", 44),
+        ("1,234", 1234),
+        ("1234.0", 1234),
+        (" -12 ", -12),
+        ([7], 7),
+        (3.5, None),
+        ("x", None),
+        (True, None),
+        (10**30, 10**30),
+        ("123456789012345678901234567890", 123456789012345678901234567890),
+    ],
 )
 def test_integer_answers_read_exactly(raw, value):
     """Integers are read without a float in between; non-integers are unreadable, not rounded."""
@@ -233,8 +274,14 @@ def test_clrs_and_list_answers_normalise_tolerantly(kind, answer, gold):
 
 @pytest.mark.parametrize(
     "kind, answer",
-    [("insertion_sort", [1, 2.5]), ("insertion_sort", "sorted!"), ("bfs", {"0": 0, "2": 1}), ("bridges", [[1, 2, 3]]),
-     ("add", "forty-four"), ("segments_intersect", "maybe")],
+    [
+        ("insertion_sort", [1, 2.5]),
+        ("insertion_sort", "sorted!"),
+        ("bfs", {"0": 0, "2": 1}),
+        ("bridges", [[1, 2, 3]]),
+        ("add", "forty-four"),
+        ("segments_intersect", "maybe"),
+    ],
 )
 def test_unreadable_answers_normalise_to_none(kind, answer):
     """An answer that cannot be read as the kind's type has no normal form (it becomes a parse error)."""

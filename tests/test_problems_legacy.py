@@ -1,5 +1,6 @@
 """The legacy pipeline's golds, recomputed from its question texts: every disagreement is one of its
 documented bugs (float precision in add/mul, |a−b| for sub), and all of its other golds agree."""
+
 from __future__ import annotations
 
 import json

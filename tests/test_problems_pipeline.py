@@ -1,5 +1,6 @@
 """New kinds end to end: problems generate into the warehouse; verifier verdicts and canonical answers
 flow from the collector through the sandbox into dbt's graded layer."""
+
 from __future__ import annotations
 
 import duckdb
@@ -15,13 +16,24 @@ from evalhouse.ingest.problems import get_kind
 pytestmark = pytest.mark.slow
 
 CONTRACT_COLUMNS = ["problem_id", "kind", "digit", "index", "question", "gold_answer", "instance_json"]
-KINDS = ["ilp_prod", "tsp", "gcp_d", "bsp", "dijkstra", "topological_sort", "segments_intersect", "strongly_connected_components"]
+KINDS = [
+    "ilp_prod",
+    "tsp",
+    "gcp_d",
+    "bsp",
+    "dijkstra",
+    "topological_sort",
+    "segments_intersect",
+    "strongly_connected_components",
+]
 
 
 def test_generate_writes_contract_parquet(workdir, tmp_path):
     """`problems generate` writes the contract's columns under data/raw/problems and a copy at --out."""
     out = tmp_path / "suite.parquet"
-    result = CliRunner().invoke(main, ["problems", "generate", "--kinds", "clrs,np_hard", "--digits", "3,5", "--n", "2", "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["problems", "generate", "--kinds", "clrs,np_hard", "--digits", "3,5", "--n", "2", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     table = pq.read_table(out)
     assert table.column_names[: len(CONTRACT_COLUMNS)] == CONTRACT_COLUMNS
@@ -41,8 +53,17 @@ def test_unknown_kind_is_one_error_line(workdir):
 def test_new_kinds_grade_through_the_warehouse(workdir, server):
     """Collected over the loopback endpoint and built with dbt: comparison kinds regrade in SQL to the same
     verdicts as Python, verifier kinds carry the verifier's verdict, and every kind has right and wrong answers."""
-    config = RunConfig(models=["synthetic/atlas-large", "synthetic/boreal-lite"], kinds=KINDS, digits=[4], n=4,
-                       seeds=[0], base_url=server.url, concurrency=16, progress=False, exec_workers=2)
+    config = RunConfig(
+        models=["synthetic/atlas-large", "synthetic/boreal-lite"],
+        kinds=KINDS,
+        digits=[4],
+        n=4,
+        seeds=[0],
+        base_url=server.url,
+        concurrency=16,
+        progress=False,
+        exec_workers=2,
+    )
     collect(config, workdir, api_key=None)
     build(workdir)
     con = duckdb.connect(str(workdir.warehouse), read_only=True)
@@ -74,7 +95,17 @@ def test_kinds_and_show_describe_the_suite():
     """`problems kinds` lists every kind with its family; `problems show` prints a question and its gold."""
     listing = CliRunner().invoke(main, ["problems", "kinds", "--family", "np_hard"])
     assert listing.exit_code == 0
-    assert [line.split()[0] for line in listing.output.splitlines()] == ["spp", "tsp", "tsp_d", "msp", "ksp", "gcp", "gcp_d", "bsp", "edp"]
+    assert [line.split()[0] for line in listing.output.splitlines()] == [
+        "spp",
+        "tsp",
+        "tsp_d",
+        "msp",
+        "ksp",
+        "gcp",
+        "gcp_d",
+        "bsp",
+        "edp",
+    ]
     shown = CliRunner().invoke(main, ["problems", "show", "sub", "--digit", "6", "--index", "2"])
     p = get_kind("sub").make(6, 2)
     assert shown.exit_code == 0 and p.question in shown.output and f"gold_answer: {p.gold_answer}" in shown.output

@@ -1,9 +1,10 @@
 """Every exact solver agrees with an independent method (brute force at small sizes, or a second
 algorithm such as SciPy's) on hundreds of generated instances."""
+
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -38,7 +39,9 @@ def test_assignment_matches_scipy_and_brute_force():
         gold = solve("ilp_assign", inst)
         assert gold == int(costs[rows, cols].sum())
         if len(costs) <= 7:
-            assert gold == min(sum(costs[i, p[i]] for i in range(len(p))) for p in itertools.permutations(range(len(costs))))
+            assert gold == min(
+                sum(costs[i, p[i]] for i in range(len(p))) for p in itertools.permutations(range(len(costs)))
+            )
 
 
 def test_production_plan_matches_enumeration_and_milp():
@@ -85,7 +88,9 @@ def test_shortest_path_optimum_matches_floyd_warshall():
     """spp's optimum equals SciPy's all-pairs shortest path, and its reference path attains it."""
     kind = get_kind("spp")
     for inst in instances("spp", n=30):
-        table = shortest_path(csr_matrix(np.nan_to_num(_dist_matrix(inst["n"], inst["edges"], False), posinf=0)), directed=False)
+        table = shortest_path(
+            csr_matrix(np.nan_to_num(_dist_matrix(inst["n"], inst["edges"], False), posinf=0)), directed=False
+        )
         assert optimum("spp", inst) == int(table[inst["source"], inst["target"]])
         assert kind.check(inst, solve("spp", inst)).correct
 
@@ -107,7 +112,10 @@ def test_tsp_decision_agrees_with_optimum():
         d, n = inst["distances"], inst["n"]
         if n > 8:
             continue
-        exists = any(sum(d[a][b] for a, b in zip((0, *p), (*p, 0))) <= inst["budget"] for p in itertools.permutations(range(1, n)))
+        exists = any(
+            sum(d[a][b] for a, b in zip((0, *p), (*p, 0))) <= inst["budget"]
+            for p in itertools.permutations(range(1, n))
+        )
         assert optimum("tsp_d", inst) is exists
         seen.add(exists)
     assert seen == {True, False}
@@ -123,7 +131,8 @@ def _brute_makespan(durations, attendees):
         if i == m:
             return True
         return any(
-            all(t + durations[i] <= starts[j] or starts[j] + durations[j] <= t for j in clash[i]) and fits(span, starts + [t])
+            all(t + durations[i] <= starts[j] or starts[j] + durations[j] <= t for j in clash[i])
+            and fits(span, starts + [t])
             for t in range(span - durations[i] + 1)
         )
 
@@ -194,7 +203,7 @@ def test_binary_search_and_edit_distance_match_second_methods():
     for inst in instances("edp", n=30):
         s, t = inst["s"], inst["t"]
 
-        @lru_cache(maxsize=None)
+        @cache
         def ed(i, j):
             if i == len(s) or j == len(t):
                 return len(s) - i + len(t) - j
@@ -225,7 +234,9 @@ def test_searches_match_second_methods():
         assert solve("binary_search", inst) == bisect.bisect_left(inst["array"], inst["target"])
     for inst in instances("find_maximum_subarray_kadane", [2, 5, 12, 20], 50):
         a = inst["array"]
-        assert solve("find_maximum_subarray_kadane", inst) == max(sum(a[i:j]) for i in range(len(a)) for j in range(i + 1, len(a) + 1))
+        assert solve("find_maximum_subarray_kadane", inst) == max(
+            sum(a[i:j]) for i in range(len(a)) for j in range(i + 1, len(a) + 1)
+        )
 
 
 def _chain_brute(p, i, j):
@@ -239,7 +250,8 @@ def _bst_brute(p, q, i, j, depth):
     if i == j:
         return (depth + 1) * q[i]
     return min(
-        (depth + 1) * p[r] + _bst_brute(p, q, i, r, depth + 1) + _bst_brute(p, q, r + 1, j, depth + 1) for r in range(i, j)
+        (depth + 1) * p[r] + _bst_brute(p, q, i, r, depth + 1) + _bst_brute(p, q, r + 1, j, depth + 1)
+        for r in range(i, j)
     )
 
 
@@ -254,7 +266,12 @@ def test_dynamic_programs_match_brute_force():
     for inst in instances("lcs_length", [2, 3, 5, 7], 40):
         x, y = inst["x"], inst["y"]
         best = max(
-            (r for r in range(len(x) + 1) for c in itertools.combinations(x, r) if (lambda it: all(ch in it for ch in c))(iter(y))),
+            (
+                r
+                for r in range(len(x) + 1)
+                for c in itertools.combinations(x, r)
+                if (lambda it: all(ch in it for ch in c))(iter(y))
+            ),
             default=0,
         )
         assert solve("lcs_length", inst) == best
@@ -420,7 +437,7 @@ def test_single_source_distances_match_scipy(kind):
         # csgraph treats explicit zeros as missing edges: shift nothing, but encode 0 as a tiny float and round.
         dense = np.where(m == 0, 1e-9, m)
         table = shortest_path(csr_matrix(np.where(np.isinf(dense), 0, dense)), method="J", directed=True)
-        assert solve(kind, inst) == [int(round(x)) for x in table[inst["source"]]]
+        assert solve(kind, inst) == [round(x) for x in table[inst["source"]]]
 
 
 def test_floyd_warshall_matches_scipy():
@@ -441,7 +458,6 @@ def test_spanning_trees_match_scipy():
                 assert solve(kind, inst) == sorted(sorted([int(u), int(v)]) for u, v in zip(tree.row, tree.col))
 
 
-
 def test_production_branch_and_bound_agrees_with_the_table_and_milp():
     """The any-resources branch and bound equals the two-resource table on generated instances, and
     enumeration or MILP on legacy-shaped ones (as many resources as products)."""
@@ -453,7 +469,7 @@ def test_production_branch_and_bound_agrees_with_the_table_and_milp():
         args = inst["profit"], inst["consumption"], inst["capacity"], inst["upper_bounds"]
         assert production_bb(*args) == production_dp(*args)
     rng = _random.Random(5)
-    for trial in range(120):
+    for _trial in range(120):
         n = rng.choice([2, 3, 4, 6])
         profit = [rng.randint(1, 30) for _ in range(n)]
         use = [[rng.randint(0, 30) for _ in range(n)] for _ in range(n)]

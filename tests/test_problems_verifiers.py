@@ -1,10 +1,12 @@
 """Verifiers say valid or invalid and why, and optimal or not where the kind asks for it."""
+
 from __future__ import annotations
 
 from evalhouse.ingest.problems import get_kind
 
 TRIANGLE_PLUS = {  # 4 cities on a line-ish layout: the optimal tour is 0-1-2-3
-    "level": 1, "n": 4,
+    "level": 1,
+    "n": 4,
     "distances": [[0, 1, 5, 4], [1, 0, 3, 6], [5, 3, 0, 2], [4, 6, 2, 0]],
 }
 
@@ -22,7 +24,10 @@ def test_tsp_verdicts():
     assert verdict("tsp", TRIANGLE_PLUS, {"tour": [3, 2, 1, 0]}) == (True, "ok")
     assert verdict("tsp", TRIANGLE_PLUS, [0, 2, 1, 3]) == (False, "suboptimal: tour length 18, shortest is 10")
     assert verdict("tsp", TRIANGLE_PLUS, [0, 1, 1, 3]) == (False, "invalid: city 1 is visited twice")
-    assert verdict("tsp", TRIANGLE_PLUS, [0, 1, 2]) == (False, "invalid: a tour visits all 4 cities once; this one has 3 stops")
+    assert verdict("tsp", TRIANGLE_PLUS, [0, 1, 2]) == (
+        False,
+        "invalid: a tour visits all 4 cities once; this one has 3 stops",
+    )
     assert verdict("tsp", TRIANGLE_PLUS, "a nice tour") == (False, "unreadable_answer")
 
 
@@ -33,18 +38,29 @@ def test_tsp_decision_verdicts():
     assert get_kind("tsp_d").gold(yes) == "true" and get_kind("tsp_d").gold(no) == "false"
     assert verdict("tsp_d", yes, {"feasible": True, "tour": [0, 1, 2, 3]}) == (True, "ok")
     assert verdict("tsp_d", yes, [0, 1, 2, 3]) == (True, "ok")
-    assert verdict("tsp_d", yes, {"feasible": True, "tour": [0, 2, 1, 3]}) == (False, "invalid witness: tour length 18 exceeds 12")
+    assert verdict("tsp_d", yes, {"feasible": True, "tour": [0, 2, 1, 3]}) == (
+        False,
+        "invalid witness: tour length 18 exceeds 12",
+    )
     assert verdict("tsp_d", yes, {"feasible": True}) == (False, "invalid witness: no tour given")
     assert verdict("tsp_d", yes, False)[1] == "wrong decision: a tour within 12 exists"
     assert verdict("tsp_d", no, {"feasible": False, "tour": None}) == (True, "ok")
     assert verdict("tsp_d", no, "NO") == (True, "ok")
-    assert verdict("tsp_d", no, {"feasible": "True", "tour": [0, 1, 2, 3]})[1] == "wrong decision: a tour within 9 does not exist"
+    assert (
+        verdict("tsp_d", no, {"feasible": "True", "tour": [0, 1, 2, 3]})[1]
+        == "wrong decision: a tour within 9 does not exist"
+    )
 
 
 def test_shortest_path_verdicts():
     """spp accepts any shortest path, and says which edge is missing or how much longer a path is."""
-    inst = {"level": 1, "n": 4, "source": 0, "target": 3,
-            "edges": [[0, 1, 1], [1, 3, 1], [0, 2, 1], [2, 3, 1], [0, 3, 5]]}
+    inst = {
+        "level": 1,
+        "n": 4,
+        "source": 0,
+        "target": 3,
+        "edges": [[0, 1, 1], [1, 3, 1], [0, 2, 1], [2, 3, 1], [0, 3, 5]],
+    }
     assert get_kind("spp").gold(inst) == "2"
     assert verdict("spp", inst, [0, 1, 3]) == (True, "ok")
     assert verdict("spp", inst, [0, 2, 3]) == (True, "ok")
@@ -65,7 +81,9 @@ def test_colouring_verdicts():
     decide = {**square, "colors": 1}
     assert verdict("gcp_d", decide, {"feasible": False, "coloring": None}) == (True, "ok")
     assert verdict("gcp_d", {**square, "colors": 2}, {"feasible": True, "coloring": [0, 1, 0, 1]}) == (True, "ok")
-    assert verdict("gcp_d", {**square, "colors": 3}, {"feasible": True, "coloring": [0, 0, 1, 1]})[1].startswith("invalid witness")
+    assert verdict("gcp_d", {**square, "colors": 3}, {"feasible": True, "coloring": [0, 0, 1, 1]})[1].startswith(
+        "invalid witness"
+    )
 
 
 def test_schedule_and_knapsack_verdicts():
@@ -74,7 +92,10 @@ def test_schedule_and_knapsack_verdicts():
     assert get_kind("msp").gold(meetings) == "6"
     assert verdict("msp", meetings, [0, 2, 3]) == (True, "ok")
     assert verdict("msp", meetings, [0, 1, 3]) == (False, "invalid: meetings 0 and 1 overlap and both need person 1")
-    assert verdict("msp", meetings, [0, 2, 4]) == (False, "suboptimal: the last meeting ends at 7, the earliest possible is 6")
+    assert verdict("msp", meetings, [0, 2, 4]) == (
+        False,
+        "suboptimal: the last meeting ends at 7, the earliest possible is 6",
+    )
     assert verdict("msp", meetings, [0, 2]) == (False, "invalid: 3 meetings need 3 start times, got 2")
     sack = {"level": 1, "weights": [3, 4, 5], "values": [4, 5, 6], "capacity": 8}
     assert get_kind("ksp").gold(sack) == "10"
@@ -98,5 +119,8 @@ def test_clrs_verifier_verdicts():
     tasks = {"deadlines": [1, 1, 2], "penalties": [10, 20, 5]}
     assert get_kind("task_scheduling").gold(tasks) == "10"
     assert verdict("task_scheduling", tasks, [1, 2]) == (True, "ok")
-    assert verdict("task_scheduling", tasks, [0, 1]) == (False, "invalid: these tasks cannot all finish by their deadlines")
+    assert verdict("task_scheduling", tasks, [0, 1]) == (
+        False,
+        "invalid: these tasks cannot all finish by their deadlines",
+    )
     assert verdict("task_scheduling", tasks, [0, 2]) == (False, "suboptimal: total penalty 20, the least is 10")

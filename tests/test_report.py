@@ -1,4 +1,5 @@
 """`evalhouse report`: one self-contained HTML file, checked by rendering it in headless Chromium."""
+
 from __future__ import annotations
 
 import base64
@@ -17,8 +18,16 @@ from evalhouse.cli import main
 
 pytestmark = pytest.mark.slow
 
-SECTIONS = ["Overview", "Accuracy by model and arm", "Accuracy by kind and arm", "Figures", "Code versus NL",
-            "Lab effects on model metrics", "Run health", "Validation"]
+SECTIONS = [
+    "Overview",
+    "Accuracy by model and arm",
+    "Accuracy by kind and arm",
+    "Figures",
+    "Code versus NL",
+    "Lab effects on model metrics",
+    "Run health",
+    "Validation",
+]
 LAB_BLUE, LAB_RED = (31, 119, 180), (214, 39, 40)  # the figures' colours of the two labs
 
 
@@ -37,10 +46,23 @@ def _chromium(*args: str) -> subprocess.CompletedProcess:
     assert binary, "Debian's chromium is not installed (.ci/run installs it: apt-get install -y chromium)"
     with tempfile.TemporaryDirectory(prefix="evalhouse-chromium-") as profile:
         return subprocess.run(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=120,
+            [
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                f"--user-data-dir={profile}",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
 

@@ -1,4 +1,5 @@
 """Shards on S3-compatible object storage (EVALHOUSE_DATA=s3://bucket/prefix), against a moto server on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -49,21 +50,36 @@ def s3(monkeypatch):
 
 def _responses() -> list[dict]:
     return [
-        response("r1", "p1"), response("r2", "p2", parsed_answer="7"),
-        failed("r3", "p1", arm="sim"), response("r3", "p1", arm="sim", minutes=3),
+        response("r1", "p1"),
+        response("r2", "p2", parsed_answer="7"),
+        failed("r3", "p1", arm="sim"),
+        response("r3", "p1", arm="sim", minutes=3),
         response("r4", "p2", arm="code", parsed_answer=None, response_text='{"answer": 5}'),
     ]
 
 
 def _problems() -> list[dict]:
-    return [{"problem_id": pid, "kind": "add", "digit": 2, "index": i, "question": f"q {pid}", "gold_answer": gold,
-             "instance_json": "{}", "problem_seed": 0, "generator_version": "g1"}
-            for i, (pid, gold) in enumerate({"p1": "42", "p2": "5"}.items())]
+    return [
+        {
+            "problem_id": pid,
+            "kind": "add",
+            "digit": 2,
+            "index": i,
+            "question": f"q {pid}",
+            "gold_answer": gold,
+            "instance_json": "{}",
+            "problem_seed": 0,
+            "generator_version": "g1",
+        }
+        for i, (pid, gold) in enumerate({"p1": "42", "p2": "5"}.items())
+    ]
 
 
 def _write(root: str | object) -> None:
     """The same shards and problem file, written by the project's shard writer under `root`."""
-    write_atomic(table_from_rows(_responses(), RESPONSE_SCHEMA), f"{root}/raw/responses/source=collector/run_id=run-1", "part-0")
+    write_atomic(
+        table_from_rows(_responses(), RESPONSE_SCHEMA), f"{root}/raw/responses/source=collector/run_id=run-1", "part-0"
+    )
     write_atomic(table_from_rows(_problems(), problems_schema()), f"{root}/raw/problems", "problems-0")
 
 
@@ -71,7 +87,10 @@ def test_shard_writer_puts_shards_in_the_bucket(s3):
     """write_atomic given an s3:// folder writes one complete object there (no temporary object left)."""
     _write(f"s3://{BUCKET}/lab")
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
-    assert keys == ["lab/raw/problems/problems-0.parquet", "lab/raw/responses/source=collector/run_id=run-1/part-0.parquet"]
+    assert keys == [
+        "lab/raw/problems/problems-0.parquet",
+        "lab/raw/responses/source=collector/run_id=run-1/part-0.parquet",
+    ]
 
 
 def test_build_reads_shards_from_object_storage(s3, tmp_path, monkeypatch):
@@ -91,7 +110,11 @@ def test_build_reads_shards_from_object_storage(s3, tmp_path, monkeypatch):
     files = query(remote.warehouse, "select file from staging.stg_shards")
     assert files == [(f"s3://{BUCKET}/lab/raw/responses/source=collector/run_id=run-1/part-0.parquet",)]
     assert query(remote.warehouse, "select response_id, verdict from graded.graded_responses order by 1") == [
-        ("r1", "correct"), ("r2", "wrong"), ("r3", "correct"), ("r4", "correct")]
+        ("r1", "correct"),
+        ("r2", "wrong"),
+        ("r3", "correct"),
+        ("r4", "correct"),
+    ]
     diff = differences(local.warehouse, remote.warehouse)
     # the load log names the files where they are; every other table is identical, shard keys included
     assert {t: n for t, n in diff.items() if n and t != "staging.stg_shards"} == {}
@@ -109,7 +132,9 @@ def _in_bucket(tmp_path, monkeypatch) -> Paths:
     return paths()
 
 
-def test_collect_publishes_shards_to_the_bucket_resumes_from_it_and_builds_as_a_local_collect(s3, tmp_path, monkeypatch):
+def test_collect_publishes_shards_to_the_bucket_resumes_from_it_and_builds_as_a_local_collect(
+    s3, tmp_path, monkeypatch
+):
     """`ingest run` to s3:// puts its shards and problems in the bucket, a rerun asks nothing, and the marts match a local collect."""
     local = Paths(data=tmp_path / "local" / "data", warehouse=tmp_path / "local" / "evalhouse.duckdb")
     with endpoint(local) as server:
@@ -125,7 +150,9 @@ def test_collect_publishes_shards_to_the_bucket_resumes_from_it_and_builds_as_a_
     # a checkpoint every 5 responses, unless the previous shard is still uploading (the writer never waits
     # for it): 2 or 3 shards for 12 responses, numbered in order
     assert 2 <= len(shards) <= 3
-    assert shards == [f"lab/raw/responses/source=collector/run_id=run-1/part-00000{i}.parquet" for i in range(len(shards))]
+    assert shards == [
+        f"lab/raw/responses/source=collector/run_id=run-1/part-00000{i}.parquet" for i in range(len(shards))
+    ]
     assert len(_keys(s3, "lab/raw/problems/")) == 1
     run = remote.responses / "source=collector" / "run_id=run-1"
     assert sorted(p.name for p in run.iterdir()) == ["run.json"]  # the manifest stays local; no shard, no journal
@@ -136,8 +163,10 @@ def test_collect_publishes_shards_to_the_bucket_resumes_from_it_and_builds_as_a_
     build(remote)
     marts = {t: n for t, n in differences(local.warehouse, remote.warehouse).items() if t.startswith("marts.")}
     assert len(marts) > 5 and {t for t, n in marts.items() if n} <= {"marts.run_health"}  # latencies are measured
-    health = ("select * exclude (latency_p50_ms, latency_p95_ms, latency_p99_ms, latency_mean_ms) "
-              "from marts.run_health order by model, arm")
+    health = (
+        "select * exclude (latency_p50_ms, latency_p95_ms, latency_p99_ms, latency_mean_ms) "
+        "from marts.run_health order by model, arm"
+    )
     assert query(remote.warehouse, health) == query(local.warehouse, health)
     assert query(remote.warehouse, "select count(*) from graded.graded_responses") == [(12,)]
 
@@ -162,8 +191,9 @@ def test_killed_run_is_recovered_into_the_bucket_once(s3, tmp_path, monkeypatch)
 
     with ShardWriter(run, every=1, journal=True, target=remote.stored(run)) as writer:
         writer.add({**response("r9", "p9"), "run_id": "run-x", "created_at": 1_700_000_000_000_000})
-    assert _keys(s3, "lab/raw/responses/") == [f"lab/raw/responses/source=collector/run_id=run-x/part-00000{i}.parquet"
-                                               for i in (2, 3)]
+    assert _keys(s3, "lab/raw/responses/") == [
+        f"lab/raw/responses/source=collector/run_id=run-x/part-00000{i}.parquet" for i in (2, 3)
+    ]
 
 
 def test_unreachable_bucket_is_one_error_line(s3, tmp_path, monkeypatch):
@@ -175,9 +205,25 @@ def test_unreachable_bucket_is_one_error_line(s3, tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("EVALHOUSE_DATA", "s3://no-such-bucket/lab")
-    result = CliRunner().invoke(main, ["ingest", "run", "--base-url", "http://127.0.0.1:9/v1", "--model", "synthetic/x",
-                                       "--kinds", "add", "--digits", "2", "--n", "1", "--no-progress",
-                                       "--no-preflight"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "ingest",
+            "run",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--model",
+            "synthetic/x",
+            "--kinds",
+            "add",
+            "--digits",
+            "2",
+            "--n",
+            "1",
+            "--no-progress",
+            "--no-preflight",
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: object storage s3://no-such-bucket/lab/raw/")
     assert "no such bucket 'no-such-bucket'" in result.output and len(result.output.strip().splitlines()) == 1
@@ -201,7 +247,9 @@ def test_status_reads_the_bucket_as_it_reads_a_local_folder(s3, tmp_path, monkey
     there = status(remote, tmp_path / "experiments")
 
     assert there.responses["path"] == f"s3://{BUCKET}/lab/raw/responses"
-    assert {k: v for k, v in there.responses.items() if k != "path"} == {k: v for k, v in here.responses.items() if k != "path"}
+    assert {k: v for k, v in there.responses.items() if k != "path"} == {
+        k: v for k, v in here.responses.items() if k != "path"
+    }
     assert (there.responses["files"], there.responses["answered"]) == (1, 4)
     assert (there.runs, there.models, there.failed) == (here.runs, here.models, here.failed)
 
@@ -209,7 +257,11 @@ def test_status_reads_the_bucket_as_it_reads_a_local_folder(s3, tmp_path, monkey
     # the store keeps whole seconds: date the build 2 s back, so an object written right after it is later
     os.utime(remote.warehouse, (remote.warehouse.stat().st_atime, remote.warehouse.stat().st_mtime - 2))
     assert status(remote, tmp_path / "experiments").warehouse["shards_newer_than_build"] == 0
-    write_atomic(table_from_rows([response("r9", "p1")], RESPONSE_SCHEMA), f"s3://{BUCKET}/lab/raw/responses/source=collector/run_id=run-2", "part-0")
+    write_atomic(
+        table_from_rows([response("r9", "p1")], RESPONSE_SCHEMA),
+        f"s3://{BUCKET}/lab/raw/responses/source=collector/run_id=run-2",
+        "part-0",
+    )
     later = status(remote, tmp_path / "experiments")
     assert later.warehouse["shards_newer_than_build"] == 1 and later.responses["files"] == 2
 
@@ -229,8 +281,21 @@ def test_metrics_and_problems_load_into_the_bucket_and_reach_the_warehouse(s3, t
     keys = _keys(s3, "lab/raw/metrics/")
     assert len(keys) == 1 and f"shard: s3://{BUCKET}/{keys[0]}" in result.output
     assert not remote.metrics.exists()
-    generated = CliRunner().invoke(main, ["problems", "generate", "--kinds", "mul", "--digits", "3", "--n", "4",
-                                          "--out", str(tmp_path / "copy.parquet")])
+    generated = CliRunner().invoke(
+        main,
+        [
+            "problems",
+            "generate",
+            "--kinds",
+            "mul",
+            "--digits",
+            "3",
+            "--n",
+            "4",
+            "--out",
+            str(tmp_path / "copy.parquet"),
+        ],
+    )
     assert generated.exit_code == 0, generated.output
     assert len(_keys(s3, "lab/raw/problems/")) == 2 and not remote.problems.exists()
     assert pq.read_table(tmp_path / "copy.parquet").num_rows == 4
@@ -263,7 +328,9 @@ def test_import_repeats_its_changes_in_the_bucket(s3, tmp_path, monkeypatch):
     assert any(p.startswith("quarantine/") for p in local) and any(p.startswith("responses/") for p in local)
     assert f"bucket: {len(local)} object(s) written to s3://{BUCKET}/lab/raw, 0 deleted" in first.output
     assert set(_keys(s3, "lab/raw/")) == {f"lab/raw/{p}" for p in local} | {
-        "lab/raw/responses/source=collector/run_id=run-1/part-0.parquet", "lab/raw/problems/problems-0.parquet"}
+        "lab/raw/responses/source=collector/run_id=run-1/part-0.parquet",
+        "lab/raw/problems/problems-0.parquet",
+    }
 
     again = CliRunner().invoke(main, ["ingest", "import", str(source), "--no-progress"])
     assert "bucket: 0 object(s) written" in again.output  # nothing changed, nothing sent
@@ -277,5 +344,7 @@ def test_import_repeats_its_changes_in_the_bucket(s3, tmp_path, monkeypatch):
     build(remote)
     imported = sum(pq.read_metadata(p).num_rows for p in remote.responses.rglob("*.parquet"))
     assert imported > 6
-    assert query(remote.warehouse, "select count(*) from graded.graded_responses where source <> 'collector'") == [(imported,)]
+    assert query(remote.warehouse, "select count(*) from graded.graded_responses where source <> 'collector'") == [
+        (imported,)
+    ]
     assert query(remote.warehouse, "select count(*) from marts.quarantine") == [(0,)]

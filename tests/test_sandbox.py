@@ -3,6 +3,7 @@
 Most cases run twice: with the full sandbox, and with the audit hook off, to show the kernel cage
 (namespaces, read-only root, fresh uid) holds on its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -176,7 +177,8 @@ def test_writing_outside_its_folder_is_blocked(tmp_path, limits):
     """Writes outside the folder fail and leave nothing on the host."""
     target = tmp_path / "planted.txt"
     result = run_code(
-        f"open({str(target)!r}, 'w').write('x')\nopen('/planted.txt', 'w').write('x')\nopen('/tmp/planted.txt', 'w').write('x')", limits
+        f"open({str(target)!r}, 'w').write('x')\nopen('/planted.txt', 'w').write('x')\nopen('/tmp/planted.txt', 'w').write('x')",
+        limits,
     )
     assert result.status in ("killed", "error") and not result.ok
     if limits.audit:
@@ -202,7 +204,9 @@ def test_no_network(limits):
 
 def test_starting_programs_is_blocked():
     """os.system and subprocess stop the program under the hook; without it the shell sees no host files."""
-    result = run_code("import subprocess\nprint(subprocess.run(['cat', '/etc/hostname'], capture_output=True).stdout)", FAST)
+    result = run_code(
+        "import subprocess\nprint(subprocess.run(['cat', '/etc/hostname'], capture_output=True).stdout)", FAST
+    )
     assert (result.status, result.limit) == ("killed", "subprocess")
     escaped = run_code("import os\nos.system('cat /etc/passwd; ls /work')", KERNEL_ONLY)
     assert "root:" not in escaped.stdout and "wt" not in escaped.stdout
@@ -244,7 +248,10 @@ def test_fork_bomb_is_capped_and_cleaned_up(own_uid):
 
 def test_runs_in_parallel_threads_are_independent():
     """The collector's worker pool calls run_code from threads; each run gets its own folder and output."""
-    codes = [f"open('me.txt', 'w').write('{i}')\nimport time; time.sleep(0.2)\nprint(open('me.txt').read())" for i in range(6)]
+    codes = [
+        f"open('me.txt', 'w').write('{i}')\nimport time; time.sleep(0.2)\nprint(open('me.txt').read())"
+        for i in range(6)
+    ]
     with ThreadPoolExecutor(max_workers=3) as pool:
         results = list(pool.map(lambda c: run_code(c, FAST), codes))
     assert [r.stdout.strip() for r in results] == [str(i) for i in range(6)]

@@ -2,6 +2,7 @@
 
 One Spark session (local, in this process) serves the whole module. Select these tests with `-m spark`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ from .project import paths_in, selected
 from .warehouse_data import response, write_responses
 
 sys.path.insert(0, str(REPO / "bench"))
-import gen_shards  # noqa: E402  (the benchmarks' deterministic shard generator)
+import gen_shards
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -33,8 +34,14 @@ SCREENING = SHARED / "realdata" / "toolproj" / "src" / "exps_performance" / "pre
 # Figures that are not sums of integers: where the two engines may add the same doubles in another order.
 # The macro average of per-model accuracies (Spark has no ordered aggregate) and the interpolated latency
 # quantiles and mean (Spark's percentile and decimal division round in their own way).
-FLOAT_TOLERANT = {"accuracy_macro", "accuracy_reported_macro", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
-                  "latency_mean_ms"}
+FLOAT_TOLERANT = {
+    "accuracy_macro",
+    "accuracy_reported_macro",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_mean_ms",
+}
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +93,12 @@ def _spark():
 def _tables(p: Paths, schema: str) -> list[str]:
     con = duckdb.connect(str(p.warehouse), read_only=True)
     try:
-        return [t for (t,) in con.execute(
-            "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]).fetchall()]
+        return [
+            t
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]
+            ).fetchall()
+        ]
     finally:
         con.close()
 
@@ -118,16 +129,26 @@ def _sort_key(row: tuple) -> tuple:
 def _compare(p: Paths, table: str, ignore: set[str] = frozenset()) -> tuple[int, list[str]]:
     schema, name = table.split(".")
     con = duckdb.connect(str(p.warehouse), read_only=True)
-    columns = [c for (c,) in con.execute(
-        "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
-        [schema, name]).fetchall() if c not in ignore]
+    columns = [
+        c
+        for (c,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ? order by column_index",
+            [schema, name],
+        ).fetchall()
+        if c not in ignore
+    ]
     con.close()
     ours = sorted((tuple(map(_normal, r)) for r in _duckdb_rows(p, table, columns)), key=_sort_key)
     theirs = sorted((tuple(map(_normal, r)) for r in _spark_rows(table, columns)), key=_sort_key)
     problems = [] if len(ours) == len(theirs) else [f"{len(ours)} rows on DuckDB, {len(theirs)} on Spark"]
     for a, b in zip(ours, theirs):
         for column, x, y in zip(columns, a, b):
-            close = column in FLOAT_TOLERANT and isinstance(x, float) and isinstance(y, float) and math.isclose(x, y, rel_tol=1e-12)
+            close = (
+                column in FLOAT_TOLERANT
+                and isinstance(x, float)
+                and isinstance(y, float)
+                and math.isclose(x, y, rel_tol=1e-12)
+            )
             if x != y and not close:
                 problems.append(f"{column}: {x!r} (DuckDB) != {y!r} (Spark) in {a}")
     return len(ours), problems[:5]
@@ -149,8 +170,14 @@ def test_every_mart_identical_on_both_engines(built):
 def test_graded_and_staging_tables_identical(built):
     """graded_responses (one verdict per response, shard pointers included) and the staging tables agree too."""
     p, _ = built
-    for table in ("graded.graded_responses", "graded.graded_instances", "graded.graded_problems",
-                  "staging.stg_problems", "staging.stg_metrics", "staging.stg_quarantine"):
+    for table in (
+        "graded.graded_responses",
+        "graded.graded_instances",
+        "graded.graded_problems",
+        "staging.stg_problems",
+        "staging.stg_metrics",
+        "staging.stg_quarantine",
+    ):
         n, problems = _compare(p, table)
         assert problems == [], table
         assert n > 0, table
@@ -165,9 +192,13 @@ def test_exact_ties_broken_the_same_way(built):
     assert len(ours) == 6
     assert ours == theirs
     # and it is the later shard in the dedup order (the larger key), not whichever was read first
-    keys = dict(duckdb.connect(str(p.warehouse), read_only=True).execute(
-        "select regexp_extract(file, 'run_id=(tie-[ab])', 1), shard_id from staging.stg_shards where file like '%tie-%'"
-    ).fetchall())
+    keys = dict(
+        duckdb.connect(str(p.warehouse), read_only=True)
+        .execute(
+            "select regexp_extract(file, 'run_id=(tie-[ab])', 1), shard_id from staging.stg_shards where file like '%tie-%'"
+        )
+        .fetchall()
+    )
     assert {answer for _, answer, _ in ours} == {"41" if keys["tie-a"] > keys["tie-b"] else "42"}
 
 
@@ -177,8 +208,12 @@ def test_spark_build_runs_the_data_tests(built):
     assert f"built {p.warehouse.parent / 'spark'}" in output
     log = (p.warehouse.parent / "spark" / ".dbt" / "logs" / "dbt.log").read_text()
     run = log.split("Running with dbt")[-1]
-    for check in ("unique_graded_responses_response_id", "stg_responses::stg_responses_keeps_one_winner_per_response",
-                  "graded_responses::graded_responses_verdict_rules", "grain_acc_model_arm_kind_model"):
+    for check in (
+        "unique_graded_responses_response_id",
+        "stg_responses::stg_responses_keeps_one_winner_per_response",
+        "graded_responses::graded_responses_verdict_rules",
+        "grain_acc_model_arm_kind_model",
+    ):
         assert f"PASS {check}" in run, check
 
 

@@ -1,4 +1,5 @@
 """Two-way ANOVA from cell sums against statsmodels on the raw observations."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The instance-clustered bootstrap: clusters are instances, resampled within strata, seeded."""
+
 from __future__ import annotations
 
 import math
@@ -15,9 +16,21 @@ def _clustered(instances: int, seeds: int, p: float = 0.5, random_state: int = 0
     """Each instance is answered the same way under every seed: seeds add no information."""
     rng = np.random.default_rng(random_state)
     solved = rng.random(instances) < p
-    rows = [{"model": "m/one", "kind": "add", "digit": 2, "arm": arm, "seed": s, "sample": 0,
-             "problem_id": f"p{i}", "is_correct": bool(solved[i]) if arm == "nl" else True}
-            for i in range(instances) for s in range(seeds) for arm in ("nl", "code")]
+    rows = [
+        {
+            "model": "m/one",
+            "kind": "add",
+            "digit": 2,
+            "arm": arm,
+            "seed": s,
+            "sample": 0,
+            "problem_id": f"p{i}",
+            "is_correct": bool(solved[i]) if arm == "nl" else True,
+        }
+        for i in range(instances)
+        for s in range(seeds)
+        for arm in ("nl", "code")
+    ]
     return pd.DataFrame(rows)
 
 

@@ -1,4 +1,5 @@
 """Code vs NL on fixed data, checked against independent computations (pandas, scipy, statsmodels, hand)."""
+
 from __future__ import annotations
 
 import math
@@ -18,12 +19,31 @@ from evalhouse.analysis.simulate import simulate_responses
 def _hand() -> pd.DataFrame:
     """One model, 4 instances × 2 seeds; the nl answer to p3 seed 1 is missing (an API error)."""
     rows = []
-    code = {("p0", 0): 1, ("p0", 1): 1, ("p1", 0): 1, ("p1", 1): 0, ("p2", 0): 1, ("p2", 1): 1, ("p3", 0): 0, ("p3", 1): 1}
+    code = {
+        ("p0", 0): 1,
+        ("p0", 1): 1,
+        ("p1", 0): 1,
+        ("p1", 1): 0,
+        ("p2", 0): 1,
+        ("p2", 1): 1,
+        ("p3", 0): 0,
+        ("p3", 1): 1,
+    }
     nl = {("p0", 0): 0, ("p0", 1): 0, ("p1", 0): 1, ("p1", 1): 1, ("p2", 0): 0, ("p2", 1): 1, ("p3", 0): 0}
     for arm, table in (("code", code), ("nl", nl)):
         for (pid, seed), ok in table.items():
-            rows.append({"model": "lab/m", "kind": "add" if pid in ("p0", "p1") else "mul", "digit": 2, "arm": arm,
-                         "seed": seed, "sample": 0, "problem_id": pid, "is_correct": bool(ok)})
+            rows.append(
+                {
+                    "model": "lab/m",
+                    "kind": "add" if pid in ("p0", "p1") else "mul",
+                    "digit": 2,
+                    "arm": arm,
+                    "seed": seed,
+                    "sample": 0,
+                    "problem_id": pid,
+                    "is_correct": bool(ok),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -44,7 +64,9 @@ def test_hand_checked_counts_pairs_and_tests():
     assert row.wilcoxon_p == pytest.approx(stats.wilcoxon(diffs, zero_method="wilcox").pvalue)
     assert row.cohens_d == pytest.approx(np.mean(diffs) / np.std(diffs, ddof=1))
     kinds = r.delta[r.delta.model == "lab/m"].set_index("kind")
-    assert kinds.loc["add", "delta"] == pytest.approx((3 - 2) / 4) and kinds.loc["mul", "delta"] == pytest.approx((2 - 1) / 3)
+    assert kinds.loc["add", "delta"] == pytest.approx((3 - 2) / 4) and kinds.loc["mul", "delta"] == pytest.approx(
+        (2 - 1) / 3
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +86,9 @@ def test_accuracy_tables_equal_pandas_groupby(sim):
     pooled = data.groupby("arm", observed=True)["is_correct"].mean()
     ours = r.accuracy_by_arm[r.accuracy_by_arm.model == ALL_MODELS].set_index("arm")["accuracy"]
     assert ours.sort_index().to_numpy() == pytest.approx(pooled.sort_index().to_numpy())
-    assert ((r.accuracy.ci_low <= r.accuracy.accuracy + 1e-12) & (r.accuracy.accuracy <= r.accuracy.ci_high + 1e-12)).all()
+    assert (
+        (r.accuracy.ci_low <= r.accuracy.accuracy + 1e-12) & (r.accuracy.accuracy <= r.accuracy.ci_high + 1e-12)
+    ).all()
 
 
 def test_per_model_tests_equal_scipy_on_independently_paired_data(sim):
@@ -84,6 +108,7 @@ def test_per_model_tests_equal_scipy_on_independently_paired_data(sim):
         assert row.cohens_d == pytest.approx(diffs.mean() / diffs.std(ddof=1))
     holm = r.paired.wilcoxon_p_holm.to_numpy()
     from statsmodels.stats.multitest import multipletests
+
     assert holm == pytest.approx(multipletests(r.paired.wilcoxon_p, method="holm")[1])
 
 

@@ -1,4 +1,5 @@
 """Lab effects: the seed's reviewer response with numbers checked independently and text that follows them."""
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,11 @@ def test_naive_comparison_by_hand(result):
 
 def test_mixed_models_match_lme4_on_all_subsets(result):
     """All models, without Phi-4 and without reasoning models: lme4's REML figures (shared/reference)."""
-    lme4 = {"all": (-0.4206243, 0.033685039, 0.46304), "no_phi_4": (-0.44264787, 0.030486192, 0.0756703),
-            "no_reasoning": (-0.4024489, 0.01906483, 0.820844)}
+    lme4 = {
+        "all": (-0.4206243, 0.033685039, 0.46304),
+        "no_phi_4": (-0.44264787, 0.030486192, 0.0756703),
+        "no_reasoning": (-0.4024489, 0.01906483, 0.820844),
+    }
     assert [f.subset.name for f in result.fits] == list(lme4)
     for f in result.fits:
         beta, se, icc = lme4[f.subset.name]
@@ -90,7 +94,7 @@ def test_unknown_names_are_clear_errors(metrics):
         lab_effects(metrics, "hubris", [exclude_model("GPT-9")])
     with pytest.raises(ValueError, match="--exclude-category 'tiny'"):
         lab_effects(metrics, "hubris", [exclude_category("tiny")])
-    with pytest.raises(ValueError, match="no values for metric 'nope'.*hubris"):
+    with pytest.raises(ValueError, match=r"no values for metric 'nope'.*hubris"):
         lab_effects(metrics, "nope")
 
 

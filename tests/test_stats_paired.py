@@ -1,4 +1,5 @@
 """Paired tests against values computed independently (R's wilcox.test / binom.test, and by hand)."""
+
 from __future__ import annotations
 
 import math

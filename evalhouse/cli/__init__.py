@@ -5,6 +5,7 @@ A user's mistake ends in one `Error:` line and exit code 1, never a traceback.
 Each command's module is imported only when that command runs: the analysis commands pull in pandas
 and statsmodels, which would otherwise add a second or two to every `evalhouse build`.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -2,6 +2,7 @@
 
 Each analysis prints its console summary and writes JSON (`--json`) and LaTeX (`--latex`) on request.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,10 +42,12 @@ def _emit(result, json_out: Path | None, latex_out: Path | None, quiet: bool = F
 
 def output_options(fn):
     """--json and --latex, shared by every analysis."""
-    fn = click.option("--latex", "latex_out", type=click.Path(dir_okay=False, path_type=Path),
-                      help="Write the LaTeX rendering here.")(fn)
-    fn = click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
-                      help="Write the results as JSON here.")(fn)
+    fn = click.option(
+        "--latex", "latex_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the LaTeX rendering here."
+    )(fn)
+    fn = click.option(
+        "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the results as JSON here."
+    )(fn)
     return fn
 
 
@@ -85,23 +88,58 @@ def _pair(value: str) -> tuple[str, str]:
 
 @analyze.command("lab-effects")
 @click.option("--metric", required=True, help="The per-model metric to explain, e.g. hubris.")
-@click.option("--from", "source", default="marts.model_metrics", show_default=True,
-              help="marts.model_metrics, or a .csv/.parquet file (long: metric,value; or one column per metric).")
-@click.option("--exclude-model", "exclude_models", multiple=True, metavar="NAMES",
-              help="A sensitivity subset without these models (comma-separated; id, display name or alias). Repeatable.")
-@click.option("--exclude-category", "exclude_categories", multiple=True, metavar="NAMES",
-              help="A sensitivity subset without models of these categories (e.g. reasoning). Repeatable.")
-@click.option("--correlate", "correlations", multiple=True, metavar="A,B",
-              help="Correlate two metrics (Pearson, Spearman) over models that have both. Repeatable.")
+@click.option(
+    "--from",
+    "source",
+    default="marts.model_metrics",
+    show_default=True,
+    help="marts.model_metrics, or a .csv/.parquet file (long: metric,value; or one column per metric).",
+)
+@click.option(
+    "--exclude-model",
+    "exclude_models",
+    multiple=True,
+    metavar="NAMES",
+    help="A sensitivity subset without these models (comma-separated; id, display name or alias). Repeatable.",
+)
+@click.option(
+    "--exclude-category",
+    "exclude_categories",
+    multiple=True,
+    metavar="NAMES",
+    help="A sensitivity subset without models of these categories (e.g. reasoning). Repeatable.",
+)
+@click.option(
+    "--correlate",
+    "correlations",
+    multiple=True,
+    metavar="A,B",
+    help="Correlate two metrics (Pearson, Spearman) over models that have both. Repeatable.",
+)
 @click.option("--predictor", default="is_flagship", show_default=True, help="Binary (0/1) model-level predictor.")
 @click.option("--group", default="lab", show_default=True, help="Random-intercept grouping.")
 @click.option("--ml", is_flag=True, help="Maximum likelihood instead of REML.")
-@click.option("--figure", "figure_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Draw the forest plot of the effect across subsets here (PNG and PDF).")
+@click.option(
+    "--figure",
+    "figure_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw the forest plot of the effect across subsets here (PNG and PDF).",
+)
 @output_options
 @user_errors(SourceError, ValueError)
-def lab_effects_cmd(metric, source, exclude_models, exclude_categories, correlations, predictor, group, ml,
-                    figure_out, json_out, latex_out) -> None:
+def lab_effects_cmd(
+    metric,
+    source,
+    exclude_models,
+    exclude_categories,
+    correlations,
+    predictor,
+    group,
+    ml,
+    figure_out,
+    json_out,
+    latex_out,
+) -> None:
     """Does a model-level effect survive treating models of one lab as related?
 
     Naive Cohen's d and t-test; the mixed model METRIC ~ PREDICTOR + (1|lab) on all models and on each
@@ -117,8 +155,15 @@ def lab_effects_cmd(metric, source, exclude_models, exclude_categories, correlat
     from evalhouse.analysis.lab_effects import exclude_category, exclude_model, lab_effects, load_metrics
 
     subsets = [exclude_model(m) for m in exclude_models] + [exclude_category(c) for c in exclude_categories]
-    result = lab_effects(load_metrics(source), metric, subsets, [_pair(c) for c in correlations],
-                         predictor=predictor, group=group, reml=not ml)
+    result = lab_effects(
+        load_metrics(source),
+        metric,
+        subsets,
+        [_pair(c) for c in correlations],
+        predictor=predictor,
+        group=group,
+        reml=not ml,
+    )
     _emit(result, json_out, latex_out)
     if figure_out:
         for path in mixed_effect_forest(result, figure_out):
@@ -129,8 +174,10 @@ def _criteria(min_instances: int | None, alpha: float):
     from evalhouse.analysis.criteria import Criteria
 
     defaults = Criteria()
-    return Criteria(alpha=alpha, min_instances_per_model_seed=defaults.min_instances_per_model_seed
-                    if min_instances is None else min_instances)
+    return Criteria(
+        alpha=alpha,
+        min_instances_per_model_seed=defaults.min_instances_per_model_seed if min_instances is None else min_instances,
+    )
 
 
 @analyze.command("code-vs-nl")
@@ -139,15 +186,30 @@ def _criteria(min_instances: int | None, alpha: float):
 @click.option("--where", default=None, help="SQL filter on graded.graded_responses, e.g. \"kind in ('add','mul')\".")
 @click.option("--n-boot", default=1000, show_default=True, type=click.IntRange(100), help="Bootstrap resamples.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
-@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              help="Family-wise significance level (Bonferroni over models).")
-@click.option("--min-instances", type=click.IntRange(1), default=None,
-              help="Instances per model and seed the sample-size criterion asks for [default: the plan's 3000].")
-@click.option("--figures", "figures_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Also draw the figures into this folder.")
+@click.option(
+    "--alpha",
+    default=0.05,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Family-wise significance level (Bonferroni over models).",
+)
+@click.option(
+    "--min-instances",
+    type=click.IntRange(1),
+    default=None,
+    help="Instances per model and seed the sample-size criterion asks for [default: the plan's 3000].",
+)
+@click.option(
+    "--figures",
+    "figures_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also draw the figures into this folder.",
+)
 @output_options
 @user_errors(SourceError, ValueError)
-def code_vs_nl_cmd(treatment, control, where, n_boot, seed, alpha, min_instances, figures_dir, json_out, latex_out) -> None:
+def code_vs_nl_cmd(
+    treatment, control, where, n_boot, seed, alpha, min_instances, figures_dir, json_out, latex_out
+) -> None:
     """Code vs NL, the scale-up plan's Phases 3–4, from graded.graded_responses.
 
     Accuracy per model × arm × kind with 95% intervals from a bootstrap over problem instances (stratified
@@ -164,10 +226,14 @@ def code_vs_nl_cmd(treatment, control, where, n_boot, seed, alpha, min_instances
 
     responses = load_responses(where=where)
     if responses.empty:
-        raise click.ClickException("graded.graded_responses has no answered responses"
-                                   + (f" where {where}" if where else "") + "; collect or import, then build")
-    result = code_vs_nl(responses, treatment, control, n_boot=n_boot, seed=seed,
-                        criteria=_criteria(min_instances, alpha))
+        raise click.ClickException(
+            "graded.graded_responses has no answered responses"
+            + (f" where {where}" if where else "")
+            + "; collect or import, then build"
+        )
+    result = code_vs_nl(
+        responses, treatment, control, n_boot=n_boot, seed=seed, criteria=_criteria(min_instances, alpha)
+    )
     _emit(result, json_out, latex_out)
     if figures_dir:
         for path in draw_all(figures_dir, accuracy=result):
@@ -175,12 +241,18 @@ def code_vs_nl_cmd(treatment, control, where, n_boot, seed, alpha, min_instances
 
 
 @analyze.command("figures")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the figures [default: data/outputs/figures].")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the figures [default: data/outputs/figures].",
+)
 @click.option("--metric", default=None, help="Also draw the lab-effects forest plot of this metric.")
 @click.option("--exclude-model", "exclude_models", multiple=True, metavar="NAMES", help="Subset for the forest plot.")
-@click.option("--exclude-category", "exclude_categories", multiple=True, metavar="NAMES",
-              help="Subset for the forest plot.")
+@click.option(
+    "--exclude-category", "exclude_categories", multiple=True, metavar="NAMES", help="Subset for the forest plot."
+)
 @user_errors(SourceError, ValueError)
 def figures_cmd(out_dir: Path | None, metric, exclude_models, exclude_categories) -> None:
     """Draw every figure (PNG and PDF) from the warehouse.
@@ -197,15 +269,22 @@ def figures_cmd(out_dir: Path | None, metric, exclude_models, exclude_categories
     out_dir = out_dir or paths().outputs / "figures"
     written = figures_from_warehouse(out_dir, metric, exclude_models, exclude_categories)
     if not written:
-        raise click.ClickException("nothing to draw: the warehouse has no graded responses"
-                                   + ("" if metric else " (and no --metric was given)"))
+        raise click.ClickException(
+            "nothing to draw: the warehouse has no graded responses"
+            + ("" if metric else " (and no --metric was given)")
+        )
     for path in written:
         click.echo(f"figure: {path}")
 
 
 @analyze.command("all")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for every output [default: data/outputs/analysis].")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for every output [default: data/outputs/analysis].",
+)
 @click.option("--n-boot", default=1000, show_default=True, type=click.IntRange(100), help="Bootstrap resamples.")
 @user_errors(SourceError, ValueError)
 def all_cmd(out_dir: Path | None, n_boot: int) -> None:

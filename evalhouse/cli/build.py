@@ -1,4 +1,5 @@
 """`evalhouse build`: dbt build into the warehouse file."""
+
 from __future__ import annotations
 
 import click
@@ -13,15 +14,25 @@ from .common import user_errors
 @click.command()
 @click.option("--select", default=None, help="dbt node selection (default: everything).")
 @click.option("--full-refresh", is_flag=True, help="Rebuild from scratch instead of adding only new shards.")
-@click.option("--memory-limit", default=None, metavar="SIZE",
-              help="DuckDB memory limit, e.g. 4GB (default 4GB; larger work spills to warehouse/.tmp).")
+@click.option(
+    "--memory-limit",
+    default=None,
+    metavar="SIZE",
+    help="DuckDB memory limit, e.g. 4GB (default 4GB; larger work spills to warehouse/.tmp).",
+)
 @click.option("--threads", type=click.IntRange(1), default=None, help="dbt threads (default 2).")
-@click.option("--target", type=click.Choice(["local", "spark"]), default="local", show_default=True,
-              help="local: the DuckDB file; spark: the same models on Spark (needs evalhouse[spark]).")
+@click.option(
+    "--target",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="local: the DuckDB file; spark: the same models on Spark (needs evalhouse[spark]).",
+)
 @click.option("--verbose", is_flag=True, help="Show dbt's own output.")
 @user_errors(BuildError)
-def build(select: str | None, full_refresh: bool, memory_limit: str | None, threads: int | None, target: str,
-          verbose: bool) -> None:
+def build(
+    select: str | None, full_refresh: bool, memory_limit: str | None, threads: int | None, target: str, verbose: bool
+) -> None:
     """Build the warehouse from data/ and the dbt seeds (runs `dbt build`).
 
     The new warehouse is written beside the old one and swapped in when every model and test passed,
@@ -42,8 +53,14 @@ def build(select: str | None, full_refresh: bool, memory_limit: str | None, thre
     if target == "spark":
         result = _build_spark(select, threads, verbose)
     else:
-        result = run_build(paths(), select=select, full_refresh=full_refresh, quiet=not verbose,
-                           memory_limit=memory_limit, threads=threads)
+        result = run_build(
+            paths(),
+            select=select,
+            full_refresh=full_refresh,
+            quiet=not verbose,
+            memory_limit=memory_limit,
+            threads=threads,
+        )
     if verbose:
         click.echo(result.log)
     click.echo(f"built {result.warehouse} in {result.seconds:.1f}s ({result.mode}: {result.reason})")
@@ -51,8 +68,8 @@ def build(select: str | None, full_refresh: bool, memory_limit: str | None, thre
 
 def _build_spark(select: str | None, threads: int | None, verbose: bool):
     try:
-        import pyspark  # noqa: F401
         import dbt.adapters.spark  # noqa: F401
+        import pyspark  # noqa: F401
     except ImportError:
         raise BuildError("the spark target needs pyspark and dbt-spark: pip install 'evalhouse[spark]'") from None
     from evalhouse.build_spark import build_spark

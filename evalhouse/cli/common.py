@@ -1,4 +1,5 @@
 """Helpers shared by the command modules: list options and turning library errors into `Error:` lines."""
+
 from __future__ import annotations
 
 import functools

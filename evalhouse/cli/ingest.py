@@ -1,4 +1,5 @@
 """`evalhouse ingest …`: collect responses, load metrics."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,12 @@ def ingest() -> None:
 
 # The options that define a collection: `ingest run` and `ingest plan` take the same ones (and specs).
 _CONFIG_OPTIONS = [
-    click.option("--spec", "spec_file", type=click.Path(dir_okay=False, path_type=Path), help="Experiment spec (TOML); flags override it."),
+    click.option(
+        "--spec",
+        "spec_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Experiment spec (TOML); flags override it.",
+    ),
     click.option("--base-url", default=None, help=f"OpenAI-compatible endpoint [default: {DEFAULT_BASE_URL}]."),
     click.option("--model", "models", multiple=True, help="Model id; repeat for several."),
     click.option("--kinds", help="Comma-separated problem kinds, e.g. add,sub,lcs."),
@@ -32,22 +38,34 @@ _CONFIG_OPTIONS = [
     click.option("--arms", help="Comma-separated arms [default: nl,sim,controlsim,code]."),
     click.option("--concurrency", type=int, help="Requests in flight (the sliding window) [default: 16]."),
     click.option("--requests-per-minute", type=float, help="Client-side cap on requests a minute [default: none]."),
-    click.option("--tokens-per-minute", type=float, help="Client-side cap on prompt+completion tokens a minute [default: none]."),
+    click.option(
+        "--tokens-per-minute", type=float, help="Client-side cap on prompt+completion tokens a minute [default: none]."
+    ),
     click.option("--problem-seed", type=int, help="Seed of the problem generator [default: 0]."),
     click.option("--samples", type=int, help="Samples per (model, problem, arm, seed) [default: 1]."),
     click.option("--temperature", type=float, help="Sampling temperature [default: 0]."),
     click.option("--max-tokens", type=int, help="Completion token cap [default: 4096]."),
-    click.option("--max-cost", type=float, help="USD cap on the plan's total cost, stored responses included: no request "
-                 "is started that could pass it [default: none]."),
+    click.option(
+        "--max-cost",
+        type=float,
+        help="USD cap on the plan's total cost, stored responses included: no request "
+        "is started that could pass it [default: none].",
+    ),
     click.option("--checkpoint-every", type=int, help="Write a shard every N responses [default: 1000]."),
     click.option("--exec-workers", type=int, help="Parallel sandboxed code runs (code arm) [default: 2]."),
     click.option("--max-attempts", type=int, help="Attempts per request before it is stored as an error [default: 6]."),
     click.option("--max-retry-wait", type=float, help="Longest Retry-After to wait out, in seconds [default: 300]."),
     click.option("--timeout", "timeout_s", type=float, help="Seconds to wait for one answer [default: 120]."),
-    click.option("--require-parameters/--no-require-parameters", default=None,
-                 help="OpenRouter: only use providers that honour every parameter (seed, temperature)."),
-    click.option("--allow-fallbacks/--no-allow-fallbacks", default=None,
-                 help="OpenRouter: let the request fall back to other providers [provider default: allow]."),
+    click.option(
+        "--require-parameters/--no-require-parameters",
+        default=None,
+        help="OpenRouter: only use providers that honour every parameter (seed, temperature).",
+    ),
+    click.option(
+        "--allow-fallbacks/--no-allow-fallbacks",
+        default=None,
+        help="OpenRouter: let the request fall back to other providers [provider default: allow].",
+    ),
     click.option("--provider-order", help="OpenRouter: comma-separated providers to try, in order."),
     click.option("--retry-errors", is_flag=True, default=None, help="Ask again for responses stored as errors."),
     click.option("--resume/--no-resume", default=None, help="Skip what is already stored [default: resume]."),
@@ -84,8 +102,11 @@ def _config(spec_file, models, kinds, digits, seeds, arms, provider_order, **res
 
 @ingest.command("run")
 @config_options
-@click.option("--preflight/--no-preflight", default=None,
-              help="Check the key, the model ids and the credit left before the first request [default: on].")
+@click.option(
+    "--preflight/--no-preflight",
+    default=None,
+    help="Check the key, the model ids and the credit left before the first request [default: on].",
+)
 @click.option("--run-id", default=None, help="Name of this run [default: generated].")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar [default: on].")
 @user_errors(SpecError, RunAborted, StorageError)
@@ -121,9 +142,12 @@ def run_cmd(run_id, **options) -> None:
     click.echo(f"  shards: {p.stored(p.responses / 'source=collector' / f'run_id={run}')}")
     click.echo(f"  log:    {p.logs / f'ingest-{run}.log'}")
     if summary.cap_reached:
-        click.echo(f"Stopped at --max-cost {config.max_cost:g}: ${summary.spent_before + summary.spent:.4f} spent on "
-                   f"this plan, {summary.unasked} responses not asked. To go on, run the same command with a higher "
-                   "--max-cost: what is stored is kept and not asked again.", err=True)
+        click.echo(
+            f"Stopped at --max-cost {config.max_cost:g}: ${summary.spent_before + summary.spent:.4f} spent on "
+            f"this plan, {summary.unasked} responses not asked. To go on, run the same command with a higher "
+            "--max-cost: what is stored is kept and not asked again.",
+            err=True,
+        )
         raise SystemExit(EXIT_CAP_REACHED)
 
 
@@ -152,7 +176,6 @@ def plan_cmd(**options) -> None:
         raise PlanFailed("; ".join(plan.blockers))
 
 
-
 @ingest.command("metrics")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @user_errors(MetricsError, StorageError)
@@ -168,8 +191,10 @@ def metrics_cmd(file: Path) -> None:
     """
     where = paths()
     result = load_metrics(file, where.stored(where.metrics))
-    click.echo(f"loaded {result.rows} values: {result.models} models × {len(result.metrics)} metrics "
-               f"({', '.join(result.metrics)}); {result.missing_values} missing cells skipped")
+    click.echo(
+        f"loaded {result.rows} values: {result.models} models × {len(result.metrics)} metrics "
+        f"({', '.join(result.metrics)}); {result.missing_values} missing cells skipped"
+    )
     if result.unknown_models:
         click.echo(f"  not in the model registry (kept as given): {', '.join(result.unknown_models)}")
     if result.skipped_columns:
@@ -214,10 +239,19 @@ def import_cmd(sources, model, progress, verbose, as_json, memory_limit) -> None
         try:
             published = mirror_changes(where.raw, str(where.stored(where.raw)), before)
         except StorageError as exc:
-            raise click.ClickException(f"{exc}; the import is complete in {where.raw}: run it again to retry the upload") from None
+            raise click.ClickException(
+                f"{exc}; the import is complete in {where.raw}: run it again to retry the upload"
+            ) from None
     if as_json:
-        extra = {} if published is None else {"bucket": str(where.stored(where.raw)), "objects_written": published[0],
-                                              "objects_deleted": published[1]}
+        extra = (
+            {}
+            if published is None
+            else {
+                "bucket": str(where.stored(where.raw)),
+                "objects_written": published[0],
+                "objects_deleted": published[1],
+            }
+        )
         click.echo(json.dumps(summary.as_dict() | extra, indent=2))
     else:
         for line in summary.lines(verbose=verbose):

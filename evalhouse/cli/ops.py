@@ -1,4 +1,5 @@
 """`evalhouse rerun`, `status`, `validate`, `report`: operating an experiment that runs for days."""
+
 from __future__ import annotations
 
 import json
@@ -15,15 +16,22 @@ from evalhouse.ops.status import StatusError
 from .common import user_errors
 
 experiments_option = click.option(
-    "--experiments", type=click.Path(file_okay=False, path_type=Path), default=Path("experiments"), show_default=True,
+    "--experiments",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("experiments"),
+    show_default=True,
     help="Folder of experiment specs (*.toml), relative to the working folder.",
 )
 
 
 @click.command()
 @experiments_option
-@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Append the log here [default: data/logs/rerun.log].")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append the log here [default: data/logs/rerun.log].",
+)
 @click.option("--quiet", is_flag=True, help="Print only warnings and errors (the log file gets everything).")
 def rerun(experiments: Path, log_file: Path | None, quiet: bool) -> None:
     """Resume every experiment spec, build the warehouse, refresh the analysis outputs; for cron.
@@ -102,10 +110,19 @@ def validate(experiments: Path, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="HTML file to write [default: data/outputs/report.html].")
-@click.option("--n-boot", default=1000, show_default=True, type=click.IntRange(100),
-              help="Bootstrap resamples of the analyses' intervals.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="HTML file to write [default: data/outputs/report.html].",
+)
+@click.option(
+    "--n-boot",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(100),
+    help="Bootstrap resamples of the analyses' intervals.",
+)
 @experiments_option
 @user_errors(SourceError)
 def report(out: Path | None, n_boot: int, experiments: Path) -> None:

@@ -1,4 +1,5 @@
 """`evalhouse problems …`: generate problem sets, list the kinds, show one instance."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,11 +26,22 @@ def problems() -> None:
 
 @problems.command("generate")
 @click.option("--kinds", required=True, help="Comma-separated kinds, or families: fine_grained, clrs, np_hard, all.")
-@click.option("--digits", default="2", show_default=True, help="Comma-separated digits (sizes); kinds without a digit ignore them.")
-@click.option("--n", type=int, default=10, show_default=True, help="Instances per kind and digit (per kind without a digit).")
+@click.option(
+    "--digits",
+    default="2",
+    show_default=True,
+    help="Comma-separated digits (sizes); kinds without a digit ignore them.",
+)
+@click.option(
+    "--n", type=int, default=10, show_default=True, help="Instances per kind and digit (per kind without a digit)."
+)
 @click.option("--problem-seed", type=int, default=0, show_default=True, help="Seed of the generator.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write a copy to this Parquet file.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a copy to this Parquet file.",
+)
 @user_errors(UnknownKind, StorageError)
 def generate_cmd(kinds: str, digits: str, n: int, problem_seed: int, out: Path | None) -> None:
     """Generate problems with exact golds, deterministically, as Parquet.
@@ -62,7 +74,9 @@ def generate_cmd(kinds: str, digits: str, n: int, problem_seed: int, out: Path |
 
 
 @problems.command("kinds")
-@click.option("--family", type=click.Choice(["fine_grained", "clrs", "np_hard"]), default=None, help="Only this family.")
+@click.option(
+    "--family", type=click.Choice(["fine_grained", "clrs", "np_hard"]), default=None, help="Only this family."
+)
 def kinds_cmd(family: str | None) -> None:
     """List the problem kinds: family, digit axis, how answers are checked, and the answer type.
 

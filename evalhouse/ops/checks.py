@@ -10,6 +10,7 @@ Five checks, each pass or fail with the offending rows named:
 What is expected comes from the experiment specs (their exact cells); a model no spec names (an import,
 an ad-hoc run) is expected to have answered every problem it was asked, under every seed and arm it has.
 """
+
 from __future__ import annotations
 
 import os
@@ -76,9 +77,15 @@ class Validation:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        return {"warehouse": str(self.warehouse), "built_at": self.built_at, "expectation": self.expectation,
-                "passed": self.passed, "failed": self.failed, "notes": self.notes,
-                "checks": [asdict(c) for c in self.checks]}
+        return {
+            "warehouse": str(self.warehouse),
+            "built_at": self.built_at,
+            "expectation": self.expectation,
+            "passed": self.passed,
+            "failed": self.failed,
+            "notes": self.notes,
+            "checks": [asdict(c) for c in self.checks],
+        }
 
 
 def validate(paths: Paths, experiments: Path) -> Validation:
@@ -86,11 +93,14 @@ def validate(paths: Paths, experiments: Path) -> Validation:
     configs = load_configs(experiments) if any(experiments.glob("*.toml")) else []
     with warehouse(paths.warehouse) as con:
         try:
-            con.execute(f"create temp table answered as select model, problem_id, kind, digit, arm, seed, sample, "
-                        f"bool_or(is_answered) as answered, bool_or(not is_answered) as errored from {GRADED} group by all")
+            con.execute(
+                f"create temp table answered as select model, problem_id, kind, digit, arm, seed, sample, "
+                f"bool_or(is_answered) as answered, bool_or(not is_answered) as errored from {GRADED} group by all"
+            )
         except duckdb.Error as exc:
-            raise SourceError(f"{paths.warehouse}: cannot read {GRADED} ({str(exc).splitlines()[0]}); "
-                              "run `evalhouse build`") from None
+            raise SourceError(
+                f"{paths.warehouse}: cannot read {GRADED} ({str(exc).splitlines()[0]}); run `evalhouse build`"
+            ) from None
         expectation = _expect(con, configs, experiments)
         checks = [_guarded(check, con) for check in (_counts, _coverage, _accuracy, _verdicts, _balance)]
     return Validation(paths.warehouse, _built_at(paths.warehouse), expectation, checks, _freshness(paths))
@@ -107,10 +117,16 @@ def _guarded(check, con: duckdb.DuckDBPyConnection) -> Check:
 
 def _expect(con: duckdb.DuckDBPyConnection, configs, experiments: Path) -> str:
     """Create temp table `expected`: the specs' cells, plus what the data implies for models no spec names."""
-    rows = {(c.model, c.problem_id, c.kind, c.digit, c.arm, c.seed, c.sample) for _, config in configs for c in cells(config)}
+    rows = {
+        (c.model, c.problem_id, c.kind, c.digit, c.arm, c.seed, c.sample)
+        for _, config in configs
+        for c in cells(config)
+    }
     names = ["model", "problem_id", "kind", "digit", "arm", "seed", "sample"]
-    spec_cells = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)},
-                          schema=pa.schema([(n, pa.int64() if n in ("digit", "seed", "sample") else pa.string()) for n in names]))
+    spec_cells = pa.table(
+        {n: [r[i] for r in rows] for i, n in enumerate(names)},
+        schema=pa.schema([(n, pa.int64() if n in ("digit", "seed", "sample") else pa.string()) for n in names]),
+    )
     con.register("spec_cells", spec_cells)
     con.execute(
         """
@@ -125,8 +141,9 @@ def _expect(con: duckdb.DuckDBPyConnection, configs, experiments: Path) -> str:
         """
     )
     spec_models = {r[0] for r in rows}
-    implied = con.execute("select count(distinct model) from expected where model not in "
-                          "(select model from spec_cells)").fetchone()[0]
+    implied = con.execute(
+        "select count(distinct model) from expected where model not in (select model from spec_cells)"
+    ).fetchone()[0]
     parts = []
     if configs:
         parts.append(f"{len(rows)} cells of {len(configs)} spec(s) in {experiments}/ ({len(spec_models)} models)")
@@ -146,11 +163,17 @@ def _counts(con) -> Check:
     ).fetchall()
     short = [r for r in rows if r[3] < r[2]]
     total, got = sum(r[2] for r in rows), sum(r[3] for r in rows)
-    details = [f"{m} seed {s}: {c} of {e} collected ({e - c} missing, of which {err} stored as API errors)"
-               for m, s, e, c, err in short[:SHOW]]
-    return Check("counts", "expected vs collected per model × seed", not short and bool(rows),
-                 f"{len(rows) - len(short)} of {len(rows)} model × seed complete; {got} of {total} responses",
-                 details + _more(short))
+    details = [
+        f"{m} seed {s}: {c} of {e} collected ({e - c} missing, of which {err} stored as API errors)"
+        for m, s, e, c, err in short[:SHOW]
+    ]
+    return Check(
+        "counts",
+        "expected vs collected per model × seed",
+        not short and bool(rows),
+        f"{len(rows) - len(short)} of {len(rows)} model × seed complete; {got} of {total} responses",
+        details + _more(short),
+    )
 
 
 def _coverage(con) -> Check:
@@ -165,9 +188,13 @@ def _coverage(con) -> Check:
     details = [f"{m} × {arm} × {kind} × digit {digit}: no answered response" for m, arm, kind, digit, _ in holes[:SHOW]]
     kinds = len({r[2] for r in rows})
     digits = len({r[3] for r in rows})
-    return Check("coverage", "kinds × digits per model × arm", not holes and bool(rows),
-                 f"{len(rows) - len(holes)} of {len(rows)} cells answered ({kinds} kinds, {digits} digits)",
-                 details + _more(holes))
+    return Check(
+        "coverage",
+        "kinds × digits per model × arm",
+        not holes and bool(rows),
+        f"{len(rows) - len(holes)} of {len(rows)} cells answered ({kinds} kinds, {digits} digits)",
+        details + _more(holes),
+    )
 
 
 def _accuracy(con) -> Check:
@@ -176,7 +203,7 @@ def _accuracy(con) -> Check:
         checked += con.execute(f"select count(*) from marts.{mart}").fetchone()[0]
         rows = con.execute(
             f"""
-            select concat_ws(' × ', {', '.join(keys)}), n, n_correct, accuracy, ci_low, ci_high, accuracy_reported
+            select concat_ws(' × ', {", ".join(keys)}), n, n_correct, accuracy, ci_low, ci_high, accuracy_reported
             from marts.{mart}
             where accuracy is null or isnan(accuracy) or accuracy < 0 or accuracy > 1
                or ci_low < -{EPS} or ci_high > 1 + {EPS} or ci_low > accuracy + {EPS} or ci_high < accuracy - {EPS}
@@ -186,11 +213,18 @@ def _accuracy(con) -> Check:
             order by all
             """
         ).fetchall()
-        bad += [f"{mart} {key}: n={n}, n_correct={k}, accuracy={acc!r}, interval=[{lo!r}, {hi!r}], "
-                f"accuracy_reported={rep!r}" for key, n, k, acc, lo, hi, rep in rows]
-    return Check("accuracy", "accuracy and Wilson interval in [0, 1], n_correct ≤ n", not bad,
-                 f"{checked - len(bad)} of {checked} rows of {', '.join(ACCURACY_MARTS)} in range",
-                 bad[:SHOW] + _more(bad))
+        bad += [
+            f"{mart} {key}: n={n}, n_correct={k}, accuracy={acc!r}, interval=[{lo!r}, {hi!r}], "
+            f"accuracy_reported={rep!r}"
+            for key, n, k, acc, lo, hi, rep in rows
+        ]
+    return Check(
+        "accuracy",
+        "accuracy and Wilson interval in [0, 1], n_correct ≤ n",
+        not bad,
+        f"{checked - len(bad)} of {checked} rows of {', '.join(ACCURACY_MARTS)} in range",
+        bad[:SHOW] + _more(bad),
+    )
 
 
 def _verdicts(con) -> Check:
@@ -198,17 +232,24 @@ def _verdicts(con) -> Check:
         f"select count(*), count_if(verdict is null or is_correct is null), count_if(is_correct) "
         f"from {GRADED} where is_answered"
     ).fetchone()
-    in_mart, correct_in_mart = con.execute("select coalesce(sum(n), 0), coalesce(sum(n_correct), 0) "
-                                           "from marts.acc_model_arm_kind").fetchone()
+    in_mart, correct_in_mart = con.execute(
+        "select coalesce(sum(n), 0), coalesce(sum(n_correct), 0) from marts.acc_model_arm_kind"
+    ).fetchone()
     details = []
     if ungraded:
         details.append(f"{ungraded} answered responses have no verdict")
     if in_mart != answered or correct_in_mart != correct:
-        details.append(f"marts.acc_model_arm_kind counts {in_mart} responses ({correct_in_mart} correct); "
-                       f"{GRADED} has {answered} answered ({correct} correct)")
-    return Check("verdicts", "no missing verdicts; the marts count every answered response", not details,
-                 f"{answered - ungraded} of {answered} answered responses graded; {in_mart} counted in the marts",
-                 details)
+        details.append(
+            f"marts.acc_model_arm_kind counts {in_mart} responses ({correct_in_mart} correct); "
+            f"{GRADED} has {answered} answered ({correct} correct)"
+        )
+    return Check(
+        "verdicts",
+        "no missing verdicts; the marts count every answered response",
+        not details,
+        f"{answered - ungraded} of {answered} answered responses graded; {in_mart} counted in the marts",
+        details,
+    )
 
 
 def _balance(con) -> Check:
@@ -231,9 +272,13 @@ def _balance(con) -> Check:
         full = {arm: counts.get(arm, 0) for arm in sorted(arms_of[model])}
         if len(set(full.values())) > 1:
             unbalanced.append(f"{model} seed {seed}: " + ", ".join(f"{a} {n}" for a, n in full.items()))
-    return Check("balance", "answered responses per arm, per model × seed", not unbalanced and bool(per_cell),
-                 f"{len(per_cell) - len(unbalanced)} of {len(per_cell)} model × seed balanced across arms",
-                 unbalanced[:SHOW] + _more(unbalanced))
+    return Check(
+        "balance",
+        "answered responses per arm, per model × seed",
+        not unbalanced and bool(per_cell),
+        f"{len(per_cell) - len(unbalanced)} of {len(per_cell)} model × seed balanced across arms",
+        unbalanced[:SHOW] + _more(unbalanced),
+    )
 
 
 def _more(items: list) -> list[str]:

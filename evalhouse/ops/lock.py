@@ -6,6 +6,7 @@ Beside it, `data/rerun.lock.json` names the holder (pid, host, start). A refused
 who holds the lock; a holder removes it on release, so finding it at acquire time means the previous
 holder was killed, which the new holder reports as a recovered stale lock.
 """
+
 from __future__ import annotations
 
 import json

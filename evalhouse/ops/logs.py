@@ -3,6 +3,7 @@
 The key never reaches a log line in the first place (no request header or URL is logged); redaction is
 the second fence, applied to the fully formatted record, tracebacks included.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ Read from the specs and the shards alone: nothing is sent, nothing is built. A c
 (model, problem, arm, seed, sample); it is stored when a success is on disk, failed when only errors
 are (the rerun asks again), and missing when nothing is (never asked, or waiting on a failed `sim`).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -60,15 +61,23 @@ class SpecPlan:
         if not self.todo:
             return f"{self.spec.name}: complete ({self.stored} of {self.expected} stored); nothing to collect"
         arms = ", ".join(f"{arm} {n}" for arm, n in sorted(self.todo.items()))
-        return (f"{self.spec.name}: {self.stored} of {self.expected} stored; would collect "
-                f"{sum(self.missing.values())} missing and retry {sum(self.failed.values())} failed "
-                f"({self.requests} requests, {self.executions} code runs; by arm: {arms}) from {self.config.base_url}")
+        return (
+            f"{self.spec.name}: {self.stored} of {self.expected} stored; would collect "
+            f"{sum(self.missing.values())} missing and retry {sum(self.failed.values())} failed "
+            f"({self.requests} requests, {self.executions} code runs; by arm: {arms}) from {self.config.base_url}"
+        )
 
     def to_dict(self) -> dict:
         return {
-            "spec": str(self.spec), "base_url": self.config.base_url, "models": self.config.models,
-            "expected": self.expected, "stored": self.stored, "failed": sum(self.failed.values()),
-            "missing": sum(self.missing.values()), "requests": self.requests, "executions": self.executions,
+            "spec": str(self.spec),
+            "base_url": self.config.base_url,
+            "models": self.config.models,
+            "expected": self.expected,
+            "stored": self.stored,
+            "failed": sum(self.failed.values()),
+            "missing": sum(self.missing.values()),
+            "requests": self.requests,
+            "executions": self.executions,
             "todo_by_arm": dict(self.todo),
         }
 
@@ -81,8 +90,10 @@ def load_configs(folder: Path) -> list[tuple[Path, RunConfig]]:
     """Every spec in the folder, as the rerun would run it; the first bad spec raises SpecError."""
     specs = find_specs(folder)
     if not specs:
-        raise SpecError(f"no experiment specs (*.toml) in {folder.absolute()}; "
-                        "run from the folder that holds experiments/ or pass --experiments")
+        raise SpecError(
+            f"no experiment specs (*.toml) in {folder.absolute()}; "
+            "run from the folder that holds experiments/ or pass --experiments"
+        )
     configs = []
     for spec in specs:
         try:
@@ -101,8 +112,16 @@ def cells(config: RunConfig) -> Iterator[Cell]:
             for sample in range(config.samples):
                 for p in problems:
                     for arm in config.arms:
-                        yield Cell(response_id(model, p.problem_id, arm, seed, sample), model, p.problem_id,
-                                   p.kind, p.digit, arm, seed, sample)
+                        yield Cell(
+                            response_id(model, p.problem_id, arm, seed, sample),
+                            model,
+                            p.problem_id,
+                            p.kind,
+                            p.digit,
+                            arm,
+                            seed,
+                            sample,
+                        )
 
 
 def plan(spec: Path, config: RunConfig, state: StoredState) -> SpecPlan:

@@ -8,6 +8,7 @@ each is one small function that returns a Section (or None when its data is abse
 becomes a new function in SECTIONS. A section may carry results objects (anything with `to_dict()`,
 optionally `latex()`); `evalhouse rerun` saves those beside the report.
 """
+
 from __future__ import annotations
 
 import base64
@@ -70,8 +71,12 @@ class Context:
 
     def has(self, table: str) -> bool:
         schema, name = table.split(".")
-        return bool(self.con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                                     "and table_name = ?", [schema, name]).fetchone()[0])
+        return bool(
+            self.con.execute(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchone()[0]
+        )
 
     def df(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
@@ -91,11 +96,13 @@ class Report:
     def html(self) -> str:
         toc = "".join(f'<li><a href="#{s.anchor}">{_e(s.title)}</a></li>' for s in self.sections)
         body = "".join(_section_html(s) for s in self.sections)
-        return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                f"<title>{_e(self.title)}</title><style>{CSS}</style></head><body>"
-                f"<header><h1>{_e(self.title)}</h1><p class=\"meta\">Generated {_e(self.generated_at)} by evalhouse "
-                f"{__version__}</p><nav><ol>{toc}</ol></nav></header><main>{body}</main></body></html>\n")
+        return (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_e(self.title)}</title><style>{CSS}</style></head><body>"
+            f'<header><h1>{_e(self.title)}</h1><p class="meta">Generated {_e(self.generated_at)} by evalhouse '
+            f"{__version__}</p><nav><ol>{toc}</ol></nav></header><main>{body}</main></body></html>\n"
+        )
 
 
 def build_report(paths: Paths, experiments: Path, analysis_dir: Path, n_boot: int = 1000) -> Report:
@@ -133,6 +140,7 @@ def write_report(report: Report, out: Path) -> Path:
 
 # -- sections --------------------------------------------------------------------------------------
 
+
 def overview(ctx: Context) -> Section | None:
     if not ctx.has(GRADED):
         return None
@@ -141,11 +149,24 @@ def overview(ctx: Context) -> Section | None:
         f"count(distinct kind), count(distinct seed), bool_or(model like 'synthetic/%') from {GRADED}"
     ).fetchone()
     built = datetime.fromtimestamp(ctx.paths.warehouse.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
-    rows = [["warehouse", str(ctx.paths.warehouse)], ["last built", built], ["models", models],
-            ["problem instances", problems], ["kinds", kinds], ["seeds", seeds],
-            ["responses stored", total], ["answered (no API error)", answered]]
-    note = ('<p class="note">These models are <strong>simulated (synthetic)</strong>: the figures show the '
-            "pipeline at work, not the behaviour of any real model.</p>") if synthetic else ""
+    rows = [
+        ["warehouse", str(ctx.paths.warehouse)],
+        ["last built", built],
+        ["models", models],
+        ["problem instances", problems],
+        ["kinds", kinds],
+        ["seeds", seeds],
+        ["responses stored", total],
+        ["answered (no API error)", answered],
+    ]
+    note = (
+        (
+            '<p class="note">These models are <strong>simulated (synthetic)</strong>: the figures show the '
+            "pipeline at work, not the behaviour of any real model.</p>"
+        )
+        if synthetic
+        else ""
+    )
     return Section("Overview", note + _table(None, rows, numeric=set()))
 
 
@@ -161,8 +182,10 @@ def headline_accuracy(ctx: Context) -> Section | None:
     pooled = cells.groupby("arm")[["n", "n_correct"]].sum()
     rows.append(["All models", "", *[_acc_cell(pooled, a) for a in arms]])
     headers = ["model", "lab", *[ARM_LABELS.get(a, a) for a in arms]]
-    text = ("<p>Accuracy per model and arm over every kind, with Wilson 95% intervals and the number of answered "
-            "responses (API errors are not counted; an unparseable answer counts as wrong).</p>")
+    text = (
+        "<p>Accuracy per model and arm over every kind, with Wilson 95% intervals and the number of answered "
+        "responses (API errors are not counted; an unparseable answer counts as wrong).</p>"
+    )
     return Section("Accuracy by model and arm", text + _table(headers, rows, numeric=set(range(2, len(headers)))))
 
 
@@ -171,14 +194,19 @@ def figures(ctx: Context) -> Section | None:
     drawn = [Figure(caption, png.read_bytes(), caption) for png, caption in drawn if png is not None]
     if not drawn:
         return None
-    return Section("Figures", "<p>Intervals are 95% instance-bootstrap intervals (resampling problem instances "
-                   "within kind × digit).</p>", figures=drawn)
+    return Section(
+        "Figures",
+        "<p>Intervals are 95% instance-bootstrap intervals (resampling problem instances within kind × digit).</p>",
+        figures=drawn,
+    )
 
 
 def accuracy_by_kind(ctx: Context) -> Section | None:
     if not ctx.has("marts.acc_model_arm_kind"):
         return None
-    cells = ctx.df("select kind, arm, sum(n) as n, sum(n_correct) as n_correct from marts.acc_model_arm_kind group by all")
+    cells = ctx.df(
+        "select kind, arm, sum(n) as n, sum(n_correct) as n_correct from marts.acc_model_arm_kind group by all"
+    )
     if cells.empty:
         return None
     arms = _arms(cells)
@@ -187,8 +215,10 @@ def accuracy_by_kind(ctx: Context) -> Section | None:
         by_arm = g.set_index("arm")
         rows.append([kind, *[_acc_cell(by_arm, a) for a in arms]])
     headers = ["kind", *[ARM_LABELS.get(a, a) for a in arms]]
-    return Section("Accuracy by kind and arm", "<p>Every model pooled, Wilson 95% intervals.</p>"
-                   + _table(headers, rows, numeric=set(range(1, len(headers)))))
+    return Section(
+        "Accuracy by kind and arm",
+        "<p>Every model pooled, Wilson 95% intervals.</p>" + _table(headers, rows, numeric=set(range(1, len(headers)))),
+    )
 
 
 def code_vs_nl(ctx: Context) -> Section | None:
@@ -196,9 +226,11 @@ def code_vs_nl(ctx: Context) -> Section | None:
     if result is None:
         return None
     note = f'<p class="note">Code vs NL not tested: {_e(skipped)}; accuracy alone is shown.</p>' if skipped else ""
-    text = ("<p>Accuracy per model and arm with instance-bootstrap intervals; per model, the paired Code − NL "
-            "difference with Wilcoxon and exact McNemar tests (Bonferroni and Holm adjusted), ANOVAs and the "
-            "plan's criteria.</p>")
+    text = (
+        "<p>Accuracy per model and arm with instance-bootstrap intervals; per model, the paired Code − NL "
+        "difference with Wilcoxon and exact McNemar tests (Bonferroni and Holm adjusted), ANOVAs and the "
+        "plan's criteria.</p>"
+    )
     return Section("Code versus NL", text + note + f"<pre>{_e(result.summary())}</pre>")
 
 
@@ -212,11 +244,20 @@ def lab_effects(ctx: Context) -> Section | None:
         parts.append(f"<h3>{_e(metric)}</h3><pre>{_e(result.summary())}</pre>")
         forest = ctx.figure(f"forest_{slug(metric)}")
         if forest is not None:
-            shown.append(Figure(f"Lab effects on {metric}", forest.read_bytes(),
-                                f"{metric}: mixed-model estimate of is_flagship, all models and each sensitivity subset"))
-    parts += [f"<h3>{_e(metric)}</h3><p class=\"note\">not analysed: {_e(why)}</p>" for metric, why in sorted(skipped.items())]
-    text = ("<p>Per metric loaded with <code>evalhouse ingest metrics</code>: a naive comparison, then "
-            "<code>value ~ is_flagship + (1 | lab)</code> fitted as lme4 fits it, with sensitivity subsets.</p>")
+            shown.append(
+                Figure(
+                    f"Lab effects on {metric}",
+                    forest.read_bytes(),
+                    f"{metric}: mixed-model estimate of is_flagship, all models and each sensitivity subset",
+                )
+            )
+    parts += [
+        f'<h3>{_e(metric)}</h3><p class="note">not analysed: {_e(why)}</p>' for metric, why in sorted(skipped.items())
+    ]
+    text = (
+        "<p>Per metric loaded with <code>evalhouse ingest metrics</code>: a naive comparison, then "
+        "<code>value ~ is_flagship + (1 | lab)</code> fitted as lme4 fits it, with sensitivity subsets.</p>"
+    )
     return Section("Lab effects on model metrics", text + "".join(parts), figures=shown)
 
 
@@ -235,18 +276,31 @@ def validation(ctx: Context) -> Section | None:
     try:
         result = validate(ctx.paths, ctx.experiments)
     except (SpecError, SourceError) as exc:
-        return Section("Validation", f"<p class=\"note\">not run: {_e(str(exc))}</p>")
+        return Section("Validation", f'<p class="note">not run: {_e(str(exc))}</p>')
     rows = [[("PASS" if c.passed else "FAIL"), c.name, c.title, c.summary] for c in result.checks]
-    details = "".join(f"<h3>{_e(c.name)}</h3><ul>{''.join(f'<li>{_e(d)}</li>' for d in c.details)}</ul>"
-                      for c in result.checks if c.details)
-    notes = "".join(f"<p class=\"note\">{_e(n)}</p>" for n in result.notes)
+    details = "".join(
+        f"<h3>{_e(c.name)}</h3><ul>{''.join(f'<li>{_e(d)}</li>' for d in c.details)}</ul>"
+        for c in result.checks
+        if c.details
+    )
+    notes = "".join(f'<p class="note">{_e(n)}</p>' for n in result.notes)
     head = f"<p>Expected: {_e(result.expectation)}.</p>{notes}"
-    return Section("Validation", head + _table(["", "check", "what", "result"], rows, numeric=set(), status_col=0) + details,
-                   results={"validation": result})
+    return Section(
+        "Validation",
+        head + _table(["", "check", "what", "result"], rows, numeric=set(), status_col=0) + details,
+        results={"validation": result},
+    )
 
 
 SECTIONS: list[Callable[[Context], Section | None]] = [
-    overview, headline_accuracy, accuracy_by_kind, figures, code_vs_nl, lab_effects, run_health, validation,
+    overview,
+    headline_accuracy,
+    accuracy_by_kind,
+    figures,
+    code_vs_nl,
+    lab_effects,
+    run_health,
+    validation,
 ]
 FIGURES = {  # the analyses' figures, by file stem, in the order the report shows them
     "accuracy_by_arm": "Accuracy by arm: a line per model, coloured by lab; the black line pools every model",
@@ -258,13 +312,19 @@ FIGURES = {  # the analyses' figures, by file stem, in the order the report show
 
 # -- helpers ---------------------------------------------------------------------------------------
 
+
 def _model_arm_cells(ctx: Context) -> pd.DataFrame | None:
     if not ctx.has("marts.acc_model_arm_kind"):
         return None
-    registry = ("left join seeds.model_registry as r using (model)" if ctx.has("seeds.model_registry")
-                else "left join (select null::varchar as model, null::varchar as lab) as r using (model)")
-    cells = ctx.df(f"select a.model, coalesce(r.lab, 'unregistered') as lab, a.arm, a.kind, a.n, a.n_correct "
-                   f"from marts.acc_model_arm_kind as a {registry}")
+    registry = (
+        "left join seeds.model_registry as r using (model)"
+        if ctx.has("seeds.model_registry")
+        else "left join (select null::varchar as model, null::varchar as lab) as r using (model)"
+    )
+    cells = ctx.df(
+        f"select a.model, coalesce(r.lab, 'unregistered') as lab, a.arm, a.kind, a.n, a.n_correct "
+        f"from marts.acc_model_arm_kind as a {registry}"
+    )
     return None if cells.empty else cells
 
 

@@ -5,6 +5,7 @@ for what failed), build the warehouse, refresh the analysis outputs in `data/out
 in a row does nothing the second time but rebuild and redraw. Each step that fails is logged and named by
 the exit code; a failed spec does not stop the others, and a failed build leaves the old warehouse.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,6 @@ from .lock import LockHeld, RerunLock
 from .logs import rerun_logging
 from .plan import load_configs, plan
 from .status import LAST_RERUN
-
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -96,8 +96,10 @@ def rerun(paths: Paths, experiments: Path, log_file: Path | None = None, quiet: 
             return result
         try:
             if stale:
-                log.warning(f"recovered a stale lock left by {stale.describe()}: that rerun was killed; "
-                            "its shards are complete or absent, and this run resumes where it stopped")
+                log.warning(
+                    f"recovered a stale lock left by {stale.describe()}: that rerun was killed; "
+                    "its shards are complete or absent, and this run resumes where it stopped"
+                )
             _run_locked(paths, experiments, log, result, progress=not quiet and sys.stderr.isatty())
             result.finished_at = _now()
             log.info(f"rerun finished: exit {int(result.exit_code)} ({result.exit_code.outcome}); log {log_file}")
@@ -159,7 +161,9 @@ def _collect(spec: Path, config: RunConfig, paths: Paths, log: logging.Logger, o
         return
     key = api_key()
     if key is None and httpx.URL(config.base_url).host not in LOOPBACK:
-        log.warning(f"{spec.name}: no API key in {' or '.join(API_KEY_ENV)}; {config.base_url} may refuse every request")
+        log.warning(
+            f"{spec.name}: no API key in {' or '.join(API_KEY_ENV)}; {config.base_url} may refuse every request"
+        )
     try:
         run_id, summary = collect(config, paths, key, None)
     except Exception as exc:  # one spec's crash must not stop the others; what it stored is kept
@@ -174,8 +178,10 @@ def _collect(spec: Path, config: RunConfig, paths: Paths, log: logging.Logger, o
         log.info(f"  {line}")
     if summary.errors:
         total = sum(summary.errors.values())
-        log.warning(f"{spec.name}: {total} response(s) still failed after retries "
-                    f"({_counts(summary.errors)}); the next rerun asks again")
+        log.warning(
+            f"{spec.name}: {total} response(s) still failed after retries "
+            f"({_counts(summary.errors)}); the next rerun asks again"
+        )
 
 
 def unreachable(base_url: str, timeout_s: float = 10.0) -> str | None:
@@ -206,8 +212,15 @@ def refresh_outputs(paths: Paths, experiments: Path, log: logging.Logger) -> lis
     validation = report.results.get("validation")
     if validation is not None:
         level = logging.INFO if validation.passed else logging.WARNING
-        log.log(level, "validation: " + ("all checks passed" if validation.passed
-                                         else f"failed {', '.join(validation.failed)} (see `evalhouse validate`)"))
+        log.log(
+            level,
+            "validation: "
+            + (
+                "all checks passed"
+                if validation.passed
+                else f"failed {', '.join(validation.failed)} (see `evalhouse validate`)"
+            ),
+        )
     written.append(write_report(report, out / "report.html"))
     log.info(f"refreshed {len(written)} output(s) in {out}, report {out / 'report.html'}")
     return written

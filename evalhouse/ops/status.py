@@ -3,6 +3,7 @@
 Read from the shards (always current) and the file system; nothing is sent and nothing is built. The
 warehouse is looked at only for its size and build time, so status works while a build runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,6 +33,8 @@ STATUS_COLUMNS = ("response_id", "run_id", "source", "model", "arm", "error", "e
 
 class StatusError(Exception):
     """The shards cannot be read (a file under data/raw that is not Parquet, say)."""
+
+
 LAST_RERUN = "rerun-last.json"
 
 
@@ -50,30 +53,55 @@ class Status:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "warehouse": self.warehouse, "responses": self.responses, "runs": self.runs, "models": self.models,
-            "failed": self.failed, "next_rerun": {"specs": [p.to_dict() for p in self.plans], "error": self.spec_error,
-                                                   "requests": sum(p.requests for p in self.plans),
-                                                   "executions": sum(p.executions for p in self.plans)},
-            "lock": self.lock, "last_rerun": self.last_rerun,
+            "warehouse": self.warehouse,
+            "responses": self.responses,
+            "runs": self.runs,
+            "models": self.models,
+            "failed": self.failed,
+            "next_rerun": {
+                "specs": [p.to_dict() for p in self.plans],
+                "error": self.spec_error,
+                "requests": sum(p.requests for p in self.plans),
+                "executions": sum(p.executions for p in self.plans),
+            },
+            "lock": self.lock,
+            "last_rerun": self.last_rerun,
         }
 
     def render(self) -> str:
         out = [_warehouse_line(self.warehouse), _responses_line(self.responses), ""]
         if self.runs:
             out.append(f"Runs ({self.responses['runs']}, latest first)")
-            out += _table(["run_id", "source", "models", "responses", "errors", "first write", "last write"],
-                          [[r["run_id"], r["source"], len(r["models"]), r["responses"], r["errors"], r["first_write"] or "",
-                            r["last_write"] or ""] for r in self.runs])
+            out += _table(
+                ["run_id", "source", "models", "responses", "errors", "first write", "last write"],
+                [
+                    [
+                        r["run_id"],
+                        r["source"],
+                        len(r["models"]),
+                        r["responses"],
+                        r["errors"],
+                        r["first_write"] or "",
+                        r["last_write"] or "",
+                    ]
+                    for r in self.runs
+                ],
+            )
             out.append("")
         if self.models:
             arms = [a for a in ARMS if any(m["answered"].get(a) for m in self.models)]
             out.append("Answered responses per arm")
-            out += _table(["model", "lab", *arms, "failed"],
-                          [[m["model"], m["lab"], *[m["answered"].get(a, 0) for a in arms], m["failed"]] for m in self.models])
+            out += _table(
+                ["model", "lab", *arms, "failed"],
+                [[m["model"], m["lab"], *[m["answered"].get(a, 0) for a in arms], m["failed"]] for m in self.models],
+            )
             out.append("")
         if self.failed:
             out.append("Failed (stored only as API errors; the next rerun asks again)")
-            out += _table(["model", "arm", "error", "responses"], [[f["model"], f["arm"], f["error_class"], f["n"]] for f in self.failed])
+            out += _table(
+                ["model", "arm", "error", "responses"],
+                [[f["model"], f["arm"], f["error_class"], f["n"]] for f in self.failed],
+            )
             out.append("")
         out.append(f"Next rerun (specs in {self.experiments}/; status sends nothing)")
         if self.spec_error:
@@ -82,8 +110,10 @@ class Status:
             out.append("  " + p.describe())
         if self.plans:
             pending = sum(sum(p.missing.values()) for p in self.plans)
-            out.append(f"  pending: {pending} cells never stored; failed: {sum(sum(p.failed.values()) for p in self.plans)} "
-                       f"cells stored only as errors")
+            out.append(
+                f"  pending: {pending} cells never stored; failed: {sum(sum(p.failed.values()) for p in self.plans)} "
+                f"cells stored only as errors"
+            )
             out.append("  then: build the warehouse and refresh data/outputs/ (analyses, figures, validation, report)")
         out.append("")
         out.append(_lock_line(self.lock))
@@ -100,8 +130,16 @@ def status(paths: Paths, experiments: Path) -> Status:
     except (duckdb.Error, StorageError) as exc:
         raise StatusError(f"cannot read the shards under {responses}: {str(exc).splitlines()[0]}") from None
     return Status(
-        warehouse=warehouse, responses=totals, runs=runs, models=models, failed=failed,
-        plans=plans, spec_error=spec_error, lock=_lock(paths), last_rerun=_last_rerun(paths), experiments=experiments,
+        warehouse=warehouse,
+        responses=totals,
+        runs=runs,
+        models=models,
+        failed=failed,
+        plans=plans,
+        spec_error=spec_error,
+        lock=_lock(paths),
+        last_rerun=_last_rerun(paths),
+        experiments=experiments,
     )
 
 
@@ -120,8 +158,13 @@ def _warehouse(paths: Paths) -> dict[str, Any]:
         return {"path": str(w), "exists": False}
     built = w.stat().st_mtime
     size = sum(f.stat().st_size for f in (w, w.with_name(w.name + ".wal")) if f.exists())
-    return {"path": str(w), "exists": True, "size_bytes": size, "built_at": _iso(built),
-            "shards_newer_than_build": modified_since(paths.stored(paths.raw), built)}
+    return {
+        "path": str(w),
+        "exists": True,
+        "size_bytes": size,
+        "built_at": _iso(built),
+        "shards_newer_than_build": modified_since(paths.stored(paths.raw), built),
+    }
 
 
 def _shards(responses: Path | str) -> tuple[list, list, list, dict[str, Any]]:
@@ -147,13 +190,15 @@ def _shards(responses: Path | str) -> tuple[list, list, list, dict[str, Any]]:
             f"""
             create temp table rows as
             select response_id, run_id, source, model, arm, error is null as ok,
-                   {opt['error_class']}::varchar as error_class, {opt['created_at']}::timestamptz as created_at,
+                   {opt["error_class"]}::varchar as error_class, {opt["created_at"]}::timestamptz as created_at,
                    filename
             from {source}
             """
         )
-        con.execute("create temp table cells as select response_id, any_value(model) as model, any_value(arm) as arm, "
-                    "bool_or(ok) as ok, arg_max(error_class, created_at) as error_class from rows group by response_id")
+        con.execute(
+            "create temp table cells as select response_id, any_value(model) as model, any_value(arm) as arm, "
+            "bool_or(ok) as ok, arg_max(error_class, created_at) as error_class from rows group by response_id"
+        )
         runs = con.execute(
             f"""
             select run_id, any_value(source), list(distinct model order by model), count(*), count_if(not ok),
@@ -161,9 +206,13 @@ def _shards(responses: Path | str) -> tuple[list, list, list, dict[str, Any]]:
             from rows group by run_id order by max(created_at) desc nulls last, run_id desc limit {RUNS_SHOWN}
             """
         ).fetchall()
-        per_arm = con.execute("select model, arm, count_if(ok), count_if(not ok) from cells group by all order by all").fetchall()
-        failed = con.execute("select model, arm, coalesce(error_class, 'api_error'), count(*) from cells where not ok "
-                             "group by all order by all").fetchall()
+        per_arm = con.execute(
+            "select model, arm, count_if(ok), count_if(not ok) from cells group by all order by all"
+        ).fetchall()
+        failed = con.execute(
+            "select model, arm, coalesce(error_class, 'api_error'), count(*) from cells where not ok "
+            "group by all order by all"
+        ).fetchall()
         files, n_runs = con.execute("select count(distinct filename), count(distinct run_id) from rows").fetchone()
         answered, n_failed = con.execute("select count_if(ok), count_if(not ok) from cells").fetchone()
     finally:
@@ -175,8 +224,18 @@ def _shards(responses: Path | str) -> tuple[list, list, list, dict[str, Any]]:
         entry["answered"][arm] = ok
         entry["failed"] += bad
     return (
-        [{"run_id": r, "source": s, "models": m, "responses": n, "errors": e, "first_write": _iso(a), "last_write": _iso(b)}
-         for r, s, m, n, e, a, b in runs],
+        [
+            {
+                "run_id": r,
+                "source": s,
+                "models": m,
+                "responses": n,
+                "errors": e,
+                "first_write": _iso(a),
+                "last_write": _iso(b),
+            }
+            for r, s, m, n, e, a, b in runs
+        ],
         list(models.values()),
         [{"model": m, "arm": a, "error_class": c, "n": n} for m, a, c, n in failed],
         totals,
@@ -221,38 +280,51 @@ def _size(n: int) -> str:
 def _warehouse_line(w: dict[str, Any]) -> str:
     if not w["exists"]:
         return f"Warehouse  {w['path']}: not built yet (run `evalhouse build` or `evalhouse rerun`)"
-    fresh = ("up to date with the shards" if not w["shards_newer_than_build"] else
-             f"{w['shards_newer_than_build']} shard(s) newer than the build; `evalhouse build` brings them in")
+    fresh = (
+        "up to date with the shards"
+        if not w["shards_newer_than_build"]
+        else f"{w['shards_newer_than_build']} shard(s) newer than the build; `evalhouse build` brings them in"
+    )
     return f"Warehouse  {w['path']}: {_size(w['size_bytes'])}, last built {w['built_at']}; {fresh}"
 
 
 def _responses_line(r: dict[str, Any]) -> str:
     if not r["files"]:
         return f"Responses  {r['path']}: none stored yet"
-    return (f"Responses  {r['path']}: {r['responses']} in {r['files']} shard(s) from {r['runs']} run(s); "
-            f"{r['answered']} answered, {r['failed']} failed")
+    return (
+        f"Responses  {r['path']}: {r['responses']} in {r['files']} shard(s) from {r['runs']} run(s); "
+        f"{r['answered']} answered, {r['failed']} failed"
+    )
 
 
 def _lock_line(lock: dict[str, Any] | None) -> str:
     if lock is None:
         return "Lock       free"
     if lock["alive"]:
-        return (f"Lock       a rerun is running: pid {lock['pid']} on {lock['host']} since {lock['started_at']} "
-                "(another rerun would exit 75 until it ends)")
-    return (f"Lock       stale: pid {lock['pid']} (started {lock['started_at']}) was killed; "
-            "the next rerun recovers the lock and resumes its work")
+        return (
+            f"Lock       a rerun is running: pid {lock['pid']} on {lock['host']} since {lock['started_at']} "
+            "(another rerun would exit 75 until it ends)"
+        )
+    return (
+        f"Lock       stale: pid {lock['pid']} (started {lock['started_at']}) was killed; "
+        "the next rerun recovers the lock and resumes its work"
+    )
 
 
 def _last_rerun_line(last: dict[str, Any] | None) -> str:
     if last is None:
         return "Last rerun none recorded"
-    return (f"Last rerun {last['started_at']} → {last['finished_at']}: exit {last['exit_code']} ({last['outcome']}); "
-            f"log {last['log_file']}")
+    return (
+        f"Last rerun {last['started_at']} → {last['finished_at']}: exit {last['exit_code']} ({last['outcome']}); "
+        f"log {last['log_file']}"
+    )
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     cells = [[str(h) for h in headers]] + [[str(v) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     numeric = [all(isinstance(row[i], int) for row in rows) for i in range(len(headers))]
-    return ["  " + "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(r, widths, numeric)).rstrip()
-            for r in cells]
+    return [
+        "  " + "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(r, widths, numeric)).rstrip()
+        for r in cells
+    ]

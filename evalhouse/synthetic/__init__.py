@@ -1,4 +1,5 @@
 """The project's offline OpenAI-compatible endpoint and its simulated (synthetic) models."""
+
 from .models import CATALOG, SyntheticModel
 from .server import ServerConfig, SyntheticServer
 

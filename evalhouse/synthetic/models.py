@@ -5,6 +5,7 @@ A simulated model reads the problem inside the prompt, looks up the instance, an
 arm's JSON format: right with the arm's accuracy (lower at higher digits), wrong otherwise. Its
 choices are a hash of (model, problem, arm, seed), so the same request always gets the same answer.
 """
+
 from __future__ import annotations
 
 import ast
@@ -39,16 +40,46 @@ class SyntheticModel:
 CATALOG: dict[str, SyntheticModel] = {
     m.model: m
     for m in (
-        SyntheticModel("synthetic/atlas-large", "Atlas Labs (synthetic)", "flagship",
-                       {"nl": 0.72, "sim": 0.80, "controlsim": 0.84, "code": 0.95}, prompt_price=2e-6, completion_price=8e-6),
-        SyntheticModel("synthetic/atlas-mini", "Atlas Labs (synthetic)", "budget",
-                       {"nl": 0.45, "sim": 0.58, "controlsim": 0.62, "code": 0.82}, prompt_price=1.5e-7, completion_price=6e-7),
-        SyntheticModel("synthetic/boreal-pro", "Boreal AI (synthetic)", "flagship",
-                       {"nl": 0.64, "sim": 0.72, "controlsim": 0.78, "code": 0.90}, prompt_price=1e-6, completion_price=4e-6),
-        SyntheticModel("synthetic/boreal-lite", "Boreal AI (synthetic)", "budget",
-                       {"nl": 0.35, "sim": 0.48, "controlsim": 0.55, "code": 0.74}, prompt_price=1e-7, completion_price=4e-7),
-        SyntheticModel("synthetic/cirrus-reasoner", "Cirrus Research (synthetic)", "reasoning",
-                       {"nl": 0.82, "sim": 0.84, "controlsim": 0.86, "code": 0.93}, prompt_price=3e-6, completion_price=1.2e-5),
+        SyntheticModel(
+            "synthetic/atlas-large",
+            "Atlas Labs (synthetic)",
+            "flagship",
+            {"nl": 0.72, "sim": 0.80, "controlsim": 0.84, "code": 0.95},
+            prompt_price=2e-6,
+            completion_price=8e-6,
+        ),
+        SyntheticModel(
+            "synthetic/atlas-mini",
+            "Atlas Labs (synthetic)",
+            "budget",
+            {"nl": 0.45, "sim": 0.58, "controlsim": 0.62, "code": 0.82},
+            prompt_price=1.5e-7,
+            completion_price=6e-7,
+        ),
+        SyntheticModel(
+            "synthetic/boreal-pro",
+            "Boreal AI (synthetic)",
+            "flagship",
+            {"nl": 0.64, "sim": 0.72, "controlsim": 0.78, "code": 0.90},
+            prompt_price=1e-6,
+            completion_price=4e-6,
+        ),
+        SyntheticModel(
+            "synthetic/boreal-lite",
+            "Boreal AI (synthetic)",
+            "budget",
+            {"nl": 0.35, "sim": 0.48, "controlsim": 0.55, "code": 0.74},
+            prompt_price=1e-7,
+            completion_price=4e-7,
+        ),
+        SyntheticModel(
+            "synthetic/cirrus-reasoner",
+            "Cirrus Research (synthetic)",
+            "reasoning",
+            {"nl": 0.82, "sim": 0.84, "controlsim": 0.86, "code": 0.93},
+            prompt_price=3e-6,
+            completion_price=1.2e-5,
+        ),
     )
 }
 
@@ -87,7 +118,9 @@ def _belief(kind_name: str, instance: dict[str, Any], right: bool, rng: random.R
     return kind.solve(instance) if right else kind.wrong_answer(instance, rng)
 
 
-def reply(model: SyntheticModel, arm: str, kind: str, digit: int, instance: dict[str, Any], seed: Any, code: str | None) -> str:
+def reply(
+    model: SyntheticModel, arm: str, kind: str, digit: int, instance: dict[str, Any], seed: Any, code: str | None
+) -> str:
     """The text a simulated model sends back for one request."""
     rng = rng_for(model.model, kind, json.dumps(instance, sort_keys=True), arm, seed)
     if rng.random() < model.parse_failure:
@@ -98,12 +131,18 @@ def reply(model: SyntheticModel, arm: str, kind: str, digit: int, instance: dict
         return f"Here is my solution.\n```json\n{json.dumps(body)}\n```"
     if arm == "sim":
         program_value = _belief(kind, instance, rng.random() < model.p_correct("code", digit), rng)
-        stated = program_value if rng.random() < model.p_correct("sim", digit) / max(model.p_correct("code", digit), 1e-9) else _belief(kind, instance, False, rng)
+        stated = (
+            program_value
+            if rng.random() < model.p_correct("sim", digit) / max(model.p_correct("code", digit), 1e-9)
+            else _belief(kind, instance, False, rng)
+        )
         body = {"code": _program(program_value), "simulation": "Synthetic trace of the program.", "answer": stated}
         return json.dumps(body)
     if arm == "controlsim":
         printed = _returned(code) if code else None
-        if printed is None or rng.random() > model.p_correct("controlsim", digit) / max(model.p_correct("code", digit), 1e-9):
+        if printed is None or rng.random() > model.p_correct("controlsim", digit) / max(
+            model.p_correct("code", digit), 1e-9
+        ):
             printed = _belief(kind, instance, rng.random() < model.p_correct("controlsim", digit), rng)
         return json.dumps({"simulation": "Synthetic trace of the given program.", "answer": printed})
     raise ValueError(f"arm {arm!r} is not a request")

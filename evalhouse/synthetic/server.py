@@ -28,6 +28,7 @@ so are faults, each drawn per request with its own probability, or scripted for 
 With `expect_key` set, a request without that bearer key gets a 401 whose message echoes the key it
 was sent, as some providers do, so tests can check that the client never stores it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,8 +47,20 @@ from evalhouse.ingest.prompts import code_text, problem_text
 
 from .models import CATALOG, SyntheticModel, reply
 
-FAULTS = ("429", "500", "503", "timeout", "slow", "reset", "malformed", "nochoices", "error200", "choiceerr", "empty",
-          "truncated")
+FAULTS = (
+    "429",
+    "500",
+    "503",
+    "timeout",
+    "slow",
+    "reset",
+    "malformed",
+    "nochoices",
+    "error200",
+    "choiceerr",
+    "empty",
+    "truncated",
+)
 # The faults a well-behaved client retries, which `--fault-rate` spreads its rate over.
 TRANSIENT_FAULTS = ("429", "500", "503", "timeout", "slow", "reset", "malformed")
 
@@ -182,6 +195,7 @@ class SyntheticServer:
 
     def stop(self) -> None:
         if self._loop and self._server:
+
             async def shutdown() -> None:
                 self._server.close()
                 for task in asyncio.all_tasks():
@@ -225,8 +239,12 @@ class SyntheticServer:
                     return
                 status, extra, payload = result
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}", "Content-Type: application/json",
-                        f"Content-Length: {len(data)}", "Connection: keep-alive"]
+                head = [
+                    f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}",
+                    "Content-Type: application/json",
+                    f"Content-Length: {len(data)}",
+                    "Connection: keep-alive",
+                ]
                 head += [f"{k}: {v}" for k, v in extra.items()]
                 writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
                 await writer.drain()
@@ -273,8 +291,14 @@ class SyntheticServer:
             given = (sent or "").removeprefix("Bearer ")
             return 401, {}, {"error": {"code": 401, "message": f"Invalid API key {given!r}: no auth credentials found"}}
         if method == "GET" and path == "/v1/models":
-            return 200, {}, {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": s.lab}
-                                                         for m, s in CATALOG.items()]}
+            return (
+                200,
+                {},
+                {
+                    "object": "list",
+                    "data": [{"id": m, "object": "model", "created": 0, "owned_by": s.lab} for m, s in CATALOG.items()],
+                },
+            )
         if method == "GET" and path == "/api/v1/models":
             return 200, {}, {"data": [_openrouter_model(s) for s in CATALOG.values()]}
         if method == "GET" and path == "/api/v1/key":
@@ -284,7 +308,11 @@ class SyntheticServer:
         if not completion:
             return 404, {}, {"error": {"code": 404, "message": f"no route {method} {path}"}}
         if self._credit_left() is not None and self._credit_left() <= 0:
-            return 402, {}, {"error": {"code": 402, "message": "Insufficient credits: add more at openrouter.ai/settings/credits"}}
+            return (
+                402,
+                {},
+                {"error": {"code": 402, "message": "Insufficient credits: add more at openrouter.ai/settings/credits"}},
+            )
         fault = self._draw_fault()
         self.stats[f"fault:{fault}"] += 1
         delay = self._latency_s()
@@ -307,9 +335,21 @@ class SyntheticServer:
         if fault == "error200":
             return 200, {}, {"error": {"code": 502, "message": "Provider returned error", "metadata": {}}}
         if fault == "choiceerr":
-            return 200, {}, {"id": "gen-choiceerr", "choices": [{"index": 0, "finish_reason": "error",
-                             "message": {"role": "assistant", "content": ""},
-                             "error": {"code": 502, "message": "Upstream stream ended early"}}]}
+            return (
+                200,
+                {},
+                {
+                    "id": "gen-choiceerr",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "error",
+                            "message": {"role": "assistant", "content": ""},
+                            "error": {"code": 502, "message": "Upstream stream ended early"},
+                        }
+                    ],
+                },
+            )
         try:
             request = json.loads(body)
         except ValueError:
@@ -343,8 +383,13 @@ class SyntheticServer:
         cost = round(model.cost(prompt_tokens, completion_tokens), 12)
         self._spent += cost
         self.stats["answered"] += 1
-        return 200, {}, _completion(model, text, prompt_tokens, completion_tokens, finish,
-                                    cost if self.config.report_cost else None)
+        return (
+            200,
+            {},
+            _completion(
+                model, text, prompt_tokens, completion_tokens, finish, cost if self.config.report_cost else None
+            ),
+        )
 
     def _credit_left(self) -> float | None:
         c = self.config
@@ -354,10 +399,19 @@ class SyntheticServer:
         """OpenRouter's `GET /api/v1/key` data (its `label` is a masked key; this one names no key at all)."""
         c = self.config
         usage = round(c.usage + self._spent, 12)
-        return {"label": "synthetic-key", "limit": c.credit, "limit_remaining": self._credit_left(),
-                "limit_reset": None, "include_byok_in_limit": False, "usage": usage, "usage_daily": usage,
-                "usage_weekly": usage, "usage_monthly": usage, "is_free_tier": c.free_tier,
-                "is_provisioning_key": False}
+        return {
+            "label": "synthetic-key",
+            "limit": c.credit,
+            "limit_remaining": self._credit_left(),
+            "limit_reset": None,
+            "include_byok_in_limit": False,
+            "usage": usage,
+            "usage_daily": usage,
+            "usage_weekly": usage,
+            "usage_monthly": usage,
+            "is_free_tier": c.free_tier,
+            "is_provisioning_key": False,
+        }
 
 
 def _openrouter_model(model: SyntheticModel) -> dict[str, Any]:
@@ -369,17 +423,32 @@ def _openrouter_model(model: SyntheticModel) -> dict[str, Any]:
         "created": 0,
         "context_length": 131072,
         "architecture": {"modality": "text->text", "input_modalities": ["text"], "output_modalities": ["text"]},
-        "pricing": {"prompt": f"{model.prompt_price:.10f}".rstrip("0"), "completion": f"{model.completion_price:.10f}".rstrip("0"),
-                    "request": "0", "image": "0", "web_search": "0", "internal_reasoning": "0"},
+        "pricing": {
+            "prompt": f"{model.prompt_price:.10f}".rstrip("0"),
+            "completion": f"{model.completion_price:.10f}".rstrip("0"),
+            "request": "0",
+            "image": "0",
+            "web_search": "0",
+            "internal_reasoning": "0",
+        },
         "top_provider": {"context_length": 131072, "max_completion_tokens": 32768, "is_moderated": False},
         "supported_parameters": ["max_tokens", "temperature", "seed"],
     }
 
 
-def _completion(model: SyntheticModel, text: str, prompt_tokens: int, completion_tokens: int,
-                finish_reason: str = "stop", cost: float | None = None) -> dict[str, Any]:
-    usage: dict[str, Any] = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                             "total_tokens": prompt_tokens + completion_tokens}
+def _completion(
+    model: SyntheticModel,
+    text: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    finish_reason: str = "stop",
+    cost: float | None = None,
+) -> dict[str, Any]:
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
     if cost is not None:
         usage["cost"] = cost
     return {
@@ -388,11 +457,25 @@ def _completion(model: SyntheticModel, text: str, prompt_tokens: int, completion
         "created": int(time.time()),
         "model": model.model,
         "provider": "Synthetic",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason,
-                     "native_finish_reason": finish_reason}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": finish_reason,
+                "native_finish_reason": finish_reason,
+            }
+        ],
         "usage": usage,
     }
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 404: "Not Found", 429: "Too Many Requests",
-            500: "Internal Server Error", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}

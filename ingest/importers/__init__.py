@@ -4,10 +4,11 @@
 one response per arm that ran, quarantines what cannot be read (file, line, reason, raw text), and
 recomputes golds where the warehouse can. See README, "Importing legacy results".
 """
+
 from .detect import FORMATS, Detected, detect, discover
 from .pipeline import LegacyImportError, Options, import_paths
-from .schemas import IMPORT_RESPONSE_SCHEMA
 from .regrade import SOURCE_VERDICT_ONLY
+from .schemas import IMPORT_RESPONSE_SCHEMA
 from .summary import FileResult, ImportSummary
 
 __all__ = [

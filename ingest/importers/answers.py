@@ -7,6 +7,7 @@ valid object (several objects, a truncated one, single quotes) are read in Pytho
 `extract_answer` reads them. The answer value is then normalised by the kind's own `normalize`, once per distinct
 (kind, answer) pair rather than once per response.
 """
+
 from __future__ import annotations
 
 import ast
@@ -104,8 +105,14 @@ def python_replies(rows: Iterable[tuple[int, str, str]]) -> pa.Table:
         parsed.append(answer[0])
         raw.append(answer[1])
         errors.append(answer[2])
-    return pa.table({"aid": pa.array(aids, pa.int64()), "parsed_answer": pa.array(parsed, pa.string()),
-                     "raw_answer": pa.array(raw, pa.string()), "parse_error": pa.array(errors, pa.string())})
+    return pa.table(
+        {
+            "aid": pa.array(aids, pa.int64()),
+            "parsed_answer": pa.array(parsed, pa.string()),
+            "raw_answer": pa.array(raw, pa.string()),
+            "parse_error": pa.array(errors, pa.string()),
+        }
+    )
 
 
 def extract(text: str | None) -> Extraction:

@@ -5,6 +5,7 @@ checked (bad ones go to the quarantine with file, line and reason), given their 
 identity, expanded into one response per arm that ran, and their answers read. Python only handles
 what is per distinct value (model names, answers, problems) and the few replies DuckDB cannot settle.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -109,8 +110,15 @@ class Batch:
     `publishing`, one batch at a time, so two batches holding copies of one run cannot race.
     """
 
-    def __init__(self, con, data: Paths, files: list[SourceFile], override: str | None, summary: ImportSummary,
-                 publishing: Publishing):
+    def __init__(
+        self,
+        con,
+        data: Paths,
+        files: list[SourceFile],
+        override: str | None,
+        summary: ImportSummary,
+        publishing: Publishing,
+    ):
         self.con, self.data, self.files, self.override, self.summary = con, data, files, override, summary
         self.publishing = publishing
         self.lines: dict[int, Lines] = {}
@@ -170,13 +178,27 @@ class Batch:
         rows = []
         for idx, file in enumerate(self.files):
             folder_run = next((p for p in reversed(Path(file.origin.file).parts[:-1]) if RUN_FOLDER.match(p)), None)
-            rows.append({
-                "file_idx": idx, "importer": file.importer, "namespace": NAMESPACE[file.importer],
-                "path": file.origin.file, "folder_run": folder_run or f"file-{file.origin.key}",
-            })
-        return pa.Table.from_pylist(rows, schema=pa.schema([
-            ("file_idx", pa.int32()), ("importer", pa.string()), ("namespace", pa.string()), ("path", pa.string()),
-            ("folder_run", pa.string())]))
+            rows.append(
+                {
+                    "file_idx": idx,
+                    "importer": file.importer,
+                    "namespace": NAMESPACE[file.importer],
+                    "path": file.origin.file,
+                    "folder_run": folder_run or f"file-{file.origin.key}",
+                }
+            )
+        return pa.Table.from_pylist(
+            rows,
+            schema=pa.schema(
+                [
+                    ("file_idx", pa.int32()),
+                    ("importer", pa.string()),
+                    ("namespace", pa.string()),
+                    ("path", pa.string()),
+                    ("folder_run", pa.string()),
+                ]
+            ),
+        )
 
     def _raw_line(self, idx: int, line: int) -> str:
         if idx not in self.lines:
@@ -230,18 +252,23 @@ class Batch:
     def _identify(self) -> None:
         """For each record that passed: model id, typed seed and digit, run, instance and problem id."""
         con = self.con
-        given = [r[0] for r in con.execute("""
+        given = [
+            r[0]
+            for r in con.execute("""
             select distinct trim(r.model) from records as r join checks as c on r.rid = c.rid
             where c.reason is null
-        """).fetchall()]
+        """).fetchall()
+        ]
         models = []
         for name in given:
             resolved = resolve(name)
             if resolved is None:
                 self.unknown_models[name] += 1
             models.append({"model_given": name, "model_id": resolved or name})
-        con.register("model_map", pa.Table.from_pylist(models, schema=pa.schema(
-            [("model_given", pa.string()), ("model_id", pa.string())])))
+        con.register(
+            "model_map",
+            pa.Table.from_pylist(models, schema=pa.schema([("model_given", pa.string()), ("model_id", pa.string())])),
+        )
         con.execute(f"""
             create or replace temp table identity as
             with typed as (
@@ -258,7 +285,7 @@ class Batch:
                 join model_map as m on m.model_given = trim(r.model)
                 where c.reason is null
             )
-            select *, {problem_id_sql('namespace', 'kind_t', 'digit_i', 'idx')} as problem_id,
+            select *, {problem_id_sql("namespace", "kind_t", "digit_i", "idx")} as problem_id,
                 try_strptime(regexp_extract(run, '(\\d{{8}}_\\d{{6}})', 1), '%Y%m%d_%H%M%S') as created_at
             from typed
         """)
@@ -281,11 +308,31 @@ class Batch:
             for idx, n in members:
                 loaded = keep and idx == best
                 self.counts[idx]["rows_loaded" if loaded else "rows_superseded"] += n
-                rows.append({"importer": importer, "run": run, "model_id": model, "seed_i": seed, "file_idx": idx,
-                             "loaded": loaded, "newer": None if loaded else (origin.file if keep else stored.file)})
-        return pa.Table.from_pylist(rows, schema=pa.schema([
-            ("importer", pa.string()), ("run", pa.string()), ("model_id", pa.string()), ("seed_i", pa.int32()),
-            ("file_idx", pa.int32()), ("loaded", pa.bool_()), ("newer", pa.string())]))
+                rows.append(
+                    {
+                        "importer": importer,
+                        "run": run,
+                        "model_id": model,
+                        "seed_i": seed,
+                        "file_idx": idx,
+                        "loaded": loaded,
+                        "newer": None if loaded else (origin.file if keep else stored.file),
+                    }
+                )
+        return pa.Table.from_pylist(
+            rows,
+            schema=pa.schema(
+                [
+                    ("importer", pa.string()),
+                    ("run", pa.string()),
+                    ("model_id", pa.string()),
+                    ("seed_i", pa.int32()),
+                    ("file_idx", pa.int32()),
+                    ("loaded", pa.bool_()),
+                    ("newer", pa.string()),
+                ]
+            ),
+        )
 
     # -- answers ------------------------------------------------------------------------------
     @staticmethod
@@ -307,14 +354,18 @@ class Batch:
         `normalize`. Reply text is scanned once; the table that comes out is narrow.
         """
         con = self.con
-        replies = " union all ".join(self._arm_rows(arm, f"trim(r.kind) as kind, r.{arm}_text as text", REPLY)
-                                     for arm in ARMS)
+        replies = " union all ".join(
+            self._arm_rows(arm, f"trim(r.kind) as kind, r.{arm}_text as text", REPLY) for arm in ARMS
+        )
         con.execute(f"create or replace temp table reply_answers as {answers.reply_answers_sql(f'({replies})')}")
         fallback = con.execute("select aid, kind, text from reply_answers where needs_python").fetchall()
         con.register("python_answers", answers.python_replies(fallback))
         others = " union all ".join(
-            self._arm_rows(arm, f"""trim(r.kind) as kind, r.{arm}_mode as mode, r.{arm}_text as payload,
-                legacy_exec_status(r.{arm}_status) as exec_status""")
+            self._arm_rows(
+                arm,
+                f"""trim(r.kind) as kind, r.{arm}_mode as mode, r.{arm}_text as payload,
+                legacy_exec_status(r.{arm}_status) as exec_status""",
+            )
             + f" and r.{arm}_mode <> '{REPLY}'"
             for arm in ARMS
         )
@@ -436,10 +487,13 @@ class Batch:
 
         The arms that ran are first laid out one per row (a narrow union); every column is then
         computed once over them, which keeps the statement small to plan."""
-        ran = " union all ".join(f"""
+        ran = " union all ".join(
+            f"""
             select rid, {n}::bigint as arm_no, '{arm}' as arm, {arm}_status as status, {arm}_correct as correct,
                    {arm}_parse_err as parse_err
-            from records where coalesce({arm}_status, '') <> ''""" for n, arm in enumerate(ARMS))
+            from records where coalesce({arm}_status, '') <> ''"""
+            for n, arm in enumerate(ARMS)
+        )
         code = ARMS.index("code")
         exec_status = f"case when a.arm_no = {code} then legacy_exec_status(a.status) end"
         return f"""
@@ -509,8 +563,9 @@ class Batch:
         now = datetime.now(timezone.utc)
         results, manifest = [], []
         for idx, file in enumerate(self.files):
-            result = FileResult(file.path, file.importer, **self.counts[idx], runs=runs.get(idx, []),
-                                superseded_by=newer.get(idx, []))
+            result = FileResult(
+                file.path, file.importer, **self.counts[idx], runs=runs.get(idx, []), superseded_by=newer.get(idx, [])
+            )
             for row in self.quarantined.get(idx, []):
                 self.summary.quarantine_reasons[_reason_class(row["reason"])] += 1
                 if len(self.summary.quarantined) < KEPT:
@@ -521,20 +576,32 @@ class Batch:
             shard = str(run_shard(self.data, importer, run, model, seed))
             if shard in results[idx].runs:
                 self.publishing.runs[(importer, run, model, seed)] = (
-                    results[idx], shard, int(n_rows), int(n_responses), int(n_never))
+                    results[idx],
+                    shard,
+                    int(n_rows),
+                    int(n_responses),
+                    int(n_never),
+                )
         # One manifest shard per batch: the latest row of a file is its state (see `_imported`).
         name = hashlib.sha256("|".join(m["file"] for m in manifest).encode() + now.isoformat().encode()).hexdigest()
-        writer.add(self.data.imports / f"import-{now:%Y%m%dT%H%M%S}-{name[:12]}.parquet",
-                   pa.Table.from_pylist(manifest, schema=MANIFEST_SCHEMA))
+        writer.add(
+            self.data.imports / f"import-{now:%Y%m%dT%H%M%S}-{name[:12]}.parquet",
+            pa.Table.from_pylist(manifest, schema=MANIFEST_SCHEMA),
+        )
         writer.publish(discard)
         return results
 
     def _manifest(self, file: SourceFile, result: FileResult, now: datetime) -> dict:
         return {
-            "file": file.origin.file, "importer": file.importer, "importer_version": IMPORTER_VERSION,
+            "file": file.origin.file,
+            "importer": file.importer,
+            "importer_version": IMPORTER_VERSION,
             "model_override": self.override if file.format == RUN_CSV else None,
-            "size": file.origin.size, "mtime_ns": file.origin.mtime_ns,
-            **{name: getattr(result, name) for name in COUNTS}, "runs": result.runs, "imported_at": now,
+            "size": file.origin.size,
+            "mtime_ns": file.origin.mtime_ns,
+            **{name: getattr(result, name) for name in COUNTS},
+            "runs": result.runs,
+            "imported_at": now,
         }
 
 

@@ -5,6 +5,7 @@ parser consumed. A record is defective when its bytes are not UTF-8, when it has
 fields than the header, or when the file ends inside it (a quote left open, or fields missing on an
 unterminated last line); defective records keep their raw text for the quarantine.
 """
+
 from __future__ import annotations
 
 import csv
@@ -53,8 +54,11 @@ def read_csv(path: Path) -> CsvFile:
         if not header:
             header = fields
             continue
-        records.append(CsvRecord(start, fields, raw.rstrip("\r\n"), _defect(fields, header, raw, checked,
-                                                                               last=consumed == len(physical))))
+        records.append(
+            CsvRecord(
+                start, fields, raw.rstrip("\r\n"), _defect(fields, header, raw, checked, last=consumed == len(physical))
+            )
+        )
     return CsvFile(header, records, len(data))
 
 

@@ -5,6 +5,7 @@ The research pipeline left per-sample files (res.jsonl, res.csv, the older per-r
 Markdown). Per-sample files are imported; aggregates are recognised and skipped, because their
 figures are derived from the samples and the warehouse derives its own.
 """
+
 from __future__ import annotations
 
 import csv
@@ -72,8 +73,11 @@ def detect(path: Path, explicit: bool = False) -> Detected:
         return _detect_jsonl(path, head, explicit)
     if name.endswith(".csv"):
         return _detect_csv(path, head, explicit)
-    return Detected(path, problem="not a legacy result file (expected res.jsonl, res.csv or run_*_results_seed_N.csv)",
-                    explicit=explicit)
+    return Detected(
+        path,
+        problem="not a legacy result file (expected res.jsonl, res.csv or run_*_results_seed_N.csv)",
+        explicit=explicit,
+    )
 
 
 def _head(path: Path) -> str:
@@ -106,7 +110,9 @@ def _detect_jsonl(path: Path, head: str, explicit: bool) -> Detected:
     if any("kind" in o and any(k.endswith("_answer") for k in o) for o in objects):
         return Detected(path, format=RES_JSONL, explicit=explicit)
     keys = ", ".join(list(objects[0])[:6])
-    return Detected(path, problem=f"JSON lines of another format (keys: {keys}, …), not res.jsonl records", explicit=explicit)
+    return Detected(
+        path, problem=f"JSON lines of another format (keys: {keys}, …), not res.jsonl records", explicit=explicit
+    )
 
 
 def _detect_csv(path: Path, head: str, explicit: bool) -> Detected:
@@ -117,9 +123,9 @@ def _detect_csv(path: Path, head: str, explicit: bool) -> Detected:
     columns = {c.strip() for c in header}
     if not columns - {""}:
         return Detected(path, problem="empty file or no CSV header", explicit=explicit)
-    if RUN_CSV_NAME.match(path.name) or RUN_CSV_COLUMNS <= columns:
+    if RUN_CSV_NAME.match(path.name) or columns >= RUN_CSV_COLUMNS:
         return Detected(path, format=RUN_CSV, explicit=explicit)
-    if RES_CSV_COLUMNS <= columns and any(c.endswith("_answer") for c in columns):
+    if columns >= RES_CSV_COLUMNS and any(c.endswith("_answer") for c in columns):
         return Detected(path, format=RES_CSV, explicit=explicit)
     if {"kind", "digits", "N"} <= columns:
         return Detected(path, aggregate="per-kind × digit table", explicit=explicit)

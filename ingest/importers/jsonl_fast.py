@@ -10,6 +10,7 @@ handed to the line-by-line reader (`res_jsonl.load`), which can:
   `_answer"` or `_correct"` is not four per line may hold one, so it is read line by line;
 - a file whose row count differs from its non-blank line count is read line by line.
 """
+
 from __future__ import annotations
 
 import re
@@ -107,7 +108,9 @@ def _select() -> dict[str, str]:
     listed = f"concat_ws(', ', {', '.join(missing)})"
     # The names are only spelled out for a record that lacks some: a test of nulls settles the others.
     arm_whole = [  # an arm's keys are all there or all absent
-        " or ".join("(" + " and ".join(f'"{arm}_{s}" is {state}null' for s in REQUIRED_ARM) + ")" for state in ("", "not "))
+        " or ".join(
+            "(" + " and ".join(f'"{arm}_{s}" is {state}null' for s in REQUIRED_ARM) + ")" for state in ("", "not ")
+        )
         for arm in ARMS
     ]
     whole = " and ".join([f'"{k}" is not null' for k in REQUIRED_CORE] + [f"({w})" for w in arm_whole])

@@ -5,6 +5,7 @@ that points into the file's buffer (Arrow checks the UTF-8 in bulk). Lines that 
 null in that array and remembered, so they can be quarantined; blank lines are dropped. Line
 numbers are exact (1-based, blank lines counted), which is what a quarantine entry needs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -90,8 +91,9 @@ def _as_text(data: pa.Array, raw: bytes, offsets: np.ndarray) -> pa.Array:
         except UnicodeDecodeError:
             valid[i] = False
     bitmap = pa.array(valid).buffers()[1]
-    return pa.LargeStringArray.from_buffers(len(data), pa.py_buffer(offsets), pa.py_buffer(raw), bitmap,
-                                            int((~valid).sum()))
+    return pa.LargeStringArray.from_buffers(
+        len(data), pa.py_buffer(offsets), pa.py_buffer(raw), bitmap, int((~valid).sum())
+    )
 
 
 def show(raw: bytes) -> str:

@@ -9,6 +9,7 @@ flushed, then renamed. A batch writes all its temporary files first (several at 
 writer releases the GIL, and a flush mostly waits on the disk), then renames them, then flushes each
 folder once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,18 @@ WRITERS = 8  # encoding needs a core, but syncing a file mostly waits on the dis
 # A legacy run is a few hundred rows whose text is in prompt and response_text: compressing the
 # small columns too, dictionary-encoding unique text and keeping statistics nobody filters on cost
 # more than the text itself for such shards.
-_TEXT = ("prompt", "response_text", "raw_answer", "exec_stderr", "source_status", "parsed_answer", "gold_answer",
-         "response_id", "source_request_id", "problem_id")
+_TEXT = (
+    "prompt",
+    "response_text",
+    "raw_answer",
+    "exec_stderr",
+    "source_status",
+    "parsed_answer",
+    "gold_answer",
+    "response_id",
+    "source_request_id",
+    "problem_id",
+)
 _KEYS = ("response_id", "run_id", "source", "model", "problem_id", "kind", "digit", "arm", "seed")
 
 
@@ -115,11 +126,14 @@ class BatchWriter:
         self.prepared: list[tuple[int, Path, Path]] = []  # (ticket, temporary file, target)
         self.removals: list[Path] = []
 
-    def add(self, target: Path, table: pa.Table, origin: Origin | None = None,
-            options: dict[str, Any] | None = None) -> int:
+    def add(
+        self, target: Path, table: pa.Table, origin: Origin | None = None, options: dict[str, Any] | None = None
+    ) -> int:
         """Queue a shard; returns its ticket (to discard it at publish time)."""
         if origin is not None:
-            table = table.replace_schema_metadata({**(table.schema.metadata or {}), META_KEY: origin.to_json().encode()})
+            table = table.replace_schema_metadata(
+                {**(table.schema.metadata or {}), META_KEY: origin.to_json().encode()}
+            )
         self.pending.append((target, table, options or {"compression": "zstd"}))
         return len(self.prepared) + len(self.pending) - 1
 
@@ -169,4 +183,3 @@ class BatchWriter:
         for _, tmp, _ in self.prepared:
             tmp.unlink(missing_ok=True)
         self.pending, self.prepared, self.removals = [], [], []
-

@@ -5,6 +5,7 @@ waits on DuckDB or the Parquet writer, the other uses the other core. Each batch
 published, so an interrupted import loses at most the batches in progress, and importing again
 resumes: files already imported unchanged are skipped.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -61,10 +62,18 @@ def import_paths(paths: Iterable[Path], data: Paths, options: Options = Options(
     clean_leftovers(data.raw)
     todo = list(_plan(paths, data, override, summary, _imported(data)))
     publishing = Publishing()
-    with _connection(options) as con, tqdm(
-        total=sum(d.size for d in todo), unit="B", unit_scale=True, unit_divisor=1024,
-        disable=not options.progress, dynamic_ncols=True, desc="import",
-    ) as bar:
+    with (
+        _connection(options) as con,
+        tqdm(
+            total=sum(d.size for d in todo),
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=not options.progress,
+            dynamic_ncols=True,
+            desc="import",
+        ) as bar,
+    ):
 
         def run(batch: list[SourceFile]) -> list[FileResult]:
             cursor = prepare(con.cursor())
@@ -104,8 +113,9 @@ def _resolve_override(model: str | None, summary: ImportSummary) -> str | None:
     return resolved or model.strip()
 
 
-def _plan(paths: Iterable[Path], data: Paths, override: str | None, summary: ImportSummary,
-          imported: dict[str, dict]) -> Iterator[SourceFile]:
+def _plan(
+    paths: Iterable[Path], data: Paths, override: str | None, summary: ImportSummary, imported: dict[str, dict]
+) -> Iterator[SourceFile]:
     """The files to import; the others are recorded in the summary as skipped, ignored or refused."""
     refused_writer = BatchWriter()
     for found in discover(paths):
@@ -136,8 +146,14 @@ def _quarantine_whole_file(found: Detected, data: Paths, writer: BatchWriter) ->
         first = fh.readline(4096)
     resolved = str(found.path.resolve())
     table = pa.table(
-        {"file": [resolved], "line": [None], "reason": [f"not imported: {found.problem}"],
-         "raw": [show(first)], "importer": ["legacy"], "quarantined_at": [datetime.now(timezone.utc)]},
+        {
+            "file": [resolved],
+            "line": [None],
+            "reason": [f"not imported: {found.problem}"],
+            "raw": [show(first)],
+            "importer": ["legacy"],
+            "quarantined_at": [datetime.now(timezone.utc)],
+        },
         schema=QUARANTINE_SCHEMA,
     )
     writer.add(quarantine_shard(data, "legacy", file_key(resolved)), table)
@@ -147,10 +163,14 @@ def _imported(data: Paths) -> dict[str, dict]:
     """The latest manifest row of every file imported before, by absolute path."""
     if not data.imports.exists() or not any(data.imports.glob("*.parquet")):
         return {}
-    rows = duckdb.sql(f"""
+    rows = (
+        duckdb.sql(f"""
         select * from read_parquet('{data.imports / "*.parquet"}', union_by_name = true)
         qualify row_number() over (partition by file order by imported_at desc) = 1
-    """).to_arrow_table().to_pylist()
+    """)
+        .to_arrow_table()
+        .to_pylist()
+    )
     return {row["file"]: row for row in rows}
 
 
@@ -159,7 +179,10 @@ def _unchanged(file: SourceFile, row: dict | None, override: str | None) -> bool
     if row is None:
         return False
     same = (row["size"], row["mtime_ns"], row["importer_version"], row["model_override"], row["importer"]) == (
-        file.origin.size, file.origin.mtime_ns, IMPORTER_VERSION, override if file.format == RUN_CSV else None,
+        file.origin.size,
+        file.origin.mtime_ns,
+        IMPORTER_VERSION,
+        override if file.format == RUN_CSV else None,
         file.importer,
     )
     return same and all(Path(p).exists() for p in row["runs"])
@@ -195,5 +218,3 @@ def _connection(options: Options) -> Iterator[duckdb.DuckDBPyConnection]:
             con.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-

@@ -6,6 +6,7 @@ checks happen once, in SQL, for every format); `defect` carries what the reader 
 (bad bytes, wrong field count, missing keys, unknown arm), and `raw` the record's text for the
 quarantine.
 """
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -49,10 +50,7 @@ TAIL_FIELDS = [
 ]
 
 RECORD_SCHEMA = pa.schema(
-    RECORD_FIELDS
-    + [(f"{arm}_{name}", kind) for arm in ARMS for name, kind in ARM_FIELDS]
-    + CODE_FIELDS
-    + TAIL_FIELDS
+    RECORD_FIELDS + [(f"{arm}_{name}", kind) for arm in ARMS for name, kind in ARM_FIELDS] + CODE_FIELDS + TAIL_FIELDS
 )
 COLUMNS = [f.name for f in RECORD_SCHEMA]
 
@@ -61,7 +59,6 @@ def records_table(columns: dict[str, list]) -> pa.Table:
     """An Arrow table in RECORD_SCHEMA from column lists; absent columns are null."""
     length = len(next(iter(columns.values()))) if columns else 0
     arrays = [
-        pa.array(columns[f.name], type=f.type) if f.name in columns else pa.nulls(length, f.type)
-        for f in RECORD_SCHEMA
+        pa.array(columns[f.name], type=f.type) if f.name in columns else pa.nulls(length, f.type) for f in RECORD_SCHEMA
     ]
     return pa.Table.from_arrays(arrays, schema=RECORD_SCHEMA)

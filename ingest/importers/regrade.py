@@ -11,6 +11,7 @@ one of its own kinds, has `parse_question`, the question parses, and the kind ha
 answer. Arithmetic is exact (Python integers), and `sub` is signed. Every other response keeps the
 source's verdict, marked `source_verdict_only`.
 """
+
 from __future__ import annotations
 
 import json

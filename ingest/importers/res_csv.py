@@ -5,6 +5,7 @@ dumps); prompts span lines inside quotes; there is no `index_in_kind`, so the in
 derived from the row order (see `pipeline`). Files are small, so records are read in Python and
 handed to DuckDB as Arrow columns.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ quarantined line), validate, pull every key out with one JSON parse per line. A 
 or null is missing; a record with keys of an arm the warehouse does not know is quarantined whole,
 so nothing is half-loaded.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -6,6 +6,7 @@ answer is a Python dict repr of the execution (`{'ok': True, 'value': 352, 'stdo
 were already extracted by the old pipeline; `-1` and empty are its parse-failure sentinels. The
 file does not name its model, so the caller must (`--model`).
 """
+
 from __future__ import annotations
 
 import ast
@@ -76,8 +77,13 @@ def _execution(cell: str) -> dict[str, Any]:
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         result = None
     if not isinstance(result, dict):
-        return {"text": cell, "status": "unreadable" if cell.strip() else "", "exit_code": None, "stderr": None,
-                "latency_ms": None}
+        return {
+            "text": cell,
+            "status": "unreadable" if cell.strip() else "",
+            "exit_code": None,
+            "stderr": None,
+            "latency_ms": None,
+        }
     status = "ok" if result.get("ok") else ("timeout" if result.get("timeout") else "error")
     duration = result.get("duration_s")
     return {

@@ -1,4 +1,5 @@
 """The tables an import writes besides the responses' own columns, and the SQL they share."""
+
 from __future__ import annotations
 
 import pyarrow as pa
@@ -21,21 +22,49 @@ IMPORT_COLUMNS = [
     ("source_parse_failed", pa.bool_()),
 ]
 # The contract's required columns, the collector's columns an import fills, then the import's own.
-FILLED = {"sample", "created_at", "prompt_version", "parsed_answer", "parse_error", "verdict", "verdict_reason",
-          "exec_status", "exec_exit_code", "exec_stderr"}
+FILLED = {
+    "sample",
+    "created_at",
+    "prompt_version",
+    "parsed_answer",
+    "parse_error",
+    "verdict",
+    "verdict_reason",
+    "exec_status",
+    "exec_exit_code",
+    "exec_stderr",
+}
 IMPORT_RESPONSE_SCHEMA = pa.schema(
     [f for f in RESPONSE_SCHEMA if f.name in REQUIRED_COLUMNS or f.name in FILLED]
     + [pa.field(n, t) for n, t in IMPORT_COLUMNS]
 )
 QUARANTINE_SCHEMA = pa.schema(
-    [("file", pa.string()), ("line", pa.int64()), ("reason", pa.string()), ("raw", pa.string()),
-     ("importer", pa.string()), ("quarantined_at", pa.timestamp("us", tz="UTC"))]
+    [
+        ("file", pa.string()),
+        ("line", pa.int64()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+        ("importer", pa.string()),
+        ("quarantined_at", pa.timestamp("us", tz="UTC")),
+    ]
 )
 MANIFEST_SCHEMA = pa.schema(
-    [("file", pa.string()), ("importer", pa.string()), ("importer_version", pa.string()), ("model_override", pa.string()),
-     ("size", pa.int64()), ("mtime_ns", pa.int64()), ("rows_read", pa.int64()), ("rows_loaded", pa.int64()),
-     ("rows_quarantined", pa.int64()), ("rows_superseded", pa.int64()), ("responses", pa.int64()),
-     ("arms_never_ran", pa.int64()), ("runs", pa.list_(pa.string())), ("imported_at", pa.timestamp("us", tz="UTC"))]
+    [
+        ("file", pa.string()),
+        ("importer", pa.string()),
+        ("importer_version", pa.string()),
+        ("model_override", pa.string()),
+        ("size", pa.int64()),
+        ("mtime_ns", pa.int64()),
+        ("rows_read", pa.int64()),
+        ("rows_loaded", pa.int64()),
+        ("rows_quarantined", pa.int64()),
+        ("rows_superseded", pa.int64()),
+        ("responses", pa.int64()),
+        ("arms_never_ran", pa.int64()),
+        ("runs", pa.list_(pa.string())),
+        ("imported_at", pa.timestamp("us", tz="UTC")),
+    ]
 )
 
 

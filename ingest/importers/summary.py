@@ -3,6 +3,7 @@
 Rows: every record read is loaded, quarantined or superseded (its run was imported from a newer
 copy). Arms: every arm of a loaded record is a response written or an arm that never ran.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -85,7 +86,9 @@ class ImportSummary:
             shown = self.quarantined[: None if verbose else SHOWN]
             out += [f"  {path}:{line}: {reason}" for path, line, reason in shown]
             if t("rows_quarantined") > len(shown):
-                out.append(f"  … and {t('rows_quarantined') - len(shown)} more (see marts.quarantine after `evalhouse build`)")
+                out.append(
+                    f"  … and {t('rows_quarantined') - len(shown)} more (see marts.quarantine after `evalhouse build`)"
+                )
         if self.unknown_models:
             out.append("not in the model registry (kept as given): " + ", ".join(sorted(self.unknown_models)))
         for f in self.files:
@@ -99,7 +102,9 @@ class ImportSummary:
             out.append(f"refused: {path}: {why}")
         if verbose:
             for f in self.files:
-                out.append(f"  {f.path}: {f.rows_read} rows, {f.rows_loaded} loaded, {f.rows_quarantined} quarantined,"
-                           f" {f.rows_superseded} superseded; {f.responses} responses, {f.arms_never_ran} arms never ran")
+                out.append(
+                    f"  {f.path}: {f.rows_read} rows, {f.rows_loaded} loaded, {f.rows_quarantined} quarantined,"
+                    f" {f.rows_superseded} superseded; {f.responses} responses, {f.arms_never_ran} arms never ran"
+                )
         out.append(f"elapsed {self.elapsed_s:.1f}s, {self.bytes_read / 1e6 / max(self.elapsed_s, 1e-9):.1f} MB/s")
         return out

@@ -3,6 +3,7 @@
 Families: fine-grained arithmetic and integer programs (`fine_grained`, `ilp`), the NP-hard family
 after NPHardEval (`np_hard`), and the CLRS-30 algorithms (`clrs`, `clrs_graphs`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -14,8 +15,15 @@ from .fine_grained import Add, Knap, Lcs, Mul, Rod, Sub
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Add(), Sub(), Mul(), Lcs(), Knap(), Rod(),
-        ilp.IlpAssign(), ilp.IlpProd(), ilp.IlpPartition(),
+        Add(),
+        Sub(),
+        Mul(),
+        Lcs(),
+        Knap(),
+        Rod(),
+        ilp.IlpAssign(),
+        ilp.IlpProd(),
+        ilp.IlpPartition(),
         *np_hard.KINDS,
         *clrs.KINDS,
     )

@@ -5,6 +5,7 @@ Answers arrive as JSON values, Python literals, or strings holding either ("[1, 
 when the answer cannot be read as that type. Numbers never pass through a float unless they came as
 one, and a float is accepted only when it is an exact integer.
 """
+
 from __future__ import annotations
 
 import ast

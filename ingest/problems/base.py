@@ -4,6 +4,7 @@ A kind is deterministic: the same (kind, digit, index, problem seed) gives the s
 `problem_id` on any machine, because the instance comes from a `random.Random` seeded with a SHA-256
 of those four values (Python's Mersenne Twister is specified bit for bit across platforms).
 """
+
 from __future__ import annotations
 
 import copy

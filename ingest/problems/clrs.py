@@ -5,7 +5,10 @@ are integers, so every gold is exact; where the algorithm's output would depend 
 question fixes the rule or the instance avoids ties. Activity selection and task scheduling have many
 optimal answers and are checked by verifiers.
 """
+
 from __future__ import annotations
+
+import itertools
 
 from .answers import field, read_bool, read_int_list, read_int_set
 from .base import Kind, Verdict, VerifiedKind
@@ -266,7 +269,10 @@ class OptimalBst(_ClrsKind):
 
     def generate(self, rng, digit):
         n = self.size(digit)
-        return {"key_weights": [rng.randint(1, 20) for _ in range(n)], "gap_weights": [rng.randint(1, 10) for _ in range(n + 1)]}
+        return {
+            "key_weights": [rng.randint(1, 20) for _ in range(n)],
+            "gap_weights": [rng.randint(1, 10) for _ in range(n + 1)],
+        }
 
     def question(self, instance):
         p, q = instance["key_weights"], instance["gap_weights"]
@@ -305,7 +311,9 @@ class ActivitySelector(_ClrsKind, VerifiedKind):
         return {"starts": starts, "finishes": [s + rng.randint(1, 6) for s in starts]}
 
     def question(self, instance):
-        lines = "\n".join(f"Activity {i}: from {s} to {f}" for i, (s, f) in enumerate(zip(instance["starts"], instance["finishes"])))
+        lines = "\n".join(
+            f"Activity {i}: from {s} to {f}" for i, (s, f) in enumerate(zip(instance["starts"], instance["finishes"]))
+        )
         return (
             "Select as many mutually compatible activities as possible (the activity-selection problem): two "
             "activities are compatible when one finishes no later than the other starts.\n" + lines
@@ -331,7 +339,7 @@ class ActivitySelector(_ClrsKind, VerifiedKind):
         if len(set(chosen)) != len(chosen) or any(not 0 <= i < len(s) for i in chosen):
             return Verdict(False, f"invalid: activities are numbered 0 to {len(s) - 1}, each at most once")
         ordered = sorted(chosen, key=lambda i: s[i])
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in itertools.pairwise(ordered):
             if s[b] < f[a]:
                 return Verdict(False, f"invalid: activities {a} and {b} overlap")
         if len(chosen) != self.optimum(instance):
@@ -355,7 +363,8 @@ class TaskScheduling(_ClrsKind, VerifiedKind):
 
     def question(self, instance):
         lines = "\n".join(
-            f"Task {i}: deadline {d}, penalty {w}" for i, (d, w) in enumerate(zip(instance["deadlines"], instance["penalties"]))
+            f"Task {i}: deadline {d}, penalty {w}"
+            for i, (d, w) in enumerate(zip(instance["deadlines"], instance["penalties"]))
         )
         return (
             "Schedule unit-time tasks on one processor (CLRS 16.5): task i takes one time unit, the slots are "
@@ -564,8 +573,23 @@ def _dist2(a: list[int], b: list[int]) -> int:
 
 
 KINDS = (
-    InsertionSort(), BubbleSort(), Heapsort(), Quicksort(), Quickselect(), Minimum(), BinarySearch(),
-    FindMaximumSubarrayKadane(), MatrixChainOrder(), LcsLength(), OptimalBst(), ActivitySelector(),
-    TaskScheduling(), NaiveStringMatcher(), KmpMatcher(), SegmentsIntersect(), GrahamScan(), JarvisMarch(),
+    InsertionSort(),
+    BubbleSort(),
+    Heapsort(),
+    Quicksort(),
+    Quickselect(),
+    Minimum(),
+    BinarySearch(),
+    FindMaximumSubarrayKadane(),
+    MatrixChainOrder(),
+    LcsLength(),
+    OptimalBst(),
+    ActivitySelector(),
+    TaskScheduling(),
+    NaiveStringMatcher(),
+    KmpMatcher(),
+    SegmentsIntersect(),
+    GrahamScan(),
+    JarvisMarch(),
     *GRAPH_KINDS,
 )

@@ -4,6 +4,7 @@ The digit is the number of vertices. Each question names its tie-breaking rule w
 output would otherwise depend on it, so the answer is unique; topological order, which has many right
 answers, is checked by a verifier.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -322,7 +323,9 @@ class Dijkstra(_Distances):
 
 class BellmanFord(_Distances):
     name = "bellman_ford"
-    task = "Run the Bellman-Ford algorithm on the directed graph below, which has negative weights but no negative cycle"
+    task = (
+        "Run the Bellman-Ford algorithm on the directed graph below, which has negative weights but no negative cycle"
+    )
 
     def generate(self, rng, digit):
         n, source = self.size(digit), rng.randrange(self.size(digit))
@@ -455,7 +458,7 @@ class MstPrim(_Mst):
         n, adj = instance["n"], graphs.adjacency(instance["n"], instance["edges"], False)
         inside, tree = {0}, []
         while len(inside) < n:
-            w, u, v = min((w, u, v) for u in inside for v, w in adj[u] if v not in inside)
+            _w, u, v = min((w, u, v) for u in inside for v, w in adj[u] if v not in inside)
             inside.add(v)
             tree.append(sorted([u, v]))
         return sorted(tree)
@@ -465,6 +468,16 @@ class MstPrim(_Mst):
 
 
 KINDS = (
-    Bfs(), Dfs(), TopologicalSort(), StronglyConnectedComponents(), ArticulationPoints(), Bridges(),
-    Dijkstra(), BellmanFord(), DagShortestPaths(), FloydWarshall(), MstKruskal(), MstPrim(),
+    Bfs(),
+    Dfs(),
+    TopologicalSort(),
+    StronglyConnectedComponents(),
+    ArticulationPoints(),
+    Bridges(),
+    Dijkstra(),
+    BellmanFord(),
+    DagShortestPaths(),
+    FloydWarshall(),
+    MstKruskal(),
+    MstPrim(),
 )

@@ -3,6 +3,7 @@
 Question texts follow the research pipeline's wording so its legacy files can be regraded from the
 question alone (see `parse_question`).
 """
+
 from __future__ import annotations
 
 import random
@@ -112,7 +113,7 @@ class Knap(Kind):
         c = re.search(r"C\s*=\s*(\d+)", text)
         if not (w and v and c):
             return None
-        ints = lambda s: [int(x) for x in s.split(",") if x.strip()]  # noqa: E731
+        ints = lambda s: [int(x) for x in s.split(",") if x.strip()]
         return {"weights": ints(w.group(1)), "values": ints(v.group(1)), "capacity": int(c.group(1))}
 
     def solve(self, instance):

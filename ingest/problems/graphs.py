@@ -2,14 +2,16 @@
 
 Edges are JSON-friendly lists: `[u, v]` or `[u, v, w]`, sorted, vertices numbered from 0.
 """
+
 from __future__ import annotations
 
 import heapq
 import random
 
 
-def undirected(rng: random.Random, n: int, extra: float, weights: tuple[int, int] | None = None,
-               distinct: bool = False) -> list[list[int]]:
+def undirected(
+    rng: random.Random, n: int, extra: float, weights: tuple[int, int] | None = None, distinct: bool = False
+) -> list[list[int]]:
     """A connected simple graph: a random spanning tree plus each other pair with probability `extra`."""
     pairs = {(rng.randrange(v), v) for v in range(1, n)}
     for u in range(n):
@@ -24,8 +26,9 @@ def undirected(rng: random.Random, n: int, extra: float, weights: tuple[int, int
     return _weigh(rng, edges, weights, distinct)
 
 
-def directed(rng: random.Random, n: int, extra: float, weights: tuple[int, int] | None = None,
-             root: int = 0) -> list[list[int]]:
+def directed(
+    rng: random.Random, n: int, extra: float, weights: tuple[int, int] | None = None, root: int = 0
+) -> list[list[int]]:
     """A digraph in which every vertex is reachable from `root`: a random arborescence plus extra arcs."""
     order = [v for v in range(n) if v != root]
     rng.shuffle(order)
@@ -38,8 +41,9 @@ def directed(rng: random.Random, n: int, extra: float, weights: tuple[int, int] 
     return _weigh(rng, sorted([u, v] for u, v in arcs), weights, False)
 
 
-def dag(rng: random.Random, n: int, extra: float, weights: tuple[int, int] | None = None,
-        root: int | None = None) -> list[list[int]]:
+def dag(
+    rng: random.Random, n: int, extra: float, weights: tuple[int, int] | None = None, root: int | None = None
+) -> list[list[int]]:
     """A DAG (arcs follow a hidden random order); with `root`, every vertex is reachable from it."""
     order = list(range(n))
     rng.shuffle(order)

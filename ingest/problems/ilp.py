@@ -3,6 +3,7 @@
 Question texts keep the research pipeline's wording so its legacy files can be regraded from the
 question alone (`parse_question`).
 """
+
 from __future__ import annotations
 
 import ast

@@ -6,6 +6,7 @@ These kinds have no digit. Their difficulty is a level from 1 to 10, set by the 
 Kinds with many right answers are verifier kinds: `check()` says valid or not, optimal or not, and why;
 `gold_answer` holds the optimal value (or, for the decision kinds, the decision).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -68,12 +69,14 @@ class Spp(_Leveled, VerifiedKind):
 
     def verify(self, instance, path):
         if not path or path[0] != instance["source"] or path[-1] != instance["target"]:
-            return Verdict(False, f"invalid: the path must start at {instance['source']} and end at {instance['target']}")
+            return Verdict(
+                False, f"invalid: the path must start at {instance['source']} and end at {instance['target']}"
+            )
         weights = graphs.edge_weights(instance["edges"], False)
-        missing = [(u, v) for u, v in zip(path, path[1:]) if (u, v) not in weights]
+        missing = [(u, v) for u, v in itertools.pairwise(path) if (u, v) not in weights]
         if missing:
             return Verdict(False, f"invalid: no edge between {missing[0][0]} and {missing[0][1]}")
-        length, best = sum(weights[e] for e in zip(path, path[1:])), self.optimum(instance)
+        length, best = sum(weights[e] for e in itertools.pairwise(path)), self.optimum(instance)
         if length != best:
             return Verdict(False, f"suboptimal: length {length}, shortest is {best}")
         return Verdict(True, "ok")
@@ -146,7 +149,9 @@ class _TspBase(_Leveled, VerifiedKind):
 
     def _table(self, instance):
         n, dist = instance["n"], instance["distances"]
-        return "\n".join(f"The distance between city {i} and city {j} is {dist[i][j]}." for i in range(n) for j in range(i + 1, n))
+        return "\n".join(
+            f"The distance between city {i} and city {j} is {dist[i][j]}." for i in range(n) for j in range(i + 1, n)
+        )
 
 
 class Tsp(_TspBase):
@@ -231,7 +236,9 @@ class TspD(_TspBase):
     def verify(self, instance, value):
         truth = self._feasible(instance)
         if value["feasible"] != truth:
-            return Verdict(False, f"wrong decision: a tour within {instance['budget']} {'exists' if truth else 'does not exist'}")
+            return Verdict(
+                False, f"wrong decision: a tour within {instance['budget']} {'exists' if truth else 'does not exist'}"
+            )
         if not truth:
             return Verdict(True, "ok")
         problem = _tour_problem(value["tour"], instance["n"])
@@ -330,7 +337,9 @@ class Msp(_Leveled, VerifiedKind):
     def verify(self, instance, starts):
         durations, attendees = instance["durations"], instance["attendees"]
         if len(starts) != len(durations):
-            return Verdict(False, f"invalid: {len(durations)} meetings need {len(durations)} start times, got {len(starts)}")
+            return Verdict(
+                False, f"invalid: {len(durations)} meetings need {len(durations)} start times, got {len(starts)}"
+            )
         if any(s < 0 for s in starts):
             return Verdict(False, "invalid: a start time is negative")
         for i, j in itertools.combinations(range(len(starts)), 2):
@@ -378,7 +387,10 @@ class Ksp(_Leveled, VerifiedKind):
         }
 
     def question(self, instance):
-        lines = "\n".join(f"Item {i} has weight {w} and value {v}." for i, (w, v) in enumerate(zip(instance["weights"], instance["values"])))
+        lines = "\n".join(
+            f"Item {i} has weight {w} and value {v}."
+            for i, (w, v) in enumerate(zip(instance["weights"], instance["values"]))
+        )
         return (
             f"Choose items for a knapsack of capacity {instance['capacity']}: the total weight of the chosen items must "
             f"not exceed the capacity, and their total value must be as large as possible. Each item can be chosen "
@@ -535,14 +547,18 @@ class GcpD(_GcpBase):
     def verify(self, instance, value):
         truth = self._feasible(instance)
         if value["feasible"] != truth:
-            return Verdict(False, f"wrong decision: {instance['colors']} colours {'suffice' if truth else 'do not suffice'}")
+            return Verdict(
+                False, f"wrong decision: {instance['colors']} colours {'suffice' if truth else 'do not suffice'}"
+            )
         if not truth:
             return Verdict(True, "ok")
         problem = _colouring_problem(instance["n"], instance["edges"], value["coloring"])
         if problem:
             return Verdict(False, f"invalid witness: {problem}")
         if len(set(value["coloring"])) > instance["colors"]:
-            return Verdict(False, f"invalid witness: uses {len(set(value['coloring']))} colours, more than {instance['colors']}")
+            return Verdict(
+                False, f"invalid witness: uses {len(set(value['coloring']))} colours, more than {instance['colors']}"
+            )
         return Verdict(True, "ok")
 
 
