@@ -9,6 +9,7 @@ Rows with a missing value in any column the formula uses are dropped, as lme4's 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -110,7 +111,7 @@ def _lme4_order(terms: list[Term]) -> list[Term]:
     """lme4's mkReTrms order: if any term has more levels than the one before it, most levels first
     (`rev(order(nl))`, so ties end up in reverse written order); otherwise as written."""
     nl = [t.n_levels for t in terms]
-    if not any(b > a for a, b in zip(nl, nl[1:])):
+    if not any(b > a for a, b in itertools.pairwise(nl)):
         return terms
     ascending = sorted(range(len(terms)), key=lambda i: nl[i])
     return [terms[i] for i in reversed(ascending)]

@@ -83,7 +83,7 @@ def kenward_roger(design: Design, vcov: np.ndarray, components: list[np.ndarray]
     TT = Si @ X
     HH = [Gi @ Si for Gi in G]
     OO = [H @ X for H in HH]
-    PP = [-(O.T @ TT) for O in OO]
+    PP = [-(o.T @ TT) for o in OO]
     PP = [(P + P.T) / 2 for P in PP]
     QQ = {(r, s): OO[r].T @ Si @ OO[s] for r in range(m) for s in range(r, m)}
     IE2 = np.empty((m, m))
