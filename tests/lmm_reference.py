@@ -72,7 +72,7 @@ def reference() -> pd.DataFrame:
 def cases() -> list[tuple[str, str, str]]:
     """(model, method, df_method) of every reference t/z table."""
     ref = reference()
-    fixed = ref[ref.quantity == "estimate"]
+    fixed = ref[(ref.quantity == "estimate") & (ref.method != "glmer_default")]
     return sorted({(r.model, r.method, r.df_method) for r in fixed.itertuples()})
 
 
@@ -101,3 +101,54 @@ def p_error(ours: float, theirs: float) -> float:
     if theirs < 1e-10:
         return abs(math.log(max(ours, 1e-320)) - math.log(theirs)) / abs(math.log(theirs))
     return abs(ours - theirs) / theirs
+
+
+TOL = 2e-4
+
+
+def ours(r, row) -> float:
+    """Our figure for one row of the reference table."""
+    q = row.quantity
+    if q in ("estimate", "se", "df", "statistic", "p"):
+        return float(r.fixed.loc[row.term, q])
+    if q in ("variance", "covariance", "correlation"):
+        for c in r.random:
+            if c["group"] == row.group and c.get("term", "") == row.term and c.get("term2", "") == row.term2 and q in c:
+                return float(c[q]) if c[q] is not None else 0.0
+        raise KeyError((row.group, row.term, row.term2, q))
+    if q == "ranef":
+        return float(r.ranef[row.group].loc[row.term2, row.term])
+    if q == "theta":
+        return float(r.theta[int(row.term) - 1])
+    if q == "singular":
+        return float(r.singular)
+    return float(getattr(r, q))
+
+
+def scale_of(r, row) -> float:
+    """The scale against which a value R puts at zero is judged (a singular fit's variance)."""
+    if row.quantity in ("variance", "covariance", "ranef", "sigma"):
+        return (r.sigma**2 if row.quantity != "ranef" else r.sigma) if r.sigma else 1.0
+    return 1.0
+
+
+def compare(model: str, method: str, df_method: str) -> list[tuple[str, str, float, float, float]]:
+    """(quantity, label, ours, R's, error) for every reference row of one fit: the fixed-effect table of
+    `df_method` and, with df_method == "", the rest (variances, likelihood, θ, conditional modes)."""
+    ref = reference()
+    rows = ref[
+        (ref.model == model)
+        & (ref.method == method)
+        & (ref.df_method == df_method)
+        & (ref.quantity != "se_glmer_summary")  # kept for the record (see mixed_reference.R)
+    ]
+    r = fitted(model, method, df_method or ("z" if method == "Laplace" else "satterthwaite"))
+    out = []
+    for row in rows.itertuples():
+        value = ours(r, row)
+        if row.quantity == "p":
+            err = p_error(value, row.value)
+        else:
+            err = relative_error(value, row.value, scale_of(r, row))
+        out.append((row.quantity, f"{row.group}|{row.term}|{row.term2}", value, row.value, err))
+    return out

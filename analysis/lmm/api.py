@@ -18,6 +18,7 @@ from . import formula as formula_mod
 from .covariance import Covariance
 from .design import Design
 from .inference import kenward_roger, satterthwaite
+from .glmm import BinomialMixedModel
 from .lmm import LinearMixedModel, optimise
 from .results import MixedModelResult
 
@@ -53,9 +54,7 @@ def fit(
     design = design_mod.build(data, parsed, family)
     _check(design, family)
     if family == "binomial":
-        from .glmm import fit_glmm
-
-        return fit_glmm(design, group)
+        return _fit_glmm(design, group)
     return _fit_lmm(design, reml, df, group)
 
 
@@ -153,12 +152,67 @@ def _fit_lmm(design: Design, reml: bool, df_method: str, group: str | None) -> M
 
 def _spherical(model, u_big: np.ndarray, u_rest: np.ndarray) -> list[np.ndarray]:
     """u split per term (in design order), each (levels, k)."""
-    out: list[np.ndarray | None] = [None] * len(model.design.terms)
-    t = model.design.terms[model.big]
-    out[model.big] = u_big.reshape(t.n_levels, t.k)
-    for i, (offset, levels, k) in zip(model.rest_terms, model.layout.blocks):
+    terms = model.design.terms
+    out: list[np.ndarray | None] = [None] * len(terms)
+    out[model.big] = u_big.reshape(terms[model.big].n_levels, terms[model.big].k)
+    for i, (offset, levels, k) in zip(model.rest_terms, model.layout_u.blocks if hasattr(model, "layout_u") else model.layout.blocks):
         out[i] = u_rest[offset : offset + levels * k].reshape(levels, k)
     return out
+
+
+def _fit_glmm(design: Design, group: str | None) -> MixedModelResult:
+    model = BinomialMixedModel(design)
+    theta, beta_q, converged = model.fit()
+    mode = model.pirls(theta, beta_q, with_beta=False)
+    loglik = -0.5 * mode.laplace + model.counts.log_choose_shift
+    warnings: list[str] = []
+    nt, p = model.cov.n_theta, model.p
+    Ri = np.linalg.inv(model.R)
+    beta = Ri @ beta_q
+    vcov = None
+    try:
+        Hi = np.linalg.inv(model.hessian(np.concatenate([theta, beta])))
+        vcov = Hi[nt:, nt:] + Hi[nt:, nt:].T  # 2·H⁻¹, symmetrised as vcov.merMod does
+        if not np.all(np.isfinite(vcov)) or np.linalg.eigvalsh(vcov).min() <= 0:
+            vcov = None
+    except np.linalg.LinAlgError:
+        vcov = None
+    if vcov is None:
+        warnings.append(
+            "variance-covariance matrix computed from finite-difference Hessian is not positive definite: "
+            "falling back to the one from R_X (as glmer)"
+        )
+        mode = model.pirls(theta, beta_q, with_beta=False)
+        RX = mode.chol.R[model.q_rest :, model.q_rest :]
+        RXi = np.linalg.inv(RX)
+        vcov = Ri @ (RXi.T @ RXi) @ Ri.T
+    se = np.sqrt(np.diag(vcov))
+    stat = beta / se
+    names = design.names
+    fixed = pd.DataFrame(
+        {"estimate": beta, "se": se, "df": np.full(p, np.inf), "statistic": stat, "p": 2 * stats.norm.sf(np.abs(stat))},
+        index=names,
+    )
+    u = _spherical(model, mode.u_big, mode.u_rest)
+    return _package(
+        design,
+        model.cov,
+        theta,
+        u,
+        scale=1.0,
+        sigma=None,
+        family="binomial",
+        method="Laplace",
+        df_method="z",
+        fixed=fixed,
+        vcov=pd.DataFrame(vcov, index=names, columns=names),
+        loglik=loglik,
+        npar=p + nt,
+        converged=converged,
+        group=group,
+        loglik_without=None,
+        warnings=warnings,
+    )
 
 
 def _components(model, theta: np.ndarray, sigma: float) -> list[np.ndarray]:
@@ -210,7 +264,9 @@ def _package(
                     }
                 )
         b = (u_t @ T.T) * scale  # b = Λu, back on the response's scale
-        ranef[label] = pd.DataFrame(b, index=term.levels, columns=term.names)
+        frame = pd.DataFrame(b, index=term.levels, columns=term.names)
+        # as lme4's ranef(): one table per grouping factor, the columns of all its terms
+        ranef[term.group] = pd.concat([ranef[term.group], frame], axis=1) if term.group in ranef else frame
         groups.setdefault(term.group, term.n_levels)
         counts = np.bincount(term.codes, minlength=term.n_levels)
         sizes.setdefault(term.group, {lev: int(c) for lev, c in zip(term.levels, counts)})
