@@ -100,7 +100,16 @@ class SubsetFit:
 
     @property
     def ci(self) -> tuple[float, float]:
-        return self.fit.conf_int[self.predictor]
+        lo, hi = self.fit.conf_int().loc[self.predictor]
+        return float(lo), float(hi)
+
+    @property
+    def t(self) -> float:
+        return float(self.fit.fixed.loc[self.predictor, "statistic"])
+
+    @property
+    def df(self) -> float:
+        return float(self.fit.fixed.loc[self.predictor, "df"])
 
     def to_dict(self) -> dict[str, Any]:
         lo, hi = self.ci
@@ -113,7 +122,8 @@ class SubsetFit:
             "n_single_model_labs": self.fit.n_single_member_groups,
             "effect": self.effect,
             "se": self.se,
-            "z": self.fit.z[self.predictor],
+            "t": self.t,
+            "df": self.df,
             "p_value": self.p_value,
             "ci_low": lo,
             "ci_high": hi,
@@ -366,7 +376,7 @@ def _strength(r: float) -> str:
 def _estimate(f: SubsetFit) -> str:
     lo, hi = f.ci
     return (
-        f"$\\hat{{\\beta}} = {f.effect:.3f}$ ($SE = {f.se:.3f}$, $z = {f.fit.z[f.predictor]:.2f}$, "
+        f"$\\hat{{\\beta}} = {f.effect:.3f}$ ($SE = {f.se:.3f}$, $t({f.df:.1f}) = {f.t:.2f}$, "
         f"{_p(f.p_value)}, 95\\% CI $[{lo:.3f},\\, {hi:.3f}]$)"
     )
 

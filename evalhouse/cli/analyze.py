@@ -53,30 +53,59 @@ def output_options(fn):
 
 @analyze.command("mixedlm")
 @click.option("--from", "source", required=True, help="Warehouse table (marts.model_metrics) or a .csv/.parquet file.")
-@click.option("--formula", required=True, help='Fixed effects, e.g. "value ~ is_flagship".')
-@click.option("--group", required=True, help="Column whose levels get a random intercept, e.g. lab.")
+@click.option(
+    "--formula",
+    required=True,
+    help='An lme4 formula, e.g. "value ~ is_flagship + (1|lab)" or "cbind(k, n - k) ~ arm + (1|model) + (1|problem_id)".',
+)
+@click.option(
+    "--group",
+    default=None,
+    help="For a formula without random terms: add (1|COL). With them: the grouping factor the legacy keys describe.",
+)
+@click.option(
+    "--family",
+    type=click.Choice(["gaussian", "binomial"]),
+    default="gaussian",
+    show_default=True,
+    help="gaussian: lmer; binomial: glmer with the logit link (Laplace).",
+)
+@click.option(
+    "--df",
+    "df_method",
+    type=click.Choice(["satterthwaite", "kenward-roger", "z"]),
+    default=None,
+    help="Fixed-effect tests: Satterthwaite t (lmerTest; default for gaussian), Kenward-Roger t (pbkrtest; REML) "
+    "or Wald z (the only choice for binomial).",
+)
 @click.option("--where", default=None, help="SQL filter on the source, e.g. \"metric = 'hubris'\".")
-@click.option("--ml", is_flag=True, help="Maximum likelihood instead of REML.")
+@click.option("--ml", is_flag=True, help="Maximum likelihood instead of REML (gaussian).")
 @output_options
 @user_errors(SourceError, ValueError)
-def mixedlm_cmd(source, formula, group, where, ml, json_out, latex_out) -> None:
-    """Fit a linear mixed model with a random intercept per group, as lme4 fits it.
+def mixedlm_cmd(source, formula, group, family, df_method, where, ml, json_out, latex_out) -> None:
+    """Fit a mixed model written in lme4's syntax, as lmer / glmer fit it.
 
-    REML by default. Standard errors are lme4's, σ²(X′V⁻¹X)⁻¹, with Wald 95% intervals; the random
-    effect is tested by a likelihood ratio with the χ²₀:₁ boundary p-value. A fit whose group variance
-    is on the boundary is reported as singular, and the likelihood is never infinite.
+    Random terms: (1|g), (x|g) (correlated intercept and slope), (0+x|g), (1|g)+(1|h) crossed, (1|g/h)
+    nested, (1|g:h); a formula that cannot be fitted exactly as written is refused. Gaussian: REML by
+    default, t tests with Satterthwaite's df as lmerTest prints them. Binomial: the Laplace approximation
+    as glmer (nAGQ = 1) and Wald z tests. Singular fits are reported as lme4's isSingular.
 
     \b
     Example:
         evalhouse analyze mixedlm --from marts.model_metrics --where "metric = 'hubris'" \\
-            --formula "value ~ is_flagship" --group lab --json out/mixedlm.json
+            --formula "value ~ is_flagship + (1|lab)" --json out/mixedlm.json
+        evalhouse analyze mixedlm --from responses.parquet --family binomial \\
+            --formula "correct ~ arm + (1|model) + (1|problem_id)" --json out/glmm.json
     """
-    from evalhouse.analysis.mixedlm import fit_mixedlm
+    from evalhouse.analysis.lmm import fit
 
+    if ml and family == "binomial":
+        raise click.ClickException("--ml is for gaussian models: a binomial GLMM is always fitted by ML (Laplace)")
     frame = load_frame(source, where)
     if frame.empty:
         raise click.ClickException(f"{source}{' where ' + where if where else ''} has no rows")
-    _emit(fit_mixedlm(frame, formula, group, reml=not ml), json_out, latex_out)
+    result = fit(formula, frame, family=family, reml=not ml, df=df_method, group=group)
+    _emit(result, json_out, latex_out)
 
 
 def _pair(value: str) -> tuple[str, str]:
