@@ -11,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats
 
-from evalhouse.analysis.mixedlm import _design, _Profile, fit_mixedlm
+from evalhouse.analysis.lmm import design, formula
+from evalhouse.analysis.lmm.lmm import LinearMixedModel
+from evalhouse.analysis.mixedlm import fit_mixedlm
 from evalhouse.cli import main
 
 from .conftest import REPO
@@ -39,20 +41,21 @@ def test_always_finite_and_at_the_global_maximum(reml):
         d = _random_dataset(rng)
         if d["g"].nunique() >= len(d) or d["g"].nunique() < 2:
             continue
-        r = fit_mixedlm(d, "y ~ x", "g", reml=reml, check_statsmodels=False)
-        assert math.isfinite(r.loglik) and r.converged and r.theta >= 0
-        profile = _Profile(_design(d, "y ~ x", "g"), reml)
-        assert r.loglik >= max(profile.loglik(t) for t in grid) - 1e-9  # scalar path: independent of the batch
-        assert r.singular == (r.theta < 1e-4)
+        r = fit_mixedlm(d, "y ~ x", "g", reml=reml)
+        assert math.isfinite(r.loglik) and r.converged and r.theta[0] >= 0
+        model = LinearMixedModel(design.build(d, formula.parse("y ~ x + (1|g)"), "gaussian"), reml)
+        best = -0.5 * min(model.deviance(np.array([t])) for t in grid) + model.loglik_shift()
+        assert r.loglik >= best - 1e-9
+        assert r.singular == (r.theta[0] < 1e-4)
 
 
 def test_lrt_uses_the_boundary_mixture():
     """p = ½·P(χ²₁ > stat): half the naive χ²₁ p-value; 1 when the statistic is 0 (a singular fit)."""
     d = pd.read_csv(SEED_TABLE)
-    r = fit_mixedlm(d, "hubris ~ is_flagship", "lab", check_statsmodels=False)
-    stat = 2 * (r.loglik - r.loglik_without)
+    r = fit_mixedlm(d, "hubris ~ is_flagship", "lab")
+    stat = 2 * (r.loglik - r.lrt["loglik_without"])
     assert r.lrt["stat"] == pytest.approx(stat) and r.lrt["p_value"] == pytest.approx(0.5 * stats.chi2.sf(stat, 1))
-    singular = fit_mixedlm(d, "hubris ~ is_flagship", "lab", reml=False, check_statsmodels=False)
+    singular = fit_mixedlm(d, "hubris ~ is_flagship", "lab", reml=False)
     assert singular.singular and singular.lrt["stat"] == pytest.approx(0, abs=1e-9) and singular.lrt["p_value"] == 1.0
 
 
@@ -74,7 +77,7 @@ def test_lrt_uses_the_boundary_mixture():
 def test_degenerate_data_is_a_clear_error(frame, formula, message):
     """Data without a likelihood maximum raise a ValueError that says why, never an infinite likelihood."""
     with pytest.raises(ValueError, match=message):
-        fit_mixedlm(frame, formula, "g", check_statsmodels=False)
+        fit_mixedlm(frame, formula, "g")
 
 
 def test_cli_ml_contract_keys(tmp_path):
@@ -100,4 +103,5 @@ def test_cli_ml_contract_keys(tmp_path):
     data = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
     assert data["method"] == "ML" and data["reml_loglik"] is None and data["singular"] is True
     assert data["aic"] == pytest.approx(-2 * data["loglik"] + 8)
+    assert data["fixed"]["is_flagship"]["df"] == pytest.approx(31, rel=1e-6)  # lmerTest: n under ML when singular
     assert "boundary (singular) fit" in result.output
