@@ -93,12 +93,12 @@ def relative_error(ours: float, theirs: float, scale: float = 0.0) -> float:
     return abs(ours - theirs) / abs(theirs)
 
 
-def p_error(ours: float, theirs: float) -> float:
+def p_error(ours: float, theirs: float, log_scale: bool = False) -> float:
     """p-values compare relatively, and below 1e-10 on the log scale (|Δlog p| / |log p|); where R's
     underflows to 0, ours must be below 1e-300 (and is printed `< 1e-300`)."""
     if theirs == 0:
         return 0.0 if ours < 1e-300 else math.inf
-    if theirs < 1e-10:
+    if theirs < 1e-10 or log_scale:
         return abs(math.log(max(ours, 1e-320)) - math.log(theirs)) / abs(math.log(theirs))
     return abs(ours - theirs) / theirs
 
@@ -147,7 +147,7 @@ def compare(model: str, method: str, df_method: str) -> list[tuple[str, str, flo
     for row in rows.itertuples():
         value = ours(r, row)
         if row.quantity == "p":
-            err = p_error(value, row.value)
+            err = p_error(value, row.value, log_scale=method == "Laplace")
         else:
             err = relative_error(value, row.value, scale_of(r, row))
         out.append((row.quantity, f"{row.group}|{row.term}|{row.term2}", value, row.value, err))
