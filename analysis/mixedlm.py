@@ -14,7 +14,14 @@ MixedLMResult = MixedModelResult  # the old name
 
 
 def fit_mixedlm(
-    data: pd.DataFrame, formula: str, group: str, reml: bool = True, df: str = "satterthwaite"
+    data: pd.DataFrame,
+    formula: str,
+    group: str,
+    reml: bool = True,
+    df: str = "satterthwaite",
+    check_statsmodels: bool = False,
 ) -> MixedModelResult:
-    """Fit `formula + (1|group)` by REML (default) or ML, as lmer; t tests with Satterthwaite's df."""
+    """Fit `formula + (1|group)` by REML (default) or ML, as lmer; t tests with Satterthwaite's df.
+
+    `check_statsmodels` is accepted for old callers and ignored: the statsmodels cross-check is gone."""
     return fit(formula, data, reml=reml, df=df, group=group)

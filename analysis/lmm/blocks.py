@@ -67,9 +67,34 @@ def cross_products(big: Term, Zb: sp.csr_matrix, rest: sp.csr_matrix, weights: n
         for b in range(a, k):
             BB[:, a, b] = BB[:, b, a] = np.bincount(big.codes, weights=v[:, a] * big.values[:, b], minlength=L)
     rest_w = rest if weights is None else sp.diags(weights) @ rest
-    BR = (Zb.T @ rest_w).toarray().reshape(L, k, rest.shape[1]) if rest.shape[1] else np.zeros((L, k, 0))
-    RR = (rest.T @ rest_w).toarray()
+    m = rest.shape[1]
+    if not m:
+        return Cross(BB, np.zeros((L, k, 0)), np.zeros((0, 0)))
+    if k == 1:  # one pass per stored value of `rest` instead of a sparse product
+        coo = rest_w.tocoo()
+        index = big.codes[coo.row] * m + coo.col
+        BR = np.bincount(index, weights=coo.data * big.values[coo.row, 0], minlength=L * m).reshape(L, 1, m)
+    else:
+        BR = (Zb.T @ rest_w).toarray().reshape(L, k, m)
+    RR = _gram(rest, weights)
     return Cross(BB, BR, RR)
+
+
+def _gram(rest: sp.csr_matrix, weights: np.ndarray | None) -> np.ndarray:
+    """rest′W·rest. With the same number s of stored values in every row (one per random-term column,
+    one per fixed effect), as one bincount over the s² pairs of each row; else a sparse product."""
+    n, m = rest.shape
+    s = rest.nnz // n if n else 0
+    if not n or rest.nnz != n * s or s > 12:
+        w = rest if weights is None else sp.diags(weights) @ rest
+        return (rest.T @ w).toarray()
+    cols = rest.indices.reshape(n, s)
+    vals = rest.data.reshape(n, s)
+    wv = vals if weights is None else vals * weights[:, None]
+    out = np.zeros(m * m)
+    for i in range(s):
+        out += np.bincount(cols[:, i, None].repeat(s, 1).ravel() * m + cols.ravel(), weights=(wv[:, i, None] * vals).ravel(), minlength=m * m)
+    return out.reshape(m, m)
 
 
 def right_lambda(M: np.ndarray, layout: Layout, Ts: list[np.ndarray]) -> np.ndarray:

@@ -123,6 +123,8 @@ class BinomialMixedModel:
         self.layout_u = Layout(tuple(blocks), offset)
         self.layout_ub = Layout(tuple(blocks), offset + self.p)
         self.warm: Mode | None = None
+        self.failures = c.n - c.k
+        self.log_choose = float(np.sum(_log_choose(c.n, c.k)))
 
     # ---- linear predictor and gradients ------------------------------------------------------------
     def _eta(self, Ts, u_big, u_rest, beta_q) -> np.ndarray:
@@ -147,7 +149,7 @@ class BinomialMixedModel:
     def _deviance_parts(self, eta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         c = self.counts
         log_mu, log_1mu = _log_expit(eta)
-        minus2ll = -2.0 * float(np.sum(c.k * log_mu + (c.n - c.k) * log_1mu + _log_choose(c.n, c.k)))
+        minus2ll = -2.0 * (float(c.k @ log_mu + self.failures @ log_1mu) + self.log_choose)
         mu = np.exp(log_mu)
         return minus2ll, mu, c.n * mu * (1.0 - mu)
 
@@ -236,7 +238,7 @@ class BinomialMixedModel:
                 self.cov.start,
                 method="COBYQA",
                 bounds=bounds_theta,
-                options={"initial_tr_radius": 0.2, "final_tr_radius": 1e-6, "maxfev": 100 * (self.cov.n_theta + 1) ** 2},
+                options={"initial_tr_radius": 0.2, "final_tr_radius": 1e-3, "maxfev": 100 * (self.cov.n_theta + 1) ** 2},
             )
             theta1 = s1.x
             beta1 = self.pirls(theta1, np.zeros(self.p), with_beta=True).beta_q
@@ -247,7 +249,7 @@ class BinomialMixedModel:
                 x0,
                 method="COBYQA",
                 bounds=bounds,
-                options={"initial_tr_radius": 0.05, "final_tr_radius": 1e-9, "maxfev": 200 * (len(x0) + 1) ** 2},
+                options={"initial_tr_radius": 0.05, "final_tr_radius": 1e-7, "maxfev": 200 * (len(x0) + 1) ** 2},
             )
             polish = optimize.minimize(
                 self.laplace,
