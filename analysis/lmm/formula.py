@@ -17,7 +17,7 @@ _TOKEN = re.compile(
       (?P<name>[A-Za-z_.][A-Za-z0-9_.]*)
     | (?P<quoted>`[^`]+`)
     | (?P<number>\d+(?:\.\d*)?)
-    | (?P<op>\|\||[~+\-*/:^(),|]|%in%|\*\*)
+    | (?P<op>\|\||\*\*|%in%|[~+\-*/:^(),|])
     | (?P<other>\S)
     )""",
     re.VERBOSE,
