@@ -275,7 +275,7 @@ class MixedModelResult:
         comps = "; ".join(
             f"$\\sigma^2_{{\\mathrm{{{tex(r['group'])}}}}}$ ({tex(r['term'])}) $= {r['variance']:.4g}$"
             for r in self.random
-            if "variance" in r
+            if "variance" in r and r["group"] != "Residual"
         )
         if self.sigma is not None:
             comps += f"; $\\sigma^2 = {self.sigma**2:.4g}$"
