@@ -28,11 +28,16 @@ def test_response_shifted_by_1e8_gives_the_same_fit(reml):
     a = fit("Reaction ~ Days + (Days|Subject)", d, reml=reml)
     d["Reaction"] += 1e8
     b = fit("Reaction ~ Days + (Days|Subject)", d, reml=reml)
-    assert b.fixed.loc["(Intercept)", "estimate"] - 1e8 == pytest.approx(a.fixed.loc["(Intercept)", "estimate"], rel=1e-6)
+    assert b.fixed.loc["(Intercept)", "estimate"] - 1e8 == pytest.approx(
+        a.fixed.loc["(Intercept)", "estimate"], rel=1e-6
+    )
     np.testing.assert_allclose(b.fixed.se, a.fixed.se, rtol=1e-6)
     np.testing.assert_allclose(b.fixed.df, a.fixed.df, rtol=1e-4)
-    np.testing.assert_allclose([r.get("variance", r.get("covariance")) for r in b.random],
-                               [r.get("variance", r.get("covariance")) for r in a.random], rtol=1e-6)
+    np.testing.assert_allclose(
+        [r.get("variance", r.get("covariance")) for r in b.random],
+        [r.get("variance", r.get("covariance")) for r in a.random],
+        rtol=1e-6,
+    )
     assert b.loglik == pytest.approx(a.loglik, rel=1e-9)
 
 
@@ -100,8 +105,26 @@ def test_underflowing_p_is_printed_as_below_1e_300():
 def test_to_dict_has_the_contract_keys():
     """The JSON keeps the old keys and adds fixed, random, aic, deviance, family, method, nobs."""
     out = fit("Reaction ~ Days + (Days|Subject)", _sleep()).to_dict()
-    for key in ("n", "n_groups", "method", "fe_params", "bse", "group_var", "resid_var", "icc", "loglik",
-                "reml_loglik", "singular", "converged", "fixed", "random", "aic", "deviance", "family", "nobs"):
+    for key in (
+        "n",
+        "n_groups",
+        "method",
+        "fe_params",
+        "bse",
+        "group_var",
+        "resid_var",
+        "icc",
+        "loglik",
+        "reml_loglik",
+        "singular",
+        "converged",
+        "fixed",
+        "random",
+        "aic",
+        "deviance",
+        "family",
+        "nobs",
+    ):
         assert key in out
     assert set(out["fixed"]["Days"]) == {"estimate", "se", "df", "statistic", "p"}
     kinds = {tuple(sorted(r)) for r in out["random"]}

@@ -17,8 +17,8 @@ from . import design as design_mod
 from . import formula as formula_mod
 from .covariance import Covariance
 from .design import Design
-from .inference import kenward_roger, satterthwaite
 from .glmm import BinomialMixedModel
+from .inference import kenward_roger, satterthwaite
 from .lmm import LinearMixedModel, optimise
 from .results import MixedModelResult
 
@@ -155,7 +155,9 @@ def _spherical(model, u_big: np.ndarray, u_rest: np.ndarray) -> list[np.ndarray]
     terms = model.design.terms
     out: list[np.ndarray | None] = [None] * len(terms)
     out[model.big] = u_big.reshape(terms[model.big].n_levels, terms[model.big].k)
-    for i, (offset, levels, k) in zip(model.rest_terms, model.layout_u.blocks if hasattr(model, "layout_u") else model.layout.blocks):
+    for i, (offset, levels, k) in zip(
+        model.rest_terms, model.layout_u.blocks if hasattr(model, "layout_u") else model.layout.blocks
+    ):
         out[i] = u_rest[offset : offset + levels * k].reshape(levels, k)
     return out
 
@@ -183,9 +185,7 @@ def _fit_glmm(design: Design, group: str | None) -> MixedModelResult:
             "falling back to the one from R_X (as glmer)"
         )
         mode = model.pirls(theta, beta_q, with_beta=False)
-        RX = mode.chol.R[model.q_rest :, model.q_rest :]
-        RXi = np.linalg.inv(RX)
-        vcov = Ri @ (RXi.T @ RXi) @ Ri.T
+        vcov = Ri @ model.unscaled_vcov_rx(theta, mode) @ Ri.T
     se = np.sqrt(np.diag(vcov))
     stat = beta / se
     names = design.names

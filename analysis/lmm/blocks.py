@@ -93,7 +93,11 @@ def _gram(rest: sp.csr_matrix, weights: np.ndarray | None) -> np.ndarray:
     wv = vals if weights is None else vals * weights[:, None]
     out = np.zeros(m * m)
     for i in range(s):
-        out += np.bincount(cols[:, i, None].repeat(s, 1).ravel() * m + cols.ravel(), weights=(wv[:, i, None] * vals).ravel(), minlength=m * m)
+        out += np.bincount(
+            cols[:, i, None].repeat(s, 1).ravel() * m + cols.ravel(),
+            weights=(wv[:, i, None] * vals).ravel(),
+            minlength=m * m,
+        )
     return out.reshape(m, m)
 
 

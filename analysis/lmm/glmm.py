@@ -204,8 +204,8 @@ class BinomialMixedModel:
             old, (pdev, m2, mu, w) = pdev, new
             if abs(old - pdev) <= PIRLS_TOL * abs(pdev) and decrement <= DECREMENT_TOL * max(1.0, abs(pdev)):
                 break
-        cross = cross_products(big, self.Zb, self.rest_ub, w)  # L at the weights of ũ, with X for R_X
-        chol = BlockCholesky(*system(cross, self.layout_ub, Ts[self.big], [Ts[i] for i in self.rest_terms]))
+        cross = cross_products(big, self.Zb, self.rest_u, w)  # L at the weights of ũ
+        chol = BlockCholesky(*system(cross, self.layout_u, Ts[self.big], [Ts[i] for i in self.rest_terms]))
         ldL2 = chol.logdet_big + 2.0 * float(np.sum(np.log(chol.diag_rest[: self.q_rest])))
         sqrL = float(np.sum(u_big * u_big) + u_rest @ u_rest)
         mode = Mode(u_big, u_rest, beta_q, ldL2, sqrL, m2, chol)
@@ -238,32 +238,39 @@ class BinomialMixedModel:
                 self.cov.start,
                 method="COBYQA",
                 bounds=bounds_theta,
-                options={"initial_tr_radius": 0.2, "final_tr_radius": 1e-3, "maxfev": 100 * (self.cov.n_theta + 1) ** 2},
+                options={
+                    "initial_tr_radius": 0.2,
+                    "final_tr_radius": 1e-3,
+                    "maxfev": 100 * (self.cov.n_theta + 1) ** 2,
+                },
             )
             theta1 = s1.x
             beta1 = self.pirls(theta1, np.zeros(self.p), with_beta=True).beta_q
             x0 = np.concatenate([theta1, beta1])
             bounds = bounds_theta + [(None, None)] * self.p
-            first = optimize.minimize(
+            best = optimize.minimize(
                 self.laplace,
                 x0,
                 method="COBYQA",
                 bounds=bounds,
-                options={"initial_tr_radius": 0.05, "final_tr_radius": 1e-7, "maxfev": 200 * (len(x0) + 1) ** 2},
+                options={"initial_tr_radius": 0.05, "final_tr_radius": 1e-9, "maxfev": 200 * (len(x0) + 1) ** 2},
             )
-            polish = optimize.minimize(
-                self.laplace,
-                first.x,
-                method="L-BFGS-B",
-                jac="3-point",
-                bounds=bounds,
-                options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 2000, "maxls": 50},
-            )
-        best = polish if polish.fun <= first.fun else first
         x = best.x.copy()
         nt = self.cov.n_theta
         x[:nt] = np.where((self.cov.lower == 0) & (x[:nt] < 0), 0.0, x[:nt])
-        return x[:nt], x[nt:], bool(first.success or polish.success) and math.isfinite(self.laplace(x))
+        return x[:nt], x[nt:], bool(best.success) and math.isfinite(self.laplace(x))
+
+    def unscaled_vcov_rx(self, theta: np.ndarray, mode: Mode) -> np.ndarray:
+        """(R_X R_X′)⁻¹ at ũ in β_Q coordinates: vcov.merMod's fall-back when the Hessian is unusable."""
+        c = self.counts
+        Ts = self.cov.T(theta)
+        eta = self._eta(Ts, mode.u_big, mode.u_rest, mode.beta_q)
+        _, _, w = self._deviance_parts(eta)
+        cross = cross_products(c.terms[self.big], self.Zb, self.rest_ub, w)
+        chol = BlockCholesky(*system(cross, self.layout_ub, Ts[self.big], [Ts[i] for i in self.rest_terms]))
+        RX = chol.R[self.q_rest :, self.q_rest :]
+        RXi = np.linalg.inv(RX)
+        return RXi.T @ RXi
 
     def laplace_beta(self, x: np.ndarray) -> np.ndarray:
         """The stage-2 criterion over (θ, β) in the coordinates of X as given (glmer's)."""
@@ -283,7 +290,7 @@ class BinomialMixedModel:
             H[j, j] = (fadd - 2 * fx + fsub) / delta**2
             for i in range(j):
                 e_i = np.eye(n)[i] * delta
-                H[i, j] = H[j, i] = (
-                    f(x + e_i + e_j) - f(x + e_i - e_j) - f(x - e_i + e_j) + f(x - e_i - e_j)
-                ) / (2 * delta) ** 2
+                H[i, j] = H[j, i] = (f(x + e_i + e_j) - f(x + e_i - e_j) - f(x - e_i + e_j) + f(x - e_i - e_j)) / (
+                    2 * delta
+                ) ** 2
         return H
