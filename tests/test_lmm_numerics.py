@@ -130,3 +130,18 @@ def test_to_dict_has_the_contract_keys():
     kinds = {tuple(sorted(r)) for r in out["random"]}
     assert ("correlation", "covariance", "group", "term", "term2") in kinds
     assert any(r["group"] == "Residual" for r in out["random"])
+
+
+def test_glmm_falls_back_to_rx_when_the_hessian_is_unusable(monkeypatch):
+    """A finite-difference Hessian that is not positive definite gives R_X standard errors and a warning,
+    as vcov.merMod does; they are close to the Hessian ones on cbpp."""
+    from evalhouse.analysis.lmm import glmm
+
+    cb = pd.read_csv(REF / "cbpp.csv").astype({"period": str, "herd": str})
+    formula = "cbind(incidence, size - incidence) ~ period + (1|herd)"
+    good = fit(formula, cb, family="binomial")
+    monkeypatch.setattr(glmm.BinomialMixedModel, "hessian", lambda self, x: -np.eye(len(x)))
+    fallback = fit(formula, cb, family="binomial")
+    assert any("falling back" in w for w in fallback.warnings)
+    np.testing.assert_allclose(fallback.fixed.estimate, good.fixed.estimate, rtol=1e-9)
+    np.testing.assert_allclose(fallback.fixed.se, good.fixed.se, rtol=0.05)
