@@ -22,8 +22,8 @@ def _sleep() -> pd.DataFrame:
 
 @pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
 def test_response_shifted_by_1e8_gives_the_same_fit(reml):
-    """y + 1e8 moves only the intercept (by 1e8); SEs, variances and the log-likelihood stay put, and the
-    Satterthwaite df to 1e-4 (numerical derivatives, as lmerTest's)."""
+    """y + 1e8 moves only the intercept (by 1e8); SEs and the log-likelihood stay put, (co)variances to the
+    optimiser's 1e-5 and the Satterthwaite df to 1e-4 (numerical derivatives, as lmerTest's)."""
     d = _sleep()
     a = fit("Reaction ~ Days + (Days|Subject)", d, reml=reml)
     d["Reaction"] += 1e8

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from . import design as design_mod
 from . import formula as formula_mod
@@ -53,9 +54,10 @@ def fit(
     parsed = formula_mod.parse(formula).with_group(group)
     design = design_mod.build(data, parsed, family)
     _check(design, family)
-    if family == "binomial":
-        return _fit_glmm(design, group)
-    return _fit_lmm(design, reml, df, group)
+    with threadpool_limits(1, user_api="blas"):  # many small products: one thread is fastest (pyproject)
+        if family == "binomial":
+            return _fit_glmm(design, group)
+        return _fit_lmm(design, reml, df, group)
 
 
 def _check(d: Design, family: str) -> None:

@@ -66,15 +66,19 @@ def cross_products(big: Term, Zb: sp.csr_matrix, rest: sp.csr_matrix, weights: n
     for a in range(k):
         for b in range(a, k):
             BB[:, a, b] = BB[:, b, a] = np.bincount(big.codes, weights=v[:, a] * big.values[:, b], minlength=L)
-    rest_w = rest if weights is None else sp.diags(weights) @ rest
     m = rest.shape[1]
     if not m:
         return Cross(BB, np.zeros((L, k, 0)), np.zeros((0, 0)))
-    if k == 1:  # one pass per stored value of `rest` instead of a sparse product
-        coo = rest_w.tocoo()
-        index = big.codes[coo.row] * m + coo.col
-        BR = np.bincount(index, weights=coo.data * big.values[coo.row, 0], minlength=L * m).reshape(L, 1, m)
+    if k == 1:  # one bincount over the stored values of `rest` instead of a sparse product
+        n = rest.shape[0]
+        rows = np.repeat(np.arange(n), np.diff(rest.indptr))
+        data = rest.data * big.values[rows, 0]
+        if weights is not None:
+            data = data * weights[rows]
+        index = big.codes[rows] * m + rest.indices
+        BR = np.bincount(index, weights=data, minlength=L * m).reshape(L, 1, m)
     else:
+        rest_w = rest if weights is None else sp.diags(weights) @ rest
         BR = (Zb.T @ rest_w).toarray().reshape(L, k, m)
     RR = _gram(rest, weights)
     return Cross(BB, BR, RR)
@@ -91,14 +95,22 @@ def _gram(rest: sp.csr_matrix, weights: np.ndarray | None) -> np.ndarray:
     cols = rest.indices.reshape(n, s)
     vals = rest.data.reshape(n, s)
     wv = vals if weights is None else vals * weights[:, None]
-    out = np.zeros(m * m)
-    for i in range(s):
-        out += np.bincount(
-            cols[:, i, None].repeat(s, 1).ravel() * m + cols.ravel(),
-            weights=(wv[:, i, None] * vals).ravel(),
-            minlength=m * m,
-        )
-    return out.reshape(m, m)
+    fixed = np.all(cols == cols[0], axis=0)  # X's columns sit at the same place in every row
+    out = np.zeros((m, m))
+    F = np.flatnonzero(fixed)
+    if F.size:  # dense × dense: plain sums
+        block = np.einsum("ni,nj->ij", wv[:, F], vals[:, F])
+        out[np.ix_(cols[0, F], cols[0, F])] = block
+    for i in np.flatnonzero(~fixed):
+        for j in range(s):
+            if fixed[j]:  # sparse × dense: one bincount per pair, into a column
+                col = np.bincount(cols[:, i], weights=wv[:, i] * vals[:, j], minlength=m)
+                out[:, cols[0, j]] += col
+                out[cols[0, j], :] += col
+            elif j >= i:  # sparse × sparse
+                pair = np.bincount(cols[:, i] * m + cols[:, j], weights=wv[:, i] * vals[:, j], minlength=m * m)
+                out += pair.reshape(m, m) if j == i else pair.reshape(m, m) + pair.reshape(m, m).T
+    return out
 
 
 def right_lambda(M: np.ndarray, layout: Layout, Ts: list[np.ndarray]) -> np.ndarray:
