@@ -126,13 +126,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "responses.csv"
         data.to_csv(csv, index=False)
+        theirs = {}
         for mode in ["default"] + (["tight"] if args.tight else []):
             r = run_glmer(csv, mode)
-            worst, name = compare(mine, r_figures(r))
+            theirs[mode] = r_figures(r)
+            worst, name = compare(mine, theirs[mode])
             print(
                 f"  R glmer ({mode:<7})  fit {r['fit_s']:>8.1f} s  (read.csv {r['read_s']:.1f} s)   "
                 f"ratio glmer/ours {r['fit_s'] / ours_s:>6.1f}×   largest relative difference {worst:.2e} ({name})"
             )
+    print(f"\n  {'figure':<28}{'ours':>16}" + "".join(f"{'glmer ' + m:>18}" for m in theirs))
+    for k, v in mine.items():
+        print(f"  {k:<28}{v:>16.8g}" + "".join(f"{t.get(k, float('nan')):>18.8g}" for t in theirs.values()))
 
 
 if __name__ == "__main__":
