@@ -19,13 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalhouse.vocabulary import arm_order
+
 from . import bootstrap
 from .anova import anova_two_way
 from .criteria import Criteria, Verdict, evaluate
 from .format import jsonable, num, p_text, tex
 from .paired import adjust, cohens_d_paired, mcnemar_exact, wilcoxon_signed_rank
 
-ARM_ORDER = ("nl", "sim", "controlsim", "code")
 ALL_MODELS = "All models"
 RESPONSE_COLUMNS = ("model", "kind", "digit", "arm", "seed", "sample", "problem_id", "is_correct")
 
@@ -175,8 +176,7 @@ def _p_cell(p: float) -> str:
 
 
 def _arms_of(frame: pd.DataFrame) -> list[str]:
-    present = set(frame["arm"])
-    return [a for a in ARM_ORDER if a in present] + sorted(present - set(ARM_ORDER))
+    return arm_order(frame["arm"])
 
 
 def _cell(table: pd.DataFrame, model: str, arm: str, empty: str) -> str:
@@ -313,7 +313,7 @@ class _Coded:
 def _code(df: pd.DataFrame) -> _Coded:
     m, models = pd.factorize(df["model"], sort=True)
     a_found, arm_values = pd.factorize(df["arm"])
-    arms = [a for a in ARM_ORDER if a in set(arm_values)] + sorted(set(arm_values) - set(ARM_ORDER))
+    arms = arm_order(arm_values)
     a = pd.Index(arms).get_indexer(arm_values)[a_found]  # codes in the arms' canonical order
     i, instances = pd.factorize(df["problem_id"])
     k, kinds = pd.factorize(df["kind"], sort=True)

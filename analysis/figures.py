@@ -18,9 +18,10 @@ import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.lines import Line2D
 
+from evalhouse.vocabulary import arm_order
+
 from .format import slug
 
-ARM_ORDER = ["nl", "sim", "controlsim", "code"]
 ARM_LABELS = {"nl": "NL", "sim": "Sim", "controlsim": "ControlSim", "code": "Code"}
 ALL_MODELS = "All models"
 STYLE = {
@@ -106,8 +107,7 @@ def short(model: str) -> str:
 
 
 def _arms(frame: pd.DataFrame) -> list[str]:
-    present = set(frame["arm"])
-    return [a for a in ARM_ORDER if a in present] + sorted(present - set(ARM_ORDER))
+    return arm_order(frame["arm"])
 
 
 def _lines_over(

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from evalhouse import __version__
 from evalhouse.config import Paths
+from evalhouse.vocabulary import ARM_CODES, DEPENDENT_ARMS, REQUEST_ARMS, response_id
 
 from . import prompts
 from .budget import Budget, CapReached
@@ -63,7 +64,7 @@ class RunConfig:
     digits: list[int]
     n: int
     seeds: list[int] = field(default_factory=lambda: [0])
-    arms: list[str] = field(default_factory=lambda: list(prompts.ARMS))
+    arms: list[str] = field(default_factory=lambda: list(ARM_CODES))
     base_url: str = "https://openrouter.ai/api/v1"
     concurrency: int = 16
     problem_seed: int = 0
@@ -97,10 +98,6 @@ class RunConfig:
         }
         routing = {k: v for k, v in routing.items() if v is not None}
         return routing or None
-
-
-def response_id(model: str, problem_id: str, arm: str, seed: int, sample: int) -> str:
-    return hashlib.sha256(f"{model}|{problem_id}|{arm}|{seed}|{sample}".encode()).hexdigest()[:32]
 
 
 def make_run_id() -> str:
@@ -248,7 +245,7 @@ class Collector:
             for model in c.models
             for problem in problems
             for arm in c.arms
-            if arm in prompts.REQUEST_ARMS
+            if arm in REQUEST_ARMS
             for seed in c.seeds
             for sample in range(c.samples)
         ]
@@ -438,7 +435,7 @@ class Collector:
             sim_text = None if row["error"] else row["response_text"]
         else:
             sim_text = state.sim_text(response_id(model, problem.problem_id, "sim", seed, sample))
-        dependent = needed & {"controlsim", "code"}
+        dependent = needed & set(DEPENDENT_ARMS)
         if sim_text is None:
             # The sim request failed: controlsim and code stay pending for a later run.
             self.summary.pending += len(dependent)

@@ -22,6 +22,8 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from evalhouse.vocabulary import DEPENDENT_ARMS, REQUEST_ARMS
+
 from . import prompts
 from .extract import extract_code
 from .problems import Problem
@@ -189,7 +191,7 @@ def tally(
 
     for model in config.models:
         for arm in config.arms:
-            if arm in prompts.REQUEST_ARMS:
+            if arm in REQUEST_ARMS:
                 line(model, arm)
     for model, problem, seed, sample, needed in work:
         for arm in ("nl", "sim"):
@@ -197,7 +199,7 @@ def tally(
                 entry = line(model, arm)
                 entry.requests += 1
                 entry.prompt_chars += system + len(prompts.user_prompt(arm, problem))
-        dependent = needed & {"controlsim", "code"}
+        dependent = needed & set(DEPENDENT_ARMS)
         if not dependent:
             continue
         sim_text = None if "sim" in needed else stored_sim(model, problem, seed, sample)

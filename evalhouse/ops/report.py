@@ -29,12 +29,10 @@ from evalhouse.analysis.format import slug
 from evalhouse.analysis.outputs import Refresh, refresh
 from evalhouse.analysis.sources import SourceError, warehouse
 from evalhouse.config import Paths
-from evalhouse.ingest.prompts import ARMS
 from evalhouse.ingest.spec import SpecError
+from evalhouse.vocabulary import ARM_LABELS, arm_order
 
 from .checks import GRADED
-
-ARM_LABELS = {"nl": "NL", "sim": "Sim", "controlsim": "ControlSim", "code": "Code"}
 
 
 @dataclass
@@ -329,8 +327,7 @@ def _model_arm_cells(ctx: Context) -> pd.DataFrame | None:
 
 
 def _arms(cells: pd.DataFrame) -> list[str]:
-    present = set(cells["arm"])
-    return [a for a in ARMS if a in present] + sorted(present - set(ARMS))
+    return arm_order(cells["arm"])
 
 
 def _acc_cell(by_arm: pd.DataFrame, arm: str) -> str | tuple[str, str]:

@@ -23,12 +23,14 @@ import pyarrow.compute as pc
 
 from evalhouse.config import Paths
 from evalhouse.registry import resolve
+from evalhouse.vocabulary import ARM_CODES as ARMS
+from evalhouse.vocabulary import response_id_sql
 
 from . import answers, jsonl_fast, res_csv, res_jsonl, run_csv
 from .detect import RES_CSV, RES_JSONL, RUN_CSV
 from .lines import Lines, show, split_lines
 from .output import BatchWriter, Origin, quarantine_shard, recorded_origin, response_write_options, run_shard
-from .records import ARMS, RECORD_SCHEMA, REPLY, REPR
+from .records import RECORD_SCHEMA, REPLY, REPR
 from .regrade import NAMESPACE, SOURCE_VERDICT_ONLY, problem_id_sql, problems_table
 from .schemas import COUNTS, EXEC_STATUS, IMPORT_RESPONSE_SCHEMA, IMPORTER_VERSION, MANIFEST_SCHEMA, QUARANTINE_SCHEMA
 from .summary import KEPT, FileResult, ImportSummary
@@ -50,10 +52,6 @@ class SourceFile:
     @property
     def importer(self) -> str:
         return IMPORTER[self.format]
-
-
-def response_id_sql(model: str, problem_id: str, arm: str, seed: str) -> str:
-    return f"left(sha256({model} || '|' || {problem_id} || '|' || {arm} || '|' || ({seed})::varchar || '|0'), 32)"
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
