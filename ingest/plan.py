@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from evalhouse.vocabulary import DEPENDENT_ARMS, REQUEST_ARMS
 
 from . import prompts
+from .endpoint import Endpoint, Price
 from .extract import extract_code
 from .problems import Problem
-from .provider import Endpoint, Price
 from .store import StoredUsage
 
 CHARS_PER_TOKEN = 4.0

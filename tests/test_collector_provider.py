@@ -1,4 +1,4 @@
-"""The transport's reading of provider answers: payloads, usage, errors, Retry-After, malformed bodies."""
+"""The OpenAI-compatible provider: its request bodies, its reading of answers, errors and Retry-After."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from evalhouse.ingest.client import (
+from evalhouse.ingest import errors
+from evalhouse.ingest.collector import RunConfig
+from evalhouse.ingest.errors import (
     EmptyAnswer,
     FatalError,
     MalformedBody,
@@ -15,10 +17,13 @@ from evalhouse.ingest.client import (
     RateLimited,
     RunStopper,
     ServerError,
-    parse_response,
-    parse_retry_after,
-    payload,
 )
+from evalhouse.ingest.provider import Provider, Reply
+from evalhouse.ingest.providers import PROVIDERS, make_provider
+from evalhouse.ingest.providers.openai_chat import OpenAIChat, parse_retry_after
+from evalhouse.vocabulary import ERROR_CLASSES
+
+CHAT = OpenAIChat()
 
 
 def _ok(**choice_extra) -> dict:
@@ -41,28 +46,63 @@ def _ok(**choice_extra) -> dict:
 
 def _parse(body, status=200, headers=None):
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return parse_response(status, headers or {}, raw, 12.5)
+    return CHAT.parse_answer(Reply(status, headers or {}, raw, 12.5))
 
 
-def test_payload_is_exact_and_adds_routing_only_when_asked():
+def test_request_body_is_exact_and_adds_routing_only_when_asked():
     """The request body holds model, messages, temperature, max_tokens, seed, and `provider` only when set."""
     messages = [{"role": "user", "content": "hi"}]
-    assert payload("m", messages, seed=3, temperature=0.0, max_tokens=64) == {
+    assert CHAT.build_request("m", messages, seed=3, temperature=0.0, max_tokens=64) == {
         "model": "m",
         "messages": messages,
         "temperature": 0.0,
         "max_tokens": 64,
         "seed": 3,
     }
-    routed = payload(
-        "m",
-        messages,
-        seed=3,
-        temperature=0.0,
-        max_tokens=64,
-        provider={"require_parameters": True, "allow_fallbacks": False},
-    )
-    assert routed["provider"] == {"require_parameters": True, "allow_fallbacks": False}
+    config = RunConfig(["m"], ["add"], [2], 1, require_parameters=True, allow_fallbacks=False)
+    routed = make_provider(config).build_request("m", messages, seed=3, temperature=0.0, max_tokens=64)
+    assert routed == {
+        "model": "m",
+        "messages": messages,
+        "temperature": 0.0,
+        "max_tokens": 64,
+        "seed": 3,
+        "provider": {"require_parameters": True, "allow_fallbacks": False},
+    }
+
+
+def test_url_and_headers_carry_the_key_only_in_the_authorization_header():
+    """Requests go to {base}/chat/completions; the key is a bearer header, and no header without a key."""
+    assert CHAT.completions_url("http://h/v1/") == "http://h/v1/chat/completions"
+    assert CHAT.headers("sk-1") == {
+        "Content-Type": "application/json",
+        "X-Title": "evalhouse",
+        "Authorization": "Bearer sk-1",
+    }
+    assert "Authorization" not in CHAT.headers(None)
+
+
+def test_every_registered_provider_follows_the_protocol_and_an_unknown_api_is_named():
+    """Each registry entry builds a Provider from a RunConfig; an unknown api name lists the known ones."""
+    members = [m for m in vars(Provider) if not m.startswith("_")]
+    assert {"build_request", "parse_answer", "classify_error", "describe"} <= set(members)
+    for name in PROVIDERS:
+        provider = make_provider(RunConfig(["m"], ["add"], [2], 1, api=name))
+        assert provider.name == name
+        assert all(callable(getattr(provider, m)) for m in members), name
+    config = RunConfig(["m"], ["add"], [2], 1, api="anthropic-messages")
+    with pytest.raises(ValueError, match="unknown api 'anthropic-messages'; known: openai-chat"):
+        make_provider(config)
+
+
+def test_every_error_class_is_in_the_vocabulary():
+    """The error tree's classes are the `error_class` names evalhouse.vocabulary defines, and only those."""
+    classes, found = [errors.APIError], set()
+    while classes:
+        cls = classes.pop()
+        found.add(cls.error_class)
+        classes += cls.__subclasses__()
+    assert found == set(ERROR_CLASSES)
 
 
 def test_success_carries_usage_cost_and_provider_details():
@@ -88,7 +128,7 @@ def test_content_given_as_parts_is_joined():
 def test_a_lone_surrogate_in_the_answer_becomes_storable_text():
     """Content with an unpaired \\ud800 escape is read as UTF-8-safe text (the surrogate becomes "?")."""
     raw = b'{"choices": [{"message": {"content": "{\\"answer\\": \\"\\ud800\\"}"}, "finish_reason": "stop"}]}'
-    text = parse_response(200, {}, raw, 1.0).text
+    text = CHAT.parse_answer(Reply(200, {}, raw, 1.0)).text
     assert "ud800" not in text and text.encode("utf-8") == b'{"answer": "?"}'
 
 
@@ -159,6 +199,14 @@ def test_status_codes_map_to_the_error_tree(status, headers, error, retry_after)
     assert type(info.value) is error
     assert info.value.status_code == status and info.value.retry_after == retry_after
     assert "nope" in str(info.value)
+
+
+def test_classify_error_returns_the_error_with_its_retry_after():
+    """classify_error gives (not raises) the error a reply stands for, Retry-After included."""
+    error = CHAT.classify_error(Reply(503, {"Retry-After": "2"}, b'{"error": {"code": 503, "message": "busy"}}'))
+    assert type(error) is ServerError and error.retry_after == 2.0 and str(error) == "busy"
+    flat = CHAT.classify_error(Reply(400, {}, b'{"error": "flat vLLM message", "type": "BadRequestError"}'))
+    assert type(flat) is FatalError and str(flat) == "flat vLLM message" and error.error_class == "server_error"
 
 
 def test_retry_after_reads_seconds_and_http_dates():

@@ -10,6 +10,7 @@ import click
 from evalhouse.config import DEFAULT_BASE_URL, api_key, paths
 from evalhouse.ingest.collector import Collector, Interrupted, RunAborted, RunConfig, collect
 from evalhouse.ingest.metrics import MetricsError, load_metrics
+from evalhouse.ingest.providers import PROVIDERS
 from evalhouse.ingest.spec import SpecError, load_spec, make_config
 from evalhouse.storage import StorageError, local_snapshot, mirror_changes
 
@@ -30,6 +31,12 @@ _CONFIG_OPTIONS = [
         help="Experiment spec (TOML); flags override it.",
     ),
     click.option("--base-url", default=None, help=f"OpenAI-compatible endpoint [default: {DEFAULT_BASE_URL}]."),
+    click.option(
+        "--api",
+        type=click.Choice(sorted(PROVIDERS)),
+        default=None,
+        help="The endpoint's wire protocol [default: openai-chat].",
+    ),
     click.option("--model", "models", multiple=True, help="Model id; repeat for several."),
     click.option("--kinds", help="Comma-separated problem kinds, e.g. add,sub,lcs."),
     click.option("--digits", help="Comma-separated digits (difficulties), e.g. 2,4,8."),

@@ -1,0 +1,42 @@
+"""The code arm: run the program of the sim answer in the sandbox and grade what it prints.
+
+No request is sent. The run happens in a small thread pool (`exec_workers`), since each program is a
+sandboxed subprocess the event loop must not wait on; its row's `prompt` is the program and
+`latency_ms` the run time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+from typing import Any
+
+from .extract import parse_printed
+from .grading import Graded, grade_value
+from .problems import Problem
+from .rows import grade_fields
+from .sandbox import Limits, run_code
+
+
+async def execute(pool: Executor, problem: Problem, code: str) -> dict[str, Any]:
+    """The fields of the code arm's row for `code` (run, then graded)."""
+    result = await asyncio.get_running_loop().run_in_executor(pool, run_code, code, Limits())
+    fields = dict(
+        response_text=result.stdout,
+        latency_ms=result.duration_ms,
+        exec_status=result.status,
+        exec_exit_code=result.exit_code,
+        exec_limit=result.limit,
+        exec_stderr=result.stderr[-2000:],
+    )
+    return fields | grade_fields(_grade(problem, result))
+
+
+def _grade(problem: Problem, result) -> Graded:
+    if not result.ok:
+        limit = f" ({result.limit} limit)" if result.limit else ""
+        return Graded(None, "exec_failed", "parse_error", result.reason or f"execution {result.status}{limit}")
+    value = parse_printed(result.stdout)
+    if value is None:
+        return Graded(None, "no_output", "parse_error", "program printed nothing")
+    return grade_value(problem.kind, problem.instance, value)
