@@ -35,6 +35,9 @@ class DiskFull(OSError):
         self.path = path
         self.__cause__ = cause
 
+    def __str__(self) -> str:
+        return self.strerror
+
 
 def is_full(exc: BaseException) -> bool:
     """Whether an error means the disk (or the quota) is full; pyarrow only says so in its message."""

@@ -39,7 +39,7 @@ from evalhouse.vocabulary import DEPENDENT_ARMS, REQUEST_ARMS, response_id
 
 from . import prompts, rows, work
 from .budget import Budget, CapReached
-from .claims import Claims, bucket_of
+from .claims import Claims, Snapshot, bucket_of
 from .client import ChatClient
 from .endpoint import Endpoint, probe, probe_now
 from .errors import RunStopper
@@ -157,10 +157,10 @@ class Collector:
         c, s = self.config, self.summary
         start = time.perf_counter()
         clean_leftovers(self.paths.responses)
-        s.recovered = recover(self.root, _write_rows, self.paths.stored)
         self.claims = Claims(self.root / ".claims")
         try:
-            self._seen = self.claims.counts()  # before reading the state: a claim after it means a second look
+            self._seen = self.claims.snapshot()  # then what dead runs left, then the state (see claims.py)
+            s.recovered = recover(self.root, _write_rows, self.paths.stored)
             self.instances = work.problems(c)
             self._state = self._read_state()
             units, s.skipped = work.units(c, self.instances, self._state)
@@ -186,8 +186,10 @@ class Collector:
                     status = "interrupted"
                     raise
                 finally:
-                    await self._close(start)
-                    manifest(status)
+                    try:
+                        await self._close(start)
+                    finally:
+                        manifest(status)
         finally:
             self.claims.close()
         return s
@@ -283,8 +285,8 @@ class Collector:
         What another run stored meanwhile is no longer this run's to collect.
         """
 
-        def read() -> tuple[bytes, StoredState]:
-            seen = self.claims.counts()
+        def read() -> tuple[Snapshot, StoredState]:
+            seen = self.claims.snapshot()
             recover(self.root, _write_rows, self.paths.stored)
             return seen, load_state(self.stored)
 

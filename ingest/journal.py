@@ -79,7 +79,12 @@ class Segment:
         # Created under a temporary name and locked before it is renamed into view, so a recovering run
         # never finds this segment unlocked.
         fresh = folder / f"{segment_name(seq)}.tmp-{os.getpid()}"
-        self._fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            self._fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as exc:
+            if is_full(exc):
+                raise DiskFull(self.path, exc) from exc
+            raise
         self._size = 0
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

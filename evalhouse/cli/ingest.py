@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from evalhouse.config import DEFAULT_BASE_URL, api_key, paths
+from evalhouse.files import DiskFull
 from evalhouse.ingest.collector import Collector, Interrupted, RunAborted, RunConfig, collect
 from evalhouse.ingest.metrics import MetricsError, load_metrics
 from evalhouse.ingest.providers import PROVIDERS
@@ -143,6 +144,11 @@ def run_cmd(run_id, **options) -> None:
     except Interrupted as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(130) from None
+    except DiskFull as exc:
+        raise click.ClickException(
+            f"{exc}: the run stopped; every answer journaled before is kept. "
+            "Free some space and run the same command again to resume."
+        ) from None
     click.echo(f"run {run}")
     for line in summary.lines():
         click.echo("  " + line)
