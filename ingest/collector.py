@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import signal
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -35,6 +36,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evalhouse.config import Paths
+from evalhouse.files import DiskFull
 from evalhouse.vocabulary import DEPENDENT_ARMS, REQUEST_ARMS, response_id
 
 from . import prompts, rows, work
@@ -187,7 +189,7 @@ class Collector:
                     raise
                 finally:
                     try:
-                        await self._close(start)
+                        await self._close(start, failing=sys.exc_info()[1] is not None)
                     finally:
                         manifest(status)
         finally:
@@ -218,12 +220,18 @@ class Collector:
             self.folder, every=c.checkpoint_every, journal=True, target=self.paths.stored(self.folder)
         )
 
-    async def _close(self, start: float) -> None:
+    async def _close(self, start: float, failing: bool) -> None:
+        """Tear the machinery down; when the run is already failing, a full disk at the last shard is only logged."""
         s = self.summary
         try:
             await self._client.aclose()
             self._exec_pool.shutdown(wait=True, cancel_futures=True)
-            self.writer.close()
+            try:
+                self.writer.close()
+            except DiskFull:
+                if not failing:
+                    raise
+                log.error("the disk is full: the last rows wait in the journal for the next run")
         finally:
             self._bar.close()
             s.requests, s.retries = self.window.requests, self.window.retries
