@@ -218,3 +218,19 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now) == 0.0
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after(None, now) is None
+
+
+def test_aiohttp_is_the_one_http_library():
+    """httpx is neither a dependency nor imported by the collector, the endpoint, the pre-flight or rerun."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert not [d for d in pyproject["project"]["dependencies"] if d.startswith("httpx")]
+    modules = "evalhouse.cli, evalhouse.ingest.collector, evalhouse.ops.rerun, evalhouse.synthetic.server"
+    probe = f"import sys, {modules}; print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'aiohttp')))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert "'aiohttp'" in loaded and "httpx" not in loaded
