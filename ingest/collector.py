@@ -36,8 +36,8 @@ from typing import Any
 from tqdm import tqdm
 
 from evalhouse.config import Paths
-from evalhouse.files import DiskFull
-from evalhouse.vocabulary import DEPENDENT_ARMS, REQUEST_ARMS, response_id
+from evalhouse.files import DiskFull, clean_leftovers
+from evalhouse.vocabulary import DEPENDENT_ARMS, response_id
 
 from . import prompts, rows, work
 from .budget import Budget, CapReached
@@ -48,14 +48,14 @@ from .errors import RunStopper
 from .execution import execute
 from .extract import extract_code
 from .journal import recover
-from .plan import Plan, check, estimate, spent, tally
+from .plan import Plan, check, make_plan
 from .problems import Problem
 from .providers import make_provider
 from .ratelimit import Limits as RateLimits
 from .run_config import RunConfig, make_run_id
 from .runlog import others_running, run_records
-from .shards import RESPONSE_SCHEMA, ShardWriter, clean_leftovers, table_from_rows, write_shard
-from .store import StoredState, load_state, stored_usage
+from .shards import RESPONSE_SCHEMA, ShardWriter, table_from_rows, write_shard
+from .store import StoredState, load_state
 from .summary import Interrupted, PreflightFailed, RunAborted, Summary
 from .window import RetryPolicy, Window
 from .work import Unit
@@ -107,31 +107,7 @@ class Collector:
 
     def _plan(self, instances: list[Problem], state: StoredState, units: list[Unit], endpoint: Endpoint) -> Plan:
         c = self.config
-        ids = [
-            response_id(model, problem.problem_id, arm, seed, sample)
-            for model in c.models
-            for problem in instances
-            for arm in c.arms
-            if arm in REQUEST_ARMS
-            for seed in c.seeds
-            for sample in range(c.samples)
-        ]
-        usage = stored_usage(self.stored, ids)
-
-        def stored_sim(model: str, problem: Problem, seed: int, sample: int) -> str | None:
-            return state.sim_text(response_id(model, problem.problem_id, "sim", seed, sample))
-
-        lines, executions, pending = tally(c, units, stored_sim)
-        plan = Plan(
-            c.base_url,
-            estimate(lines, usage, c.max_tokens, endpoint),
-            self.summary.skipped,
-            executions,
-            pending,
-            spent(usage, endpoint),
-            endpoint,
-            c.max_cost,
-        )
+        plan = make_plan(c, self.stored, instances, state, units, self.summary.skipped, endpoint)
         check(plan, c.models, key_given=self._api_key is not None)
         return plan
 
