@@ -127,6 +127,9 @@ def run_cmd(run_id, **options) -> None:
     are retried with jittered exponential backoff (a Retry-After is waited out at least); what still
     fails is stored as an error row and asked again with --retry-errors. Every answer is journaled as
     it lands, so a killed run resumes (run the same command again) without losing or repeating any.
+    Two runs over one data folder at once share the plan (each takes only work the other has not
+    claimed) instead of paying twice. A full disk stops the run with an Error line and keeps what was
+    journaled: free space and run the same command again.
     With --max-cost, no request is started that could take the plan's total cost past the cap; the run
     then lets those in flight finish, stores them and exits with status 3 (run again with a higher cap
     to go on). The API key is read from EVALHOUSE_API_KEY (or OPENROUTER_API_KEY), never from a flag.

@@ -49,7 +49,8 @@ from aiohttp import web
 
 from evalhouse.ingest.prompts import code_text, problem_text
 
-from .models import CATALOG, SyntheticModel, reply
+from .bodies import completion_body, key_info, model_entry
+from .models import CATALOG, reply
 
 FAULTS = (
     "429",
@@ -267,7 +268,7 @@ class SyntheticServer:
         return _json(200, {"object": "list", "data": data})
 
     async def _openrouter_models(self, request: web.Request) -> web.Response:
-        return _json(200, {"data": [_openrouter_model(s) for s in CATALOG.values()]})
+        return _json(200, {"data": [model_entry(s) for s in CATALOG.values()]})
 
     async def _key(self, request: web.Request) -> web.Response:
         return _json(200, {"data": self._key_info()})
@@ -349,7 +350,7 @@ class SyntheticServer:
         self._spent += cost
         self.stats["answered"] += 1
         reported = cost if self.config.report_cost else None
-        return _json(200, _completion(model, text, prompt_tokens, completion_tokens, finish, reported))
+        return _json(200, completion_body(model, text, prompt_tokens, completion_tokens, finish, reported))
 
     # -- draws ----------------------------------------------------------------------------
     def _draw_fault(self) -> str | None:
@@ -382,74 +383,5 @@ class SyntheticServer:
         return None if c.credit is None else max(0.0, c.credit - c.usage - self._spent)
 
     def _key_info(self) -> dict[str, Any]:
-        """OpenRouter's `GET /api/v1/key` data (its `label` is a masked key; this one names no key at all)."""
         c = self.config
-        usage = round(c.usage + self._spent, 12)
-        return {
-            "label": "synthetic-key",
-            "limit": c.credit,
-            "limit_remaining": self._credit_left(),
-            "limit_reset": None,
-            "include_byok_in_limit": False,
-            "usage": usage,
-            "usage_daily": usage,
-            "usage_weekly": usage,
-            "usage_monthly": usage,
-            "is_free_tier": c.free_tier,
-            "is_provisioning_key": False,
-        }
-
-
-def _openrouter_model(model: SyntheticModel) -> dict[str, Any]:
-    """One entry of OpenRouter's model list: prices are USD per token, written as decimal strings."""
-    return {
-        "id": model.model,
-        "canonical_slug": model.model,
-        "name": f"{model.model} (synthetic)",
-        "created": 0,
-        "context_length": 131072,
-        "architecture": {"modality": "text->text", "input_modalities": ["text"], "output_modalities": ["text"]},
-        "pricing": {
-            "prompt": f"{model.prompt_price:.10f}".rstrip("0"),
-            "completion": f"{model.completion_price:.10f}".rstrip("0"),
-            "request": "0",
-            "image": "0",
-            "web_search": "0",
-            "internal_reasoning": "0",
-        },
-        "top_provider": {"context_length": 131072, "max_completion_tokens": 32768, "is_moderated": False},
-        "supported_parameters": ["max_tokens", "temperature", "seed"],
-    }
-
-
-def _completion(
-    model: SyntheticModel,
-    text: str,
-    prompt_tokens: int,
-    completion_tokens: int,
-    finish_reason: str = "stop",
-    cost: float | None = None,
-) -> dict[str, Any]:
-    usage: dict[str, Any] = {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
-    if cost is not None:
-        usage["cost"] = cost
-    return {
-        "id": f"gen-synthetic-{random.getrandbits(48):012x}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model.model,
-        "provider": "Synthetic",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": finish_reason,
-                "native_finish_reason": finish_reason,
-            }
-        ],
-        "usage": usage,
-    }
+        return key_info(c.credit, c.usage + self._spent, self._credit_left(), c.free_tier)
