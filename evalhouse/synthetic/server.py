@@ -146,7 +146,7 @@ def _arm_of(prompt: str) -> str:
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return web.Response(status=status, body=data, headers=headers, content_type="application/json")
+    return web.Response(status=status, body=data, headers={"Content-Type": "application/json", **(headers or {})})
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -187,7 +187,7 @@ class SyntheticServer:
 
     # -- lifecycle ------------------------------------------------------------------------
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._count, self._authorise])
+        app = web.Application(middlewares=[self._every_request])
         app.router.add_post("/v1/chat/completions", self._completion)
         app.router.add_post("/api/v1/chat/completions", self._completion)
         app.router.add_get("/v1/models", self._models)
@@ -242,25 +242,22 @@ class SyntheticServer:
 
     # -- every request --------------------------------------------------------------------
     @web.middleware
-    async def _count(self, request: web.Request, handler) -> web.StreamResponse:
+    async def _every_request(self, request: web.Request, handler) -> web.StreamResponse:
+        """Count it (completions as `requests`), track what is in flight, and check the key when one is expected."""
         completion = request.method == "POST" and request.path in COMPLETIONS
-        self.stats["requests" if completion else f"{request.method} {request.path}"] += 1  # requests: completions
+        self.stats["requests" if completion else f"{request.method} {request.path}"] += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            sent = request.headers.get("Authorization")
+            if sent:
+                self.auth_headers.append(sent)
+            if self.config.expect_key is not None and sent != f"Bearer {self.config.expect_key}":
+                given = (sent or "").removeprefix("Bearer ")
+                return _error(401, f"Invalid API key {given!r}: no auth credentials found")
             return await handler(request)
         finally:
             self.in_flight -= 1
-
-    @web.middleware
-    async def _authorise(self, request: web.Request, handler) -> web.StreamResponse:
-        sent = request.headers.get("Authorization")
-        if sent:
-            self.auth_headers.append(sent)
-        if self.config.expect_key is not None and sent != f"Bearer {self.config.expect_key}":
-            given = (sent or "").removeprefix("Bearer ")
-            return _error(401, f"Invalid API key {given!r}: no auth credentials found")
-        return await handler(request)
 
     # -- routes ---------------------------------------------------------------------------
     async def _models(self, request: web.Request) -> web.Response:

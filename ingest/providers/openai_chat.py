@@ -26,7 +26,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..endpoint import Endpoint, KeyInfo, Price, number
 from ..errors import (
@@ -47,7 +47,7 @@ class OpenAIChat:
     """The OpenAI chat-completions protocol; `routing` is OpenRouter's `provider` object (None: not sent)."""
 
     routing: dict[str, Any] | None = None
-    name: str = "openai-chat"
+    name: ClassVar[str] = "openai-chat"
 
     @classmethod
     def from_config(cls, config) -> OpenAIChat:
