@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,9 +15,9 @@ import duckdb
 import pytest
 
 from evalhouse.ingest.claims import BUCKETS, Claims, bucket_of
-from evalhouse.ingest.collector import response_id
+from evalhouse.ingest.collector import collect, response_id
 
-from .collector_kit import MODELS, endpoint, stored
+from .collector_kit import MODELS, endpoint, fast_config, stored
 
 CLI = [sys.executable, "-c", "from evalhouse.cli import main; main()"]
 
@@ -184,3 +186,25 @@ def test_a_run_beside_a_killed_one_takes_over_its_claims(workdir):
     assert len(ids) == len(set(ids)) == len(expected) and set(ids) == expected
     assert _asked(workdir) <= requests <= _asked(workdir) + 4  # at most the victim's window (4) asked twice
     assert b"claimed by another live run" not in out
+
+
+def test_work_another_live_run_holds_is_left_to_it_and_the_run_is_named(workdir):
+    """While another live run holds every bucket, a run asks nothing and says which run has the work (run id,
+    pid, host, start); once that run lets go, the same plan is collected in full."""
+    root = workdir.responses / "source=collector"
+    other = Claims(root / ".claims")
+    for bucket in range(BUCKETS):
+        other.claim(bucket, other.snapshot())
+    manifest = {"run_id": "run_other", "status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+    (root / "run_id=run_other").mkdir()
+    (root / "run_id=run_other" / "run.json").write_text(json.dumps(manifest | {"started_at": "2026-12-07T10:00:00"}))
+    with endpoint(workdir) as server:
+        _, summary = collect(fast_config(server.url), workdir, None)
+        assert server.stats["requests"] == 0 and summary.done == 0 and summary.left_to_others == 4
+        assert summary.others == [
+            f"run run_other: pid {os.getpid()} on {socket.gethostname()}, started 2026-12-07T10:00:00"
+        ]
+        assert any("claimed by another live run (run run_other: pid" in line for line in summary.lines())
+        other.close()
+        _, summary = collect(fast_config(server.url), workdir, None)
+        assert server.stats["requests"] == 4 and summary.done == 4 and summary.left_to_others == 0
