@@ -31,8 +31,10 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from .build_plan import BuildError, BuildPlan, plan_build, project_fingerprint
+from .build_plan import BuildError, BuildPlan, input_fingerprints, plan_build, project_fingerprint
 from .config import Paths, dbt_project_dir
+from .ingest.answers.reread import regrade
+from .raw_tables import ensure_schema_shards
 
 __all__ = ["BuildError", "BuildPlan", "BuildResult", "build"]
 
@@ -66,6 +68,10 @@ def build(
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(warehouse):
         timings: dict[str, float] = {}
+        ensure_schema_shards(f"{paths.data_uri}/raw" if paths.data_uri else paths.raw)
+        if not paths.data_uri:
+            regrade(paths.raw, progress=not quiet)
+        timings["regrade"] = time.perf_counter() - start
         if paths.data_uri:
             # the file listing and fingerprints that make a build incremental are local-folder checks
             plan = BuildPlan(False, "shards on object storage: a full build", project_fingerprint(project))
@@ -86,6 +92,7 @@ def build(
             "EVALHOUSE_DATA": paths.data_uri or str(paths.data),
             "EVALHOUSE_WAREHOUSE": str(warehouse),
             "EVALHOUSE_PROJECT_FINGERPRINT": plan.fingerprint,
+            "EVALHOUSE_INPUT_FINGERPRINTS": "" if paths.data_uri else input_fingerprints(paths.raw),
             "EVALHOUSE_TEMP_DIRECTORY": ".tmp",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
@@ -184,7 +191,6 @@ def _dbt_args(project: Path, warehouse: Path, plan: BuildPlan, select: str | Non
         args += ["--select", *select.split()]
     elif plan.select:
         args += ["--select", *plan.select]
-        exclude += plan.exclude
     if not plan.incremental:
         args.append("--full-refresh")
     if plan.verified:

@@ -39,10 +39,9 @@ from evalhouse.config import Paths
 from evalhouse.vocabulary import ARM_CODES, DEPENDENT_ARMS, REQUEST_ARMS, response_id
 
 from . import prompts
+from .answers import EXTRACTOR_VERSION, Graded, extract_code, grade_printed, grade_reply
 from .budget import Budget, CapReached
 from .client import APIError, ChatClient, Completion, EmptyAnswer, MalformedBody, RetryableError, RunStopper, payload
-from .extract import extract_code, parse_printed
-from .grading import Graded, grade_text, grade_value
 from .journal import recover, shard_exists
 from .plan import Plan, check, estimate, spent, tally
 from .problems import GENERATOR_VERSION, Problem, generate
@@ -465,6 +464,7 @@ class Collector:
             "gold_answer": problem.gold_answer,
             "reported_correct": None,
             "prompt_version": prompts.PROMPT_VERSION,
+            "extractor_version": EXTRACTOR_VERSION,
             "temperature": c.temperature,
             "max_tokens": c.max_tokens,
             "created_at": _now_us(),
@@ -671,11 +671,7 @@ class Collector:
             )
             self._fill_grade(row, Graded(None, "exec_failed", "parse_error", reason))
         else:
-            value = parse_printed(result.stdout)
-            if value is None:
-                self._fill_grade(row, Graded(None, "no_output", "parse_error", "program printed nothing"))
-            else:
-                self._fill_grade(row, grade_value(problem.kind, problem.instance, value))
+            self._fill_grade(row, grade_printed(problem.kind, problem.instance, result.stdout))
         self._store(row)
 
 
@@ -695,23 +691,7 @@ async def _together(jobs: list) -> None:
 
 
 def _grade(problem: Problem, completion: Completion) -> Graded:
-    """Grade the answer; when it cannot be read, say how the model stopped if that explains it."""
-    graded = grade_text(problem.kind, problem.instance, completion.text)
-    if graded.parse_error is None:
-        return graded
-    if completion.finish_reason == "length":
-        if completion.text:
-            return Graded(None, "truncated", "parse_error", "answer cut off by max_tokens")
-        why = "max_tokens spent before any answer" + (" (on reasoning)" if completion.reasoning else "")
-        return Graded(None, "truncated", "parse_error", why)
-    if completion.finish_reason not in ("stop", None):
-        return Graded(
-            None,
-            graded.parse_error,
-            "parse_error",
-            f"{graded.verdict_reason} (finish_reason {completion.finish_reason})",
-        )
-    return graded
+    return grade_reply(problem.kind, problem.instance, completion.text, completion.finish_reason, completion.reasoning)
 
 
 def _write_rows(rows: list[dict[str, Any]], folder: Path | str, stem: str) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from evalhouse.vocabulary import DEPENDENT_ARMS, REQUEST_ARMS
 
 from . import prompts
-from .extract import extract_code
+from .answers import extract_code
 from .problems import Problem
 from .provider import Endpoint, Price
 from .store import StoredUsage

@@ -53,6 +53,7 @@ RESPONSE_SCHEMA = pa.schema(
         ("status_code", pa.int32()),
         ("parsed_answer", pa.string()),
         ("parse_error", pa.string()),
+        ("extractor_version", pa.string()),
         ("verdict", pa.string()),
         ("verdict_reason", pa.string()),
         ("exec_status", pa.string()),

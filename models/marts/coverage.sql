@@ -2,17 +2,24 @@
 -- plan's Phase-2 validation as a table. A model is expected to cover, in each of its seeds, every kind ×
 -- digit it has responses for in any seed (so a seed missing a kind or a digit shows up with nothing
 -- collected); the instances expected per cell are the problems known for the kind × digit.
-with collected as (
+with responses as (
+    select * from {{ ref('graded_responses') }}
+),
+
+collected as (
     select
-        model, seed, kind, digit,
+        model,
+        seed,
+        kind,
+        digit,
         count(distinct problem_id) as n_instances,
-        sum(n_responses) as n_responses,
-        sum(nl_answered) as n_nl,
-        sum(sim_answered) as n_sim,
-        sum(controlsim_answered) as n_controlsim,
-        sum(code_answered) as n_code,
-        sum(n_unanswered) as n_unanswered
-    from {{ ref('graded_instances') }}
+        count(*) as n_responses,
+        count(case when arm = 'nl' and is_answered then 1 end) as n_nl,
+        count(case when arm = 'sim' and is_answered then 1 end) as n_sim,
+        count(case when arm = 'controlsim' and is_answered then 1 end) as n_controlsim,
+        count(case when arm = 'code' and is_answered then 1 end) as n_code,
+        count(case when not is_answered then 1 end) as n_unanswered
+    from responses
     group by model, seed, kind, digit
 ),
 

@@ -21,7 +21,7 @@ compared as (
         abs(try_cast(g.source_gold as double) - try_cast(g.gold as double))
             <= 1e-12 * abs(try_cast(g.gold as double)) as golds_close
     from graded as g
-    left join imported as i using (response_id, source, run_id)
+    left join imported as i on g.shard_id = i.shard_id and g.shard_row = i.shard_row
     where g.reported_correct <> g.is_correct
 ),
 

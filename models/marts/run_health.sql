@@ -21,7 +21,9 @@ measured as (
             'rate_limited', 'server_error', 'timeout', 'connection', 'malformed_body', 'client_error', 'provider_error'
         )) as n_other_error,
         count(*) filter (where verdict = 'parse_error') as n_parse_error,
-        {{ quantiles('latency_ms', [0.5, 0.95, 0.99]) }} as latency_ms_quantiles,
+        percentile_cont(0.5) within group (order by latency_ms) as latency_p50_ms,
+        percentile_cont(0.95) within group (order by latency_ms) as latency_p95_ms,
+        percentile_cont(0.99) within group (order by latency_ms) as latency_p99_ms,
         -- sums in decimal, so the figures do not depend on the order rows are read in
         sum(cast(latency_ms as decimal(18, 3))) / count(latency_ms) as latency_mean_ms,
         sum(prompt_tokens) as prompt_tokens,
@@ -40,9 +42,9 @@ select
     n_timeout / n_total as timeout_rate,
     n_parse_error,
     n_parse_error / nullif(n_answered, 0) as parse_error_rate,
-    {{ list_item('latency_ms_quantiles', 1) }} as latency_p50_ms,
-    {{ list_item('latency_ms_quantiles', 2) }} as latency_p95_ms,
-    {{ list_item('latency_ms_quantiles', 3) }} as latency_p99_ms,
+    latency_p50_ms,
+    latency_p95_ms,
+    latency_p99_ms,
     cast(latency_mean_ms as double) as latency_mean_ms,
     prompt_tokens, completion_tokens,
     completion_tokens / nullif(n_answered, 0) as completion_tokens_per_response,

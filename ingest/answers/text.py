@@ -1,4 +1,4 @@
-"""Reading answers out of model text.
+"""Reading an answer out of model text, before any kind-specific reading of its value.
 
 Models wrap their JSON in fences, put prose around it, leave trailing commas, use single quotes or
 answer with a Python repr. Extraction tolerates all of that; what it still cannot read is a
@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)\s*:")
 _THINKING = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.S | re.I)
 _ANSWER_KEY = re.compile(r"""["']?(?:final_)?answer["']?\s*[:=]\s*""", re.I)
+_GROUPED_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?=\s*(?:[}\n]|$))")
 _MISSING = object()
 
 
@@ -75,11 +77,21 @@ def _load(candidate: str) -> Any:
     pythonish = _TRAILING_COMMA.sub(r"\1", candidate)
     jsonish = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", re.sub(r"\bnull\b", "None", pythonish)))
     for attempt in (pythonish, jsonish, _BARE_KEY.sub(r'\1"\2":', jsonish)):
-        try:
-            return ast.literal_eval(attempt)
-        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-            pass
+        value = literal(attempt)
+        if value is not _MISSING:
+            return value
     return _MISSING
+
+
+def literal(text: str) -> Any:
+    """A Python literal read from model text, or _MISSING. Model text is full of backslashes that
+    Python would warn about as invalid escapes: those warnings say nothing about the answer."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return _MISSING
 
 
 def json_objects(text: str) -> list[dict[str, Any]]:
@@ -123,6 +135,9 @@ def _value_at(text: str, start: int) -> Any:
     if rest[0] in "\"'":
         end = rest.find(rest[0], 1)
         return rest[1:end] if end > 0 else _MISSING
+    grouped = _GROUPED_NUMBER.match(rest)  # "answer": 1,234} is one number written with digit groups
+    if grouped:
+        return int(grouped.group(0).replace(",", ""))
     scalar = re.match(r"[^,}\n]+", rest)
     return _load(scalar.group(0).strip()) if scalar else _MISSING
 
@@ -139,22 +154,48 @@ def _answer_in_broken_json(text: str) -> Any:
 
 
 def extract_answer(text: str | None) -> Extraction:
-    """The `answer` field of the first JSON-like object that has one."""
+    """The `answer` field of the first JSON-like object that has one: fenced blocks first, then the
+    text; else the value after the last `"answer":` in broken JSON.
+
+    Objects are read one at a time and the first with an answer ends the search: long replies holding
+    many objects (importers read millions) cost one object, not all of them."""
     if text is None or not text.strip():
         return Extraction(error="empty_response")
+    whole = _whole_object(text)  # most replies are one JSON object: read it in C
+    if whole is not None:
+        answer = _answer_key(whole)
+        if answer is not _MISSING:
+            return Extraction(answer=answer, payload=whole)
     text = _THINKING.sub("", text)
-    objects = json_objects(text)
-    for obj in objects:
-        value = _answer_key(obj)
-        if value is not _MISSING:
-            return Extraction(answer=value, payload=obj)
+    first = None
+    for source in [m.group(1) for m in _FENCE.finditer(text)] + [text]:
+        for span in object_spans(source):
+            value = _load(span)
+            if isinstance(value, dict):
+                answer = _answer_key(value)
+                if answer is not _MISSING:
+                    return Extraction(answer=answer, payload=value)
+                if first is None:
+                    first = value
     if "{" in text:
-        value = _answer_in_broken_json(text)
-        if value is not _MISSING:
-            return Extraction(answer=value)
-    if not objects:
+        answer = _answer_in_broken_json(text)
+        if answer is not _MISSING:
+            return Extraction(answer=answer)
+    if first is None:
         return Extraction(error="no_json_object")
-    return Extraction(error="no_answer_field", payload=objects[0])
+    return Extraction(error="no_answer_field", payload=first)
+
+
+def _whole_object(text: str) -> dict[str, Any] | None:
+    """The reply as one JSON object, when it is exactly that (the scan below finds the same object)."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        value = json.loads(stripped, strict=False)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def extract_code(text: str | None) -> str | None:

@@ -1,0 +1,204 @@
+"""`evalhouse regrade`: read again the stored replies the current reader has not read.
+
+Rows stored by an older version of the reader, or by tools that store no answer (shards of older
+versions, other tools' shards holding only the contract's columns), are read here by the one reader and
+written to `raw/answers/<the response shard's path below raw/>`: one file per response shard, which the
+warehouse prefers to what the shard holds (staging.stg_answers). A shard is skipped without reading its
+rows when its footer shows every row read by the current version, or when its answers file was written
+for the shard as it is now (same size, modification time and version): a second run reads nothing.
+`evalhouse build` runs this first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from evalhouse.raw_tables import is_schema_shard
+from evalhouse.vocabulary import ARMS
+
+from . import ANSWER_SCHEMA, EXTRACTOR_VERSION, extract_answer, grade_printed, grade_reply, normalize
+from .grade import Graded
+
+_METADATA_KEY = b"evalhouse.reread"
+_CODE_ARMS = {a.code for a in ARMS if a.runs_code}
+_COLUMNS = (
+    "response_id",
+    "problem_id",
+    "kind",
+    "arm",
+    "response_text",
+    "error",
+    "finish_reason",
+    "parsed_answer",
+    "parse_error",
+    "extractor_version",
+    "verdict",
+    "verdict_reason",
+    "exec_status",
+)
+
+
+@dataclass
+class RegradeSummary:
+    shards: int = 0
+    up_to_date: int = 0
+    read: int = 0  # shards whose rows were read
+    rows: int = 0  # rows read again
+    by_outcome: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        outcome = ", ".join(f"{k} {v}" for k, v in sorted(self.by_outcome.items())) or "nothing to read"
+        return [
+            f"{self.shards} response shards: {self.up_to_date} up to date, {self.read} read",
+            f"{self.rows} replies read again by extractor {EXTRACTOR_VERSION} ({outcome})",
+        ]
+
+
+def regrade(raw: Path, progress: bool = False) -> RegradeSummary:
+    """Read again, under `raw/answers/`, every stored reply the current reader has not read."""
+    summary = RegradeSummary()
+    shards = sorted(p for p in (raw / "responses").rglob("*.parquet") if not is_schema_shard(p))
+    summary.shards = len(shards)
+    problems = _Problems(raw / "problems")
+    for shard in tqdm(shards, desc="regrade", unit="shard", disable=not progress or not shards):
+        target = raw / "answers" / shard.relative_to(raw)
+        stamp = _stamp(shard)
+        if _read_when_stored(shard) or _stamp_of(target) == stamp:
+            summary.up_to_date += 1
+            continue
+        table = _read_again(shard, raw, problems, summary)
+        _write(table, target, stamp)
+        summary.read += 1
+    return summary
+
+
+def _stamp(shard: Path) -> dict[str, Any]:
+    st = os.stat(shard)
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "extractor_version": EXTRACTOR_VERSION}
+
+
+def _stamp_of(target: Path) -> dict[str, Any] | None:
+    try:
+        metadata = pq.read_schema(target).metadata or {}
+        return json.loads(metadata[_METADATA_KEY])
+    except (OSError, KeyError, ValueError, pa.ArrowException):
+        return None
+
+
+def _read_when_stored(shard: Path) -> bool:
+    """Whether the footer shows every row read by the current version (the collector's shards)."""
+    metadata = pq.read_metadata(shard)
+    names = metadata.schema.names
+    if "extractor_version" not in names:
+        return metadata.num_rows == 0
+    column = names.index("extractor_version")
+    for i in range(metadata.num_row_groups):
+        stats = metadata.row_group(i).column(column).statistics
+        if stats is None or not stats.has_min_max or stats.null_count:
+            return False
+        if stats.min != EXTRACTOR_VERSION or stats.max != EXTRACTOR_VERSION:
+            return False
+    return True
+
+
+def _read_again(shard: Path, raw: Path, problems: _Problems, summary: RegradeSummary) -> pa.Table:
+    present = pq.read_schema(shard).names
+    table = pq.read_table(shard, columns=[c for c in _COLUMNS if c in present])
+    rows = table.to_pylist()
+    out: dict[str, list] = {name: [] for name in ANSWER_SCHEMA.names}
+    relative = shard.relative_to(raw).as_posix()
+    for position, row in _stale(rows):
+        graded = _read(row, problems)
+        summary.rows += 1
+        outcome = graded.parse_error or "read"
+        summary.by_outcome[outcome] = summary.by_outcome.get(outcome, 0) + 1
+        for name, value in (
+            ("shard", relative),
+            ("shard_row", position),
+            ("response_id", row.get("response_id")),
+            ("parsed_answer", graded.parsed_answer),
+            ("parse_error", graded.parse_error),
+            ("verdict", graded.verdict),
+            ("verdict_reason", graded.verdict_reason),
+            ("extractor_version", EXTRACTOR_VERSION),
+        ):
+            out[name].append(value)
+    return pa.table(out, schema=ANSWER_SCHEMA)
+
+
+def _stale(rows: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows with a reply the current reader has not read: never read (no answer, no parse error), or read
+    by another version. Failed requests, arms that never ran and the legacy pipeline's own readings of
+    values (no version) have no reply to read."""
+    for position, row in enumerate(rows):
+        if row.get("error") is not None or "not_run" in (row.get("verdict"), row.get("exec_status")):
+            continue
+        if row.get("verdict_reason") == "source_verdict_only":
+            continue
+        version = row.get("extractor_version")
+        never_read = row.get("parsed_answer") is None and row.get("parse_error") is None
+        if never_read or (version is not None and version != EXTRACTOR_VERSION):
+            yield position, row
+
+
+def _read(row: dict[str, Any], problems: _Problems) -> Graded:
+    """The answer of one reply, checked against its instance when the kind needs a verifier."""
+    kind, text = row.get("kind") or "", row.get("response_text")
+    if kind not in problems.kinds:  # a kind evalhouse does not know: the answer as written
+        extraction = extract_answer(text)
+        if not extraction.ok:
+            return Graded(None, extraction.error, "parse_error", extraction.error)
+        parsed, _, error = normalize(kind, extraction.answer)
+        return Graded(parsed, error, None, None)
+    instance = problems.instance(row.get("problem_id")) if problems.kinds[kind] else None
+    if row.get("arm") in _CODE_ARMS:
+        graded = grade_printed(kind, instance, text or "")
+    else:
+        graded = grade_reply(kind, instance, text, row.get("finish_reason"))
+    if not problems.kinds[kind]:  # comparison kinds are graded by the warehouse, from the problem's gold
+        return Graded(graded.parsed_answer, graded.parse_error, None, None)
+    return graded
+
+
+class _Problems:
+    """Problem instances, read only if a reply of a kind with many right answers needs checking."""
+
+    def __init__(self, folder: Path):
+        from evalhouse.ingest.problems import KINDS
+
+        self.folder = folder
+        self.kinds = {name: kind.needs_verifier for name, kind in KINDS.items()}
+        self._instances: dict[str, dict] | None = None
+
+    def instance(self, problem_id: str | None) -> dict | None:
+        if self._instances is None:
+            self._instances = {}
+            files = (
+                [p for p in self.folder.rglob("*.parquet") if not is_schema_shard(p)] if self.folder.exists() else []
+            )
+            for path in files:
+                table = pq.read_table(path, columns=["problem_id", "instance_json"])
+                for pid, text in zip(table.column("problem_id").to_pylist(), table.column("instance_json").to_pylist()):
+                    if pid is not None and text:
+                        self._instances[pid] = json.loads(text)
+        return self._instances.get(problem_id or "")
+
+
+def _write(table: pa.Table, target: Path, stamp: dict[str, Any]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    table = table.replace_schema_metadata({_METADATA_KEY: json.dumps(stamp).encode()})
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, target)
+
+
+__all__ = ["RegradeSummary", "regrade"]
