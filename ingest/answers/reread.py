@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
@@ -113,10 +113,11 @@ def _read_when_stored(shard: Path) -> bool:
 def _read_again(shard: Path, raw: Path, problems: _Problems, summary: RegradeSummary) -> pa.Table:
     present = pq.read_schema(shard).names
     table = pq.read_table(shard, columns=[c for c in _COLUMNS if c in present])
-    rows = table.to_pylist()
+    positions = pc.indices_nonzero(_stale(table))
+    rows = table.take(positions).to_pylist()
     out: dict[str, list] = {name: [] for name in ANSWER_SCHEMA.names}
     relative = shard.relative_to(raw).as_posix()
-    for position, row in _stale(rows):
+    for position, row in zip(positions.to_pylist(), rows):
         graded = _read(row, problems)
         summary.rows += 1
         outcome = graded.parse_error or "read"
@@ -135,19 +136,24 @@ def _read_again(shard: Path, raw: Path, problems: _Problems, summary: RegradeSum
     return pa.table(out, schema=ANSWER_SCHEMA)
 
 
-def _stale(rows: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows with a reply the current reader has not read: never read (no answer, no parse error), or read
-    by another version. Failed requests, arms that never ran and the legacy pipeline's own readings of
-    values (no version) have no reply to read."""
-    for position, row in enumerate(rows):
-        if row.get("error") is not None or "not_run" in (row.get("verdict"), row.get("exec_status")):
-            continue
-        if row.get("verdict_reason") == "source_verdict_only":
-            continue
-        version = row.get("extractor_version")
-        never_read = row.get("parsed_answer") is None and row.get("parse_error") is None
-        if never_read or (version is not None and version != EXTRACTOR_VERSION):
-            yield position, row
+def _stale(table: pa.Table) -> pa.Array:
+    """Which rows have a reply the current reader has not read: never read (no answer, no parse error),
+    or read by another version. Failed requests, arms that never ran and the legacy pipeline's own
+    readings of values (no version) have no reply to read."""
+
+    def column(name: str) -> pa.Array:
+        return table[name] if name in table.column_names else pa.nulls(len(table), pa.string())
+
+    never_read = pc.and_kleene(pc.is_null(column("parsed_answer")), pc.is_null(column("parse_error")))
+    version = column("extractor_version")
+    other_version = pc.and_kleene(pc.is_valid(version), pc.not_equal(version, EXTRACTOR_VERSION))
+    no_reply = pc.or_kleene(
+        pc.is_valid(column("error")),
+        pc.or_kleene(pc.equal(column("verdict"), "not_run"), pc.equal(column("exec_status"), "not_run")),
+    )
+    kept_verdict = pc.equal(column("verdict_reason"), "source_verdict_only")
+    skip = pc.fill_null(pc.or_kleene(no_reply, kept_verdict), False)
+    return pc.and_kleene(pc.invert(skip), pc.fill_null(pc.or_kleene(never_read, other_version), False))
 
 
 def _read(row: dict[str, Any], problems: _Problems) -> Graded:
