@@ -214,7 +214,9 @@ def bench_size(n: int, root: Path, memory: str) -> None:
     main_wh = root / f"wh-{n}" / "evalhouse.duckdb"
     check_wh = root / f"wh-{n}-check" / "evalhouse.duckdb"
     first_t, first_rss, out, first_cpu = build(data, main_wh, memory, True, state)
-    print(f"first build:        {first_t:6.2f}s  CPU {first_cpu:6.2f}s  peak {first_rss:.2f} GB  (regrade reads the legacy shards)")
+    print(
+        f"first build:        {first_t:6.2f}s  CPU {first_cpu:6.2f}s  peak {first_rss:.2f} GB  (regrade reads the legacy shards)"
+    )
     full_t, full_rss, out, full_cpu = build(data, main_wh, memory, True, state)
     print(
         f"full build:         {full_t:6.2f}s  CPU {full_cpu:6.2f}s  peak {full_rss:.2f} GB  = F + {full_t - f:.2f}s = "

@@ -22,7 +22,6 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from evalhouse import __version__
 from evalhouse.analysis.format import slug
@@ -31,8 +30,6 @@ from evalhouse.analysis.sources import SourceError, warehouse
 from evalhouse.config import Paths
 from evalhouse.ingest.spec import SpecError
 from evalhouse.vocabulary import ARM_LABELS, arm_order
-
-from .checks import GRADED
 
 
 @dataclass
@@ -140,11 +137,16 @@ def write_report(report: Report, out: Path) -> Path:
 
 
 def overview(ctx: Context) -> Section | None:
-    if not ctx.has(GRADED):
+    if not ctx.has("marts.run_health"):
         return None
-    total, answered, models, problems, kinds, seeds, synthetic = ctx.con.execute(
-        f"select count(*), count_if(is_answered), count(distinct model), count(distinct problem_id), "
-        f"count(distinct kind), count(distinct seed), bool_or(model like 'synthetic/%') from {GRADED}"
+    total, answered, models = ctx.con.execute(
+        "select coalesce(sum(n_total), 0), coalesce(sum(n_answered), 0), count(distinct model) from marts.run_health"
+    ).fetchone()
+    problems, kinds = ctx.con.execute(
+        "select count(distinct problem_id), count(distinct kind) from marts.acc_model_arm_instance"
+    ).fetchone()
+    seeds, synthetic = ctx.con.execute(
+        "select count(distinct seed), coalesce(bool_or(model like 'synthetic/%'), false) from marts.coverage"
     ).fetchone()
     built = datetime.fromtimestamp(ctx.paths.warehouse.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
     rows = [
@@ -169,20 +171,21 @@ def overview(ctx: Context) -> Section | None:
 
 
 def headline_accuracy(ctx: Context) -> Section | None:
-    cells = _model_arm_cells(ctx)
-    if cells is None:
+    if not ctx.has("marts.acc_model_arm"):
+        return None
+    cells = ctx.df("select model, lab, arm, n, accuracy, ci_low, ci_high from marts.acc_model_arm")
+    if cells.empty:
         return None
     arms = _arms(cells)
-    rows = []
-    for (model, lab), g in cells.groupby(["model", "lab"], sort=True):
-        by_arm = g.groupby("arm")[["n", "n_correct"]].sum()
-        rows.append([model, lab, *[_acc_cell(by_arm, a) for a in arms]])
-    pooled = cells.groupby("arm")[["n", "n_correct"]].sum()
-    rows.append(["All models", "", *[_acc_cell(pooled, a) for a in arms]])
+    rows = [
+        [model, lab, *[_acc_cell(g.set_index("arm"), a) for a in arms]]
+        for (model, lab), g in cells.groupby(["model", "lab"], sort=True)
+    ]
     headers = ["model", "lab", *[ARM_LABELS.get(a, a) for a in arms]]
     text = (
-        "<p>Accuracy per model and arm over every kind, with Wilson 95% intervals and the number of answered "
-        "responses (API errors are not counted; an unparseable answer counts as wrong).</p>"
+        "<p>Accuracy per model and arm over every kind (marts.acc_model_arm), with Wilson 95% intervals whose "
+        "unit is the problem instance, and the number of answered responses (API errors are not counted; an "
+        "unparseable answer counts as wrong).</p>"
     )
     return Section("Accuracy by model and arm", text + _table(headers, rows, numeric=set(range(2, len(headers)))))
 
@@ -200,22 +203,18 @@ def figures(ctx: Context) -> Section | None:
 
 
 def accuracy_by_kind(ctx: Context) -> Section | None:
-    if not ctx.has("marts.acc_model_arm_kind"):
+    if not ctx.has("marts.acc_arm_kind"):
         return None
-    cells = ctx.df(
-        "select kind, arm, sum(n) as n, sum(n_correct) as n_correct from marts.acc_model_arm_kind group by all"
-    )
+    cells = ctx.df("select kind, arm, n, accuracy, ci_low, ci_high from marts.acc_arm_kind")
     if cells.empty:
         return None
     arms = _arms(cells)
-    rows = []
-    for kind, g in cells.groupby("kind", sort=True):
-        by_arm = g.set_index("arm")
-        rows.append([kind, *[_acc_cell(by_arm, a) for a in arms]])
+    rows = [[kind, *[_acc_cell(g.set_index("arm"), a) for a in arms]] for kind, g in cells.groupby("kind", sort=True)]
     headers = ["kind", *[ARM_LABELS.get(a, a) for a in arms]]
     return Section(
         "Accuracy by kind and arm",
-        "<p>Every model pooled, Wilson 95% intervals.</p>" + _table(headers, rows, numeric=set(range(1, len(headers)))),
+        "<p>Every model pooled (marts.acc_arm_kind), Wilson 95% intervals whose unit is the problem instance.</p>"
+        + _table(headers, rows, numeric=set(range(1, len(headers)))),
     )
 
 
@@ -311,32 +310,16 @@ FIGURES = {  # the analyses' figures, by file stem, in the order the report show
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def _model_arm_cells(ctx: Context) -> pd.DataFrame | None:
-    if not ctx.has("marts.acc_model_arm_kind"):
-        return None
-    registry = (
-        "left join seeds.model_registry as r using (model)"
-        if ctx.has("seeds.model_registry")
-        else "left join (select null::varchar as model, null::varchar as lab) as r using (model)"
-    )
-    cells = ctx.df(
-        f"select a.model, coalesce(r.lab, 'unregistered') as lab, a.arm, a.kind, a.n, a.n_correct "
-        f"from marts.acc_model_arm_kind as a {registry}"
-    )
-    return None if cells.empty else cells
-
-
 def _arms(cells: pd.DataFrame) -> list[str]:
     return arm_order(cells["arm"])
 
 
 def _acc_cell(by_arm: pd.DataFrame, arm: str) -> str | tuple[str, str]:
-    """Accuracy with its Wilson 95% interval and n, or a dash when the arm has no answered response."""
+    """A mart's accuracy with its interval and n, or a dash when the arm has no answered response."""
     if arm not in by_arm.index or not by_arm.loc[arm, "n"]:
         return "—"
-    n, k = int(by_arm.loc[arm, "n"]), int(by_arm.loc[arm, "n_correct"])
-    lo, hi = proportion_confint(k, n, method="wilson")
-    return f"{100 * k / n:.1f}%", f"[{100 * lo:.1f}, {100 * hi:.1f}] n={n}"
+    row = by_arm.loc[arm]
+    return f"{100 * row['accuracy']:.1f}%", f"[{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}] n={int(row['n'])}"
 
 
 def _e(text: Any) -> str:

@@ -30,7 +30,7 @@ from . import answers, jsonl_fast, res_csv, res_jsonl, run_csv
 from .detect import RES_CSV, RES_JSONL, RUN_CSV
 from .lines import Lines, show, split_lines
 from .output import BatchWriter, Origin, quarantine_shard, recorded_origin, response_write_options, run_shard
-from .records import RECORD_SCHEMA, REPR
+from .records import RECORD_SCHEMA, REPLY, REPR
 from .regrade import NAMESPACE, SOURCE_VERDICT_ONLY, problem_id_sql, problems_table
 from .schemas import COUNTS, EXEC_STATUS, IMPORT_RESPONSE_SCHEMA, IMPORTER_VERSION, MANIFEST_SCHEMA, QUARANTINE_SCHEMA
 from .summary import KEPT, FileResult, ImportSummary
@@ -348,13 +348,14 @@ class Batch:
         """`answers`: for every response (aid), its parsed answer, raw answer, parse error and the
         version of the reader that read it (evalhouse.ingest.answers, as the collector reads its own).
 
-        An execution that failed has no answer to read: its parse error says how it ended."""
+        An execution that failed has no answer to read: its parse error says how it ended (a reply's status
+        is the legacy pipeline's message, not an execution's)."""
         con = self.con
         arms = " union all ".join(
             self._arm_rows(
                 arm,
                 f"""trim(r.kind) as kind, r.{arm}_mode as mode, r.{arm}_text as text,
-                legacy_exec_status(r.{arm}_status) as exec_status""",
+                case when r.{arm}_mode <> '{REPLY}' then legacy_exec_status(r.{arm}_status) end as exec_status""",
             )
             for arm in ARMS
         )
