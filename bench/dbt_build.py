@@ -33,8 +33,6 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
-
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
