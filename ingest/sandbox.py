@@ -367,7 +367,7 @@ _STDERR_LIMITS = (
     ("No space left on device", "file", "its folder is full ({folder_mb} MB, 4096 files)"),
     ("can't start new thread", "processes", "process limit ({processes}) reached"),
     ("Resource temporarily unavailable", "processes", "process limit ({processes}) reached"),
-    ("Too many open files", "descriptors", "open-file limit (%d) reached" % sandbox_child.OPEN_FILES),
+    ("Too many open files", "descriptors", f"open-file limit ({sandbox_child.OPEN_FILES}) reached"),
     ("Network is unreachable", "network", "no network in the sandbox"),
     ("Address family not supported", "network", "no network in the sandbox (sockets are refused)"),
     ("Read-only file system", "filesystem", "only its own folder is writable"),

@@ -287,18 +287,27 @@ def _run_program(spec, nproc, program):
         print(code, file=sys.stderr)
         os._exit(1)
     except BaseException as exc:  # the program's own error: report it as Python would
+        sys.stdout.flush()
+        _print_error(exc, path)
+        os._exit(1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _print_error(exc, path):
+    """The traceback from the program's own frames on; its last line alone when even that fails (no
+    descriptor left to read the traceback module with, no memory)."""
+    try:
         import traceback
 
-        sys.stdout.flush()
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != path:
             tb = tb.tb_next
         traceback.print_exception(type(exc), exc, tb)
         sys.stderr.flush()
-        os._exit(1)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    except BaseException:
+        os.write(2, f"{type(exc).__name__}: {exc}\n".encode(errors="replace"))
 
 
 def _wait_program(pid):
@@ -324,7 +333,11 @@ def _enter(cage):
     if cage == "userns":
         uid, gid = os.getuid(), os.getgid()
         _check(_libc.unshare(CLONE_NEWUSER | CAGE_FLAGS), "unshare")
-        for name, line in (("setgroups", "deny"), ("uid_map", f"{INNER_ID} {uid} 1"), ("gid_map", f"{INNER_ID} {gid} 1")):
+        for name, line in (
+            ("setgroups", "deny"),
+            ("uid_map", f"{INNER_ID} {uid} 1"),
+            ("gid_map", f"{INNER_ID} {gid} 1"),
+        ):
             with open(f"/proc/self/{name}", "w") as fh:
                 fh.write(line)
     elif cage == "namespaces":
@@ -362,7 +375,11 @@ def main():
             os._exit(2)
         child = os.fork()
         if child == 0:
-            _run_program(spec, nproc, program)
+            try:
+                _run_program(spec, nproc, program)
+            except BaseException as exc:  # the cage's last steps failed: say so, never run launcher code
+                os.write(2, f"\nevalhouse-sandbox: program setup failed: {exc}\n".encode(errors="replace"))
+            os._exit(1)
         _report(status_fd, _wait_program(child))
         os._exit(0)
     _, status = os.waitpid(init, 0)

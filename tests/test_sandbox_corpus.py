@@ -1,0 +1,132 @@
+"""The hostile corpus (tests/sandbox_corpus/): each program is contained as root and as `nobody`, with the
+audit hook and without it (the kernel cage alone), its result says why, and the run goes on to the next.
+
+The unprivileged pass drops to `nobody` with setpriv. Neither the worktree nor the virtual environment
+need be readable by nobody: the sandbox's modules, pyseccomp and the corpus are copied to a world-readable
+temporary folder, and run by an interpreter whose every parent folder nobody may enter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pyseccomp
+import pytest
+
+from evalhouse.ingest import sandbox, sandbox_child, sandbox_seccomp
+
+CORPUS = Path(__file__).parent / "sandbox_corpus"
+PROGRAMS = sorted(p.stem for p in CORPUS.glob("*.py") if not p.name.startswith("_"))
+CANARY = "sk-canary-" + secrets.token_hex(8)
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+CAGE = {"root": "namespaces+seccomp", "nobody": "userns+seccomp"}
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="both passes start as root (CI runs as root)")
+
+
+def world_usable(path: Path) -> bool:
+    """Can any user reach and run `path` (every parent folder searchable by others)?"""
+    real = Path(os.path.realpath(path))
+    return real.exists() and all(p.stat().st_mode & stat.S_IXOTH for p in [real, *real.parents])
+
+
+def python_for_nobody() -> str:
+    """This interpreter when nobody can run it, else the system's: the sandbox only needs the standard library."""
+    for candidate in (sys.executable, "/usr/bin/python3", "/usr/local/bin/python3"):
+        if world_usable(Path(candidate)):
+            return os.path.realpath(candidate)
+    raise AssertionError("no Python interpreter that nobody may run (looked at this one, /usr/bin, /usr/local/bin)")
+
+
+@pytest.fixture(scope="module")
+def copied() -> Path:
+    """The sandbox package, pyseccomp and the corpus in a folder every user can read (not under pytest's 0700 tmp)."""
+    base = Path(tempfile.mkdtemp(prefix="evalhouse-corpus-copy-"))
+    lib = base / "lib" / "evalhouse" / "ingest"
+    lib.mkdir(parents=True)
+    for init in (base / "lib" / "evalhouse" / "__init__.py", lib / "__init__.py"):
+        init.touch()
+    for module in (sandbox, sandbox_child, sandbox_seccomp):
+        shutil.copy(module.__file__, lib)
+    shutil.copy(pyseccomp.__file__, base / "lib")
+    shutil.copytree(CORPUS, base / "corpus", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [base, *base.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def run_corpus(copied: Path, user: str, audit: str) -> tuple[list[dict], str]:
+    """Run the whole corpus as `user`; its JSON lines, and everything it printed."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": "/root" if user == "root" else "/nonexistent",
+        "PYTHONPATH": str(copied / "lib"),
+        "EVALHOUSE_API_KEY": CANARY,  # the collector's key: must never reach a program or its output
+    }
+    runner = str(copied / "corpus" / "_runner.py")
+    if user == "root":  # the installed package: the code under test, in the project's interpreter
+        argv = [sys.executable, runner]
+        env.pop("PYTHONPATH")
+    else:
+        argv = [*NOBODY, python_for_nobody(), "-s", runner]
+    done = subprocess.run(
+        [*argv, str(copied / "corpus"), "--audit", audit], env=env, capture_output=True, text=True, timeout=500
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")], output
+
+
+def test_the_corpus_has_at_least_twenty_programs_each_with_a_docstring():
+    """The corpus is large enough and every program says what it attempts."""
+    assert len(PROGRAMS) >= 20
+    for name in PROGRAMS:
+        assert (CORPUS / f"{name}.py").read_text().startswith('"""'), name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("audit", ["off", "on"], ids=["kernel-only", "with-hook"])
+@pytest.mark.parametrize("user", ["root", "nobody"])
+def test_every_hostile_program_is_contained(copied, user, audit):
+    """Each program fails (status not ok) with a reason, reaches no listener, file, key or process outside,
+    leaves no process behind, and the run goes on to the next; the canary key is never printed."""
+    rows, output = run_corpus(copied, user, audit)
+    assert [r["program"] for r in rows] == PROGRAMS  # one line each: the run went on after every program
+    assert CANARY not in output
+    for row in rows:
+        name = row["program"]
+        assert row["breaches"] == [], (name, row)
+        assert row["isolation"] == CAGE[user], (name, row)
+        assert row["user"] == (0 if user == "root" else 65534)
+        assert row["status"] in ("killed", "timeout", "error"), (name, row)
+        assert row["reason"], (name, row)
+        if row["expect"]:
+            assert row["limit"] in row["expect"].split("|"), (name, row)
+        if audit == "on" and name.startswith(("tcp_", "udp_", "read_parent", "write_data", "symlink_")):
+            assert row["limit"] in ("network", "filesystem"), (name, row)  # the hook names what it stopped
+
+
+@pytest.mark.slow
+def test_a_same_user_process_cannot_read_the_collectors_environment(copied):
+    """After run_code the caller is non-dumpable: a plain (unsandboxed) child of the same uid, nobody,
+    cannot read its /proc/<pid>/environ or mem; before, it could."""
+    done = subprocess.run(
+        [*NOBODY, python_for_nobody(), "-s", str(copied / "corpus" / "_dumpable_probe.py")],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(copied / "lib"), "EVALHOUSE_API_KEY": CANARY},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=copied,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "PermissionError"]
