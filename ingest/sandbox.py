@@ -22,10 +22,13 @@ out of its cage still could not read the caller's memory or environment (the API
 and the program's environment is built from an allow-list, never inherited.
 
 The cage ("isolation"): `namespaces` as root; `userns` for any other user where the kernel allows
-unprivileged user namespaces (the same walls); `basic` where neither works: rlimits, the filter and
-the hook only, which a program can escape, so `run_code` refuses it unless the caller allows it
-(`Limits(unsafe=True)`, the collector's `--unsafe-sandbox`). Each Execution says which cage it ran in,
-with `+seccomp` when the filter was installed.
+unprivileged user namespaces (the same walls); `landlock` where it does not but Landlock (ABI 6+) and
+the filter are there: no namespaces, but the program may read only the system's and Python's folders,
+write only its own (on the host's disk, its size polled), open no socket and signal or trace nothing
+outside its domain; `basic` where none works: rlimits, the filter and the hook only, which a program
+can escape, so `run_code` refuses it unless the caller allows it (`Limits(unsafe=True)`, the
+collector's `--unsafe-sandbox`). Each Execution says which cage it ran in, with `+seccomp` when the
+filter was installed.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ _STDERR_TAIL = 64 * 1024
 _MEMORY_POLL_S = 0.05
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 _UIDS = (2_000_000_000, 2_100_000_000)  # fresh uids for programs: no account, no files, no processes
-CAGES = ("namespaces", "userns", "basic")
+CAGES = ("namespaces", "userns", "landlock", "basic")
 # The program's whole environment: nothing of the caller's (its API key above all) is passed on.
 CHILD_ENV = {"PATH": "/usr/bin:/bin", "HOME": "/sandbox", "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
 PR_SET_DUMPABLE = 4
@@ -71,7 +74,7 @@ class SandboxUnavailable(Exception):
 class Limits:
     """What one program may use.
 
-    `isolation` is auto (the best cage this machine builds), namespaces (root), userns or basic; auto
+    `isolation` is auto (the best cage this machine builds), namespaces (root), userns, landlock or basic; auto
     refuses to fall back to basic unless `unsafe`. `seccomp` and `audit` switch those layers off for tests."""
 
     wall_s: float = 5.0
@@ -100,7 +103,7 @@ class Execution:
         None  # wall cpu memory output processes file descriptors network filesystem subprocess ctypes syscall sandbox
     )
     reason: str | None = None  # one line: why it stopped or failed
-    isolation: str = ""  # namespaces | userns | basic, with "+seccomp" when the filter was installed
+    isolation: str = ""  # namespaces | userns | landlock | basic, with "+seccomp" when the filter was installed
 
     @property
     def ok(self) -> bool:
@@ -135,8 +138,8 @@ def _cage(limits: Limits) -> str:
     requested = limits.isolation
     if requested not in ("auto", *CAGES):
         raise ValueError(f"isolation must be auto, {', '.join(CAGES)}, not {requested!r}")
-    if requested == "userns" and os.geteuid() == 0:
-        raise ValueError("as root the cage is 'namespaces' (a fresh uid); 'userns' is for other users")
+    if requested in ("userns", "landlock") and os.geteuid() == 0:
+        raise ValueError(f"as root the cage is 'namespaces' (a fresh uid); {requested!r} is for other users")
     if requested != "auto":
         return requested
     cage, why = best_cage()
@@ -155,12 +158,23 @@ def best_cage() -> tuple[str, str]:
     if not sys.platform.startswith("linux"):
         return "basic", f"namespaces are Linux only, this is {sys.platform}"
     cage = "namespaces" if os.geteuid() == 0 else "userns"
-    probe = _run("print(6 * 7)", Limits(wall_s=10), cage)
-    if probe.ok and probe.stdout.strip() == "42":
+    failure = _probe(cage)
+    if failure is None:
         return cage, ""
-    why = _userns_blocker() or probe.reason or probe.status
+    why = _userns_blocker() or failure
+    if cage == "userns" and sandbox_seccomp.compile_filter(os.getpid()) and _probe("landlock") is None:
+        log.warning("sandbox: no user namespaces (%s); programs run in a Landlock domain", why)
+        return "landlock", why
     log.warning("sandbox: no %s cage (%s); only basic isolation (rlimits, filter, audit hook) works", cage, why)
     return "basic", why
+
+
+def _probe(cage: str) -> str | None:
+    """Why a trivial program does not run (and print) in `cage`; None when it does."""
+    result = _run("print(6 * 7)", Limits(wall_s=10), cage)
+    if result.ok and result.stdout.strip() == "42":
+        return None
+    return result.reason or result.status
 
 
 def _userns_blocker() -> str | None:
@@ -225,14 +239,15 @@ def _run(code: str, limits: Limits, cage: str) -> Execution:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**CHILD_ENV, "TMPDIR": str(work) if cage == "basic" else sandbox_child.WORK_INSIDE},
+            env={**CHILD_ENV, "TMPDIR": str(work) if cage in sandbox_child.HOST_CAGES else sandbox_child.WORK_INSIDE},
             pass_fds=(status_w,),
             start_new_session=True,
         )
         os.close(status_w)
         status_w = -1
         try:
-            captured = _capture(proc, status_r, limits, start + limits.wall_s)
+            on_disk = work if cage in sandbox_child.HOST_CAGES else None
+            captured = _capture(proc, status_r, limits, start + limits.wall_s, on_disk)
         finally:
             _kill(proc)
         duration = (time.perf_counter() - start) * 1000
@@ -275,9 +290,12 @@ class _Captured:
     stopped: str | None  # wall | output | memory | None
 
 
-def _capture(proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: float) -> _Captured:
-    """Read stdout, stderr and the status pipe as they come; stop at the output cap, the deadline, or
-    when all the program's processes together pass the memory cap."""
+def _capture(
+    proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: float, on_disk: Path | None
+) -> _Captured:
+    """Read stdout, stderr and the status pipe as they come; stop at the output cap, the deadline, when
+    all the program's processes together pass the memory cap, or (a folder on the host's disk, not a
+    capped tmpfs) when its folder passes the folder cap."""
     out, err, status = bytearray(), bytearray(), bytearray()
     err_total, stopped = 0, None
     next_poll = time.perf_counter() + _MEMORY_POLL_S  # a program done within one poll never pays for it
@@ -296,10 +314,15 @@ def _capture(proc: subprocess.Popen, status_fd: int, limits: Limits, deadline: f
                 if _resident_mb(proc.pid) > limits.memory_mb:
                     stopped = "memory"
                     break
+                if on_disk is not None and _folder_full(on_disk, limits.folder_mb):
+                    stopped = "folder"
+                    break
             for key, _ in ready:
                 chunk = os.read(key.fd, 1 << 16)
                 if not chunk:
                     sel.unregister(key.fileobj)
+                    if key.data == "status":  # init has reported and exited: what the program left goes too
+                        _kill_group(proc)
                 elif key.data == "out":
                     out += chunk
                     if len(out) > limits.output_bytes:
@@ -340,6 +363,19 @@ def _resident_mb(launcher: int) -> float:
     return total_kb / 1024
 
 
+def _folder_full(folder: Path, folder_mb: int) -> bool:
+    """Does the folder hold more than the tmpfs cage would allow (`folder_mb`, FOLDER_FILES entries)?"""
+    size = count = 0
+    for top, dirs, files in os.walk(folder):
+        count += len(dirs) + len(files)
+        for name in files:
+            with contextlib.suppress(OSError):
+                size += os.lstat(os.path.join(top, name)).st_blocks * 512
+        if count > sandbox_child.FOLDER_FILES or size > folder_mb << 20:
+            return True
+    return False
+
+
 def _status(raw: bytearray) -> dict:
     """The launcher's last status line; {} when it died before writing one."""
     lines = [line for line in raw.decode(errors="replace").splitlines() if line.strip()]
@@ -350,27 +386,41 @@ def _status(raw: bytearray) -> dict:
     return status if isinstance(status, dict) else {}
 
 
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the launcher's process group: every process of a host cage (the filter forbids leaving it);
+    in a namespace cage the PID namespace takes the rest. Only before the launcher is reaped: until then
+    its pid, the group's id, cannot be reused."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _kill(proc: subprocess.Popen) -> None:
-    """Kill the launcher's process group; the PID namespace takes every program process with it."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+    _kill_group(proc)
     proc.wait()
     for pipe in (proc.stdout, proc.stderr):
         if pipe is not None:
             pipe.close()
 
 
+_FOLDER_FULL = "its folder is full ({folder_mb} MB, {folder_files} files)"
+
+
+def _facts(limits: Limits) -> dict:
+    """What the reasons may name: the limits, and the launcher's fixed caps."""
+    return {**asdict(limits), "folder_files": sandbox_child.FOLDER_FILES, "open_files": sandbox_child.OPEN_FILES}
+
+
 _STDERR_LIMITS = (
     ("MemoryError", "memory", "memory limit ({memory_mb} MB) reached"),
     ("File too large", "file", "file size limit ({file_mb} MB) reached"),
-    ("No space left on device", "file", "its folder is full ({folder_mb} MB, 4096 files)"),
+    ("No space left on device", "file", _FOLDER_FULL),
     ("can't start new thread", "processes", "process limit ({processes}) reached"),
     ("Resource temporarily unavailable", "processes", "process limit ({processes}) reached"),
-    ("Too many open files", "descriptors", f"open-file limit ({sandbox_child.OPEN_FILES}) reached"),
+    ("Too many open files", "descriptors", "open-file limit ({open_files}) reached"),
     ("Network is unreachable", "network", "no network in the sandbox"),
     ("Address family not supported", "network", "no network in the sandbox (sockets are refused)"),
     ("Read-only file system", "filesystem", "only its own folder is writable"),
+    ("Permission denied", "filesystem", "outside its own folder the files are closed to it"),
     ("Operation not permitted", "syscall", "a system call the sandbox refuses (Operation not permitted)"),
 )
 
@@ -384,6 +434,8 @@ def _verdict(c: _Captured, limits: Limits, duration: float, isolation: str) -> E
     evidence = _stderr_limit(stderr, limits)
     if c.stopped == "output":
         return done("killed", "output", f"output passed {limits.output_bytes} bytes")
+    if c.stopped == "folder":
+        return done("killed", "file", _FOLDER_FULL.format(**_facts(limits)))
     if c.stopped == "memory":
         return done("killed", "memory", f"memory limit ({limits.memory_mb} MB) reached by all its processes together")
     if c.stopped == "wall":
@@ -420,5 +472,5 @@ def _stderr_limit(stderr: str, limits: Limits) -> tuple[str, str] | None:
     tail = stderr[-4000:]
     for needle, limit, reason in _STDERR_LIMITS:
         if needle in tail:
-            return limit, reason.format(**asdict(limits))
+            return limit, reason.format(**_facts(limits))
     return None

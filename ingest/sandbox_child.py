@@ -10,10 +10,13 @@ It starts in a process of its own and builds the cage before the model's code ru
           unprivileged uid; in a user namespace: every capability dropped), no_new_privs, the seccomp
           filter, an audit hook, then the model's code.
 
-Three cages (`cage` in the spec): "namespaces" (the launcher is root: no user namespace is needed, and
+Four cages (`cage` in the spec): "namespaces" (the launcher is root: no user namespace is needed, and
 the program gets a uid no one else has), "userns" (any user, where the kernel allows unprivileged user
-namespaces: the same walls, built inside a user namespace of its own) and "basic" (no namespaces: only
-rlimits, the filter and the hook; escapable, so `sandbox.run_code` refuses it unless asked).
+namespaces: the same walls, built inside a user namespace of its own), "landlock" (no namespaces, but a
+Landlock domain, ABI 6+: the program may read only the system's and Python's folders and write only its
+own, and may signal or trace no process outside its domain; with the filter, no socket) and "basic"
+(no namespaces: only rlimits, the filter and the hook; escapable, so `sandbox.run_code` refuses it
+unless asked). Without namespaces ("landlock", "basic") the program's folder is on the host's disk.
 
 In a user namespace RLIMIT_NPROC counts the processes of that namespace only (Linux 5.14 and later:
 limits are kept per namespace), so the process cap holds without a uid of its own. When the program
@@ -45,6 +48,17 @@ VIOLATION_EXIT = 97
 MARKER = "evalhouse-sandbox: blocked"
 WORK_INSIDE = "/sandbox"  # where the program's folder appears inside the namespace
 OPEN_FILES = 64
+FOLDER_FILES = 4096  # entries in the program's folder (its tmpfs's inodes; polled by the parent on disk)
+HOST_CAGES = ("landlock", "basic")  # no namespaces: the program sees the host's paths
+# Landlock (linux/landlock.h); its system calls have one number on every architecture.
+LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF = 444, 445, 446
+LANDLOCK_VERSION, LANDLOCK_RULE_PATH_BENEATH, LANDLOCK_MIN_ABI = 1, 1, 6  # 6: signals scoped to the domain
+LL_EXECUTE, LL_WRITE_FILE, LL_READ_FILE, LL_READ_DIR = 1, 2, 4, 8
+LL_MAKE_CHAR, LL_MAKE_BLOCK, LL_TRUNCATE, LL_IOCTL_DEV = 1 << 6, 1 << 11, 1 << 14, 1 << 15
+LL_ALL_FS, LL_ALL_NET, LL_ALL_SCOPES = (1 << 16) - 1, 3, 3  # as of ABI 5, 4 and 6
+TOP_FOLDERS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # folders, or symlinks into /usr
+SYSTEM_READ = ("/usr", *TOP_FOLDERS, "/etc/ld.so.cache")
+DEVICES = ("null", "zero", "random", "urandom")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -98,7 +112,7 @@ def _bind(source, root, writable=False, at=None):
 def _build_root(root, work, read_roots, folder_mb, uid):
     """A tmpfs root with /usr, the standard library, a few devices and the work folder; then read-only."""
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+    for top in TOP_FOLDERS:
         if os.path.islink(top):
             os.symlink(os.readlink(top), root + top)
         elif os.path.isdir(top):
@@ -107,14 +121,14 @@ def _build_root(root, work, read_roots, folder_mb, uid):
         if os.path.exists(path) and not path.startswith("/usr/"):
             _bind(path, root)
     os.makedirs(root + "/dev")
-    for dev in ("null", "zero", "random", "urandom"):
+    for dev in DEVICES:
         target = root + "/dev/" + dev
         open(target, "a").close()
         _mount("/dev/" + dev, target, None, MS_BIND)
     # The program's folder: a small tmpfs of its own (so it cannot fill the host's disk), holding main.py.
     inside = root + WORK_INSIDE
     os.makedirs(inside)
-    _mount("tmpfs", inside, "tmpfs", MS_NOSUID | MS_NODEV, f"size={folder_mb}m,nr_inodes=4096,mode=0700")
+    _mount("tmpfs", inside, "tmpfs", MS_NOSUID | MS_NODEV, f"size={folder_mb}m,nr_inodes={FOLDER_FILES},mode=0700")
     with open(os.path.join(work, "main.py"), "rb") as src, open(os.path.join(inside, "main.py"), "wb") as dst:
         dst.write(src.read())
     if uid is not None:
@@ -182,6 +196,51 @@ def _drop_capabilities():
             break  # past the kernel's last capability
     header, data = _CapHeader(0x20080522, 0), (_CapData * 2)()  # _LINUX_CAPABILITY_VERSION_3, all zero
     _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+class _LandlockRuleset(ctypes.Structure):
+    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+
+class _LandlockPath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def landlock_abi():
+    """The kernel's Landlock ABI version; 0 or less when Landlock is off or unknown."""
+    return _libc.syscall(LANDLOCK_CREATE_RULESET, None, 0, LANDLOCK_VERSION)
+
+
+def _landlock(work, read_roots):
+    """Restrict this process and its descendants, for good: read and run the system's and Python's folders,
+    read and write the program's folder and four devices; no TCP; no signal or trace outside the domain."""
+    abi = landlock_abi()
+    if abi < LANDLOCK_MIN_ABI:
+        raise OSError(f"Landlock ABI {abi} (need {LANDLOCK_MIN_ABI}+: signals scoped to the domain)")
+    ruleset = _LandlockRuleset(LL_ALL_FS, LL_ALL_NET, LL_ALL_SCOPES)
+    fd = _libc.syscall(LANDLOCK_CREATE_RULESET, ctypes.byref(ruleset), ctypes.sizeof(ruleset), 0)
+    _check(0 if fd >= 0 else -1, "landlock_create_ruleset")
+    try:
+        read = LL_EXECUTE | LL_READ_FILE | LL_READ_DIR
+        grants = [(path, read) for path in (*SYSTEM_READ, *read_roots)]
+        grants += [("/dev/" + dev, LL_READ_FILE | LL_WRITE_FILE | LL_TRUNCATE) for dev in DEVICES]
+        grants.append((work, LL_ALL_FS & ~(LL_MAKE_CHAR | LL_MAKE_BLOCK | LL_IOCTL_DEV)))
+        for path, allowed in grants:
+            try:
+                target = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                if not os.path.isdir(path):  # a file takes only the rights that apply to files
+                    allowed &= LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE | LL_TRUNCATE | LL_IOCTL_DEV
+                rule = _LandlockPath(allowed, target)
+                _check(_libc.syscall(LANDLOCK_ADD_RULE, fd, LANDLOCK_RULE_PATH_BENEATH, ctypes.byref(rule), 0), path)
+            finally:
+                os.close(target)
+        _check(_libc.syscall(LANDLOCK_RESTRICT_SELF, fd, 0), "landlock_restrict_self")
+    finally:
+        os.close(fd)
 
 
 class _SockFprog(ctypes.Structure):
@@ -263,8 +322,10 @@ def _install_audit_hook(work, read_roots):
 def _run_program(spec, nproc, program):
     """In the program's process: limits, identity, filter, hook, then the model's code as __main__."""
     os.closerange(3, 1 << 16)
-    work = spec["work"] if spec["cage"] == "basic" else WORK_INSIDE
+    work = spec["work"] if spec["cage"] in HOST_CAGES else WORK_INSIDE
     _limit(spec, nproc)
+    if spec["cage"] == "landlock":
+        _landlock(work, spec["read_roots"])
     if program:
         _install_filter(program)
     path = os.path.join(work, "main.py")
@@ -342,7 +403,7 @@ def _enter(cage):
                 fh.write(line)
     elif cage == "namespaces":
         _check(_libc.unshare(CAGE_FLAGS), "unshare")
-    if cage != "basic":
+    if cage not in HOST_CAGES:
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
 
 
@@ -361,7 +422,7 @@ def main():
     if init == 0:
         try:
             _die_with_parent()
-            if cage == "basic":
+            if cage in HOST_CAGES:
                 # Orphans stay below init (and in the memory count) instead of moving to the host's init.
                 _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(CHILD_SUBREAPER)")
                 os.chdir(spec["work"])

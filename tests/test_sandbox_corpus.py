@@ -64,7 +64,7 @@ def copied() -> Path:
     shutil.rmtree(base, ignore_errors=True)
 
 
-def run_corpus(copied: Path, user: str, audit: str) -> tuple[list[dict], str]:
+def run_corpus(copied: Path, user: str, audit: str, isolation: str = "auto") -> tuple[list[dict], str]:
     """Run the whole corpus as `user`; its JSON lines, and everything it printed."""
     env = {
         "PATH": "/usr/bin:/bin",
@@ -80,11 +80,30 @@ def run_corpus(copied: Path, user: str, audit: str) -> tuple[list[dict], str]:
     else:
         argv = [*NOBODY, python_for_nobody(), "-s", runner]
     done = subprocess.run(
-        [*argv, str(copied / "corpus"), "--audit", audit], env=env, capture_output=True, text=True, timeout=500
+        [*argv, str(copied / "corpus"), "--audit", audit, "--isolation", isolation],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=500,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")], output
+
+
+def assert_contained(rows: list[dict], output: str, isolation: str, uid: int) -> None:
+    """One line per program, in order; none breached anything, each failed with a reason and its expected limit."""
+    assert [r["program"] for r in rows] == PROGRAMS  # one line each: the run went on after every program
+    assert CANARY not in output
+    for row in rows:
+        name = row["program"]
+        assert row["breaches"] == [], (name, row)
+        assert row["isolation"] == isolation, (name, row)
+        assert row["user"] == uid
+        assert row["status"] in ("killed", "timeout", "error"), (name, row)
+        assert row["reason"], (name, row)
+        if row["expect"]:
+            assert row["limit"] in row["expect"].split("|"), (name, row)
 
 
 def test_the_corpus_has_at_least_twenty_programs_each_with_a_docstring():
@@ -101,19 +120,19 @@ def test_every_hostile_program_is_contained(copied, user, audit):
     """Each program fails (status not ok) with a reason, reaches no listener, file, key or process outside,
     leaves no process behind, and the run goes on to the next; the canary key is never printed."""
     rows, output = run_corpus(copied, user, audit)
-    assert [r["program"] for r in rows] == PROGRAMS  # one line each: the run went on after every program
-    assert CANARY not in output
+    assert_contained(rows, output, CAGE[user], 0 if user == "root" else 65534)
     for row in rows:
         name = row["program"]
-        assert row["breaches"] == [], (name, row)
-        assert row["isolation"] == CAGE[user], (name, row)
-        assert row["user"] == (0 if user == "root" else 65534)
-        assert row["status"] in ("killed", "timeout", "error"), (name, row)
-        assert row["reason"], (name, row)
-        if row["expect"]:
-            assert row["limit"] in row["expect"].split("|"), (name, row)
         if audit == "on" and name.startswith(("tcp_", "udp_", "read_parent", "write_data", "symlink_")):
             assert row["limit"] in ("network", "filesystem"), (name, row)  # the hook names what it stopped
+
+
+@pytest.mark.slow
+def test_every_hostile_program_is_contained_by_landlock_alone(copied):
+    """As nobody without namespaces (the fallback where user namespaces are off), the Landlock domain, the
+    filter and the rlimits contain every program too, hook off."""
+    rows, output = run_corpus(copied, "nobody", "off", isolation="landlock")
+    assert_contained(rows, output, "landlock+seccomp", 65534)
 
 
 @pytest.mark.slow
@@ -130,3 +149,19 @@ def test_a_same_user_process_cannot_read_the_collectors_environment(copied):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1", "PermissionError"]
+
+
+@pytest.mark.slow
+def test_without_user_namespaces_an_unprivileged_user_gets_landlock(copied):
+    """When the user-namespace probe fails for nobody, the cage falls back to Landlock (not to basic), and
+    programs run there and say so."""
+    done = subprocess.run(
+        [*NOBODY, python_for_nobody(), "-s", str(copied / "corpus" / "_fallback_probe.py")],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(copied / "lib")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=copied,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "landlock|landlock+seccomp|42|user namespaces are off (test)"

@@ -1,6 +1,6 @@
 """Runs the hostile corpus through `run_code`, as whichever user starts it, and checks each program was contained.
 
-    python _runner.py CORPUS_FOLDER --audit on|off [--only NAME ...]
+    python _runner.py CORPUS_FOLDER --audit on|off [--isolation auto|landlock|...] [--only NAME ...]
 
 Stands in for the collector: the API key (a canary, from EVALHOUSE_API_KEY) is in this process's
 environment, and it owns the targets a program would go for: a data folder, a folder outside, a private
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from evalhouse.ingest.sandbox import Limits, run_code
 
-LIMITS = dict(wall_s=3.0, cpu_s=1, memory_mb=256, processes=8, file_mb=8, folder_mb=16, output_bytes=64 << 10)
+LIMITS = dict(wall_s=4.0, cpu_s=1, memory_mb=256, processes=8, file_mb=8, folder_mb=16, output_bytes=64 << 10)
 MARKER_LINE = "T = {}  # the corpus runner puts the targets here"
 
 
@@ -117,12 +117,12 @@ def leftovers(mark: str) -> list[int]:
     return found
 
 
-def run_one(path: Path, targets: Targets, audit: bool, canary: str, mark: str) -> dict:
+def run_one(path: Path, targets: Targets, limits: Limits, canary: str, mark: str) -> dict:
     source = path.read_text()
     assert MARKER_LINE in source, f"{path.name}: no targets line"
     code = source.replace(MARKER_LINE, f"T = {targets.for_program()!r}")
     expect = next((line.split(":", 1)[1].strip() for line in source.splitlines() if line.startswith("# expect:")), "")
-    result = run_code(code, Limits(**LIMITS, audit=audit))
+    result = run_code(code, limits)
     left = leftovers(mark)
     deadline = time.monotonic() + 2
     while left and time.monotonic() < deadline:
@@ -139,7 +139,7 @@ def run_one(path: Path, targets: Targets, audit: bool, canary: str, mark: str) -
     return {
         "program": path.stem,
         "user": os.geteuid(),
-        "audit": audit,
+        "audit": limits.audit,
         "isolation": result.isolation,
         "status": result.status,
         "limit": result.limit,
@@ -154,9 +154,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--audit", choices=("on", "off"), default="on")
+    parser.add_argument("--isolation", default="auto")
     parser.add_argument("--only", nargs="*")
     args = parser.parse_args()
     canary = os.environ["EVALHOUSE_API_KEY"]
+    limits = Limits(**LIMITS, audit=args.audit == "on", isolation=args.isolation)
     programs = sorted(p for p in args.corpus.glob("*.py") if not p.name.startswith("_"))
     if args.only:
         programs = [p for p in programs if p.stem in args.only]
@@ -166,7 +168,7 @@ def main() -> None:
         targets = Targets(Path(base) / "targets")
         try:
             for path in programs:
-                print(json.dumps(run_one(path, targets, args.audit == "on", canary, tempfile.tempdir)), flush=True)
+                print(json.dumps(run_one(path, targets, limits, canary, tempfile.tempdir)), flush=True)
         finally:
             targets.close()
             tempfile.tempdir = None

@@ -1,5 +1,5 @@
 """A busy loop."""
-# expect: cpu
+# expect: cpu|wall
 
 T = {}  # the corpus runner puts the targets here
 
