@@ -47,7 +47,7 @@ from .plan import Plan, check, estimate, spent, tally
 from .problems import GENERATOR_VERSION, Problem, generate
 from .provider import probe
 from .ratelimit import Limits as RateLimits
-from .sandbox import Limits, run_code
+from .sandbox import Limits, SandboxUnavailable, require, run_code
 from .shards import RESPONSE_SCHEMA, ShardWriter, clean_leftovers, table_from_rows, write_atomic
 from .store import StoredState, load_state, problems_schema, stored_usage
 
@@ -86,6 +86,7 @@ class RunConfig:
     provider_order: list[str] | None = None  # OpenRouter: providers to try, in order
     max_cost: float | None = None  # USD cap on the plan's total cost (stored + this run); see budget.py
     preflight: bool = True  # check key, model ids and credit before the first request
+    unsafe_sandbox: bool = False  # let the code arm run with rlimits only where no sandbox can be built
     progress: bool = True
 
     def provider(self) -> dict[str, Any] | None:
@@ -286,6 +287,11 @@ class Collector:
     async def run(self) -> Summary:
         c = self.config
         start = time.perf_counter()
+        if "code" in c.arms:
+            try:
+                require(c.unsafe_sandbox)  # before any request: a run that cannot sandbox pays for nothing
+            except SandboxUnavailable as exc:
+                raise PreflightFailed(f"code arm: {exc} (nothing was sent)") from None
         clean_leftovers(self.paths.responses)
         self.summary.recovered = recover(self.root, _write_rows, self.paths.stored)
         problems = self.problems()
@@ -655,7 +661,7 @@ class Collector:
             self._store(row)
             return
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._exec_pool, run_code, code, Limits())
+        result = await loop.run_in_executor(self._exec_pool, run_code, code, Limits(unsafe=self.config.unsafe_sandbox))
         self.summary.executions += 1
         row.update(
             response_text=result.stdout,
@@ -664,6 +670,7 @@ class Collector:
             exec_exit_code=result.exit_code,
             exec_limit=result.limit,
             exec_stderr=result.stderr[-2000:],
+            exec_isolation=result.isolation,
         )
         if not result.ok:
             reason = result.reason or f"execution {result.status}" + (

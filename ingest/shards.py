@@ -60,6 +60,7 @@ RESPONSE_SCHEMA = pa.schema(
         ("exec_exit_code", pa.int32()),
         ("exec_limit", pa.string()),
         ("exec_stderr", pa.string()),
+        ("exec_isolation", pa.string()),  # the sandbox cage: namespaces | userns | landlock | basic, +seccomp
         ("reasoning", pa.string()),
         ("reasoning_tokens", pa.int64()),
         ("native_finish_reason", pa.string()),
