@@ -27,7 +27,10 @@ kind_families as (
 ),
 
 problems as (
-    select stg_problems.problem_id, stg_problems.gold_answer as problem_gold, kind_families.needs_verifier
+    select
+        stg_problems.problem_id,
+        stg_problems.gold_answer as problem_gold,
+        kind_families.needs_verifier
     from {{ ref('stg_problems') }} as stg_problems
     left join kind_families on stg_problems.kind = kind_families.kind
 ),
@@ -62,9 +65,9 @@ to_grade as (
         )
 ),
 {%- else -%}
-to_grade as (
-    select * from winners
-),
+    to_grade as (
+        select * from winners
+    ),
 {%- endif %}
 
 responses as (

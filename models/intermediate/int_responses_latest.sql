@@ -12,7 +12,13 @@
 -- same ids; the winner of that contest is the winner over every attempt, so the result equals a rebuild.
 with attempts as (
     select
-        response_id, shard_file, shard_id, shard_row, error is null as is_success, created_at, attempt
+        response_id,
+        shard_file,
+        shard_id,
+        shard_row,
+        error is null as is_success,
+        created_at,
+        attempt
     from {{ ref('stg_responses') }}
     {% if is_incremental() -%}
     where shard_file in (select file from {{ ref('stg_shards') }} where invocation_id = '{{ invocation_id }}')
@@ -39,6 +45,13 @@ ranked as (
     from contenders
 )
 
-select response_id, shard_file, shard_id, shard_row, is_success, created_at, attempt
+select
+    response_id,
+    shard_file,
+    shard_id,
+    shard_row,
+    is_success,
+    created_at,
+    attempt
 from ranked
 where attempt_rank = 1

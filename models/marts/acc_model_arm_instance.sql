@@ -7,7 +7,10 @@ with responses as (
 ),
 
 models as (
-    select model, lab from {{ ref('int_models') }}
+    select
+        model,
+        lab
+    from {{ ref('int_models') }}
 ),
 
 counted as (

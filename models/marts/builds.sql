@@ -16,7 +16,10 @@ select
     '{{ invocation_id }}' as invocation_id,
     cast('{{ run_started_at }}' as timestamp) as started_at,
     {{ "'incremental'" if is_incremental() else "'full'" }} as mode,
-    (select count(*) from shards where invocation_id = '{{ invocation_id }}') as n_new_shards,
+    (
+        select count(*) from shards
+        where invocation_id = '{{ invocation_id }}'
+    ) as n_new_shards,
     (select count(*) from shards) as n_shards,
     (select count(*) from responses) as n_responses,
     nullif('{{ env_var("EVALHOUSE_PROJECT_FINGERPRINT", "") }}', '') as project_fingerprint,

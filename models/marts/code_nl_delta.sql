@@ -3,7 +3,14 @@
 -- difference uses when each instance has one replicate; n_instances counts the distinct instances, the
 -- unit the analysis tests with (evalhouse analyze code-vs-nl).
 with responses as (
-    select model, kind, problem_id, seed, sample, arm, is_correct
+    select
+        model,
+        kind,
+        problem_id,
+        seed,
+        sample,
+        arm,
+        is_correct
     from {{ ref('graded_responses') }}
     where is_answered and arm in ('code', 'nl')
 ),

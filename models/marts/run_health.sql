@@ -6,7 +6,8 @@ with responses as (
 
 measured as (
     select
-        model, arm,
+        model,
+        arm,
         count(*) as n_total,
         count(*) filter (where is_answered) as n_answered,
         count(*) filter (where verdict = 'api_error') as n_errors,
@@ -34,9 +35,20 @@ measured as (
 )
 
 select
-    model, arm, n_total, n_answered, n_errors, n_not_run,
+    model,
+    arm,
+    n_total,
+    n_answered,
+    n_errors,
+    n_not_run,
     n_errors / n_total as error_rate,
-    n_rate_limited, n_server_error, n_timeout, n_connection, n_malformed_body, n_client_error, n_other_error,
+    n_rate_limited,
+    n_server_error,
+    n_timeout,
+    n_connection,
+    n_malformed_body,
+    n_client_error,
+    n_other_error,
     n_rate_limited / n_total as rate_limited_rate,
     n_server_error / n_total as server_error_rate,
     n_timeout / n_total as timeout_rate,
@@ -46,7 +58,8 @@ select
     latency_p95_ms,
     latency_p99_ms,
     cast(latency_mean_ms as double) as latency_mean_ms,
-    prompt_tokens, completion_tokens,
+    prompt_tokens,
+    completion_tokens,
     completion_tokens / nullif(n_answered, 0) as completion_tokens_per_response,
     cost,
     cost / nullif(n_answered, 0) as cost_per_response

@@ -24,6 +24,15 @@ ranked as (
     from source
 )
 
-select model, model_as_given, lab, category, is_flagship, metric, value, source_file, loaded_at
+select
+    model,
+    model_as_given,
+    lab,
+    category,
+    is_flagship,
+    metric,
+    value,
+    source_file,
+    loaded_at
 from ranked
 where load_rank = 1

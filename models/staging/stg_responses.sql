@@ -43,6 +43,7 @@ renamed as (
         verdict_reason,
         exec_status,
         exec_limit,
+        exec_isolation,
         -- where the row lives
         filename as shard_file,
         {{ shard_id('filename') }} as shard_id,

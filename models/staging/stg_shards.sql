@@ -16,9 +16,11 @@ new_files as (
 ),
 
 counted as (
-    select shard_file as file, count(*) as n_rows
+    select
+        shard_file as file,
+        count(*) as n_rows
     from {{ ref('stg_responses') }}
-    where shard_file in (select file from new_files)
+    where shard_file in (select new_files.file from new_files)
     group by shard_file
 )
 

@@ -3,6 +3,8 @@
 -- graded.int_models); add them to the registry to give them a lab and category.
 {{ config(severity='warn') }}
 
-select model, lab
+select
+    model,
+    lab
 from {{ ref('int_models') }}
 where not is_registered
