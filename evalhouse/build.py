@@ -33,7 +33,7 @@ from filelock import FileLock, Timeout
 
 from .build_plan import BuildError, BuildPlan, input_fingerprints, plan_build, project_fingerprint
 from .config import Paths, dbt_project_dir
-from .ingest.answers.reread import regrade
+from .ingest.answers.reread import UnreadableShard, regrade
 from .raw_tables import ensure_schema_shards
 
 __all__ = ["BuildError", "BuildPlan", "BuildResult", "build"]
@@ -70,7 +70,10 @@ def build(
         timings: dict[str, float] = {}
         ensure_schema_shards(f"{paths.data_uri}/raw" if paths.data_uri else paths.raw)
         if not paths.data_uri:
-            regrade(paths.raw, progress=not quiet)
+            try:
+                regrade(paths.raw, progress=not quiet)
+            except UnreadableShard as exc:
+                raise BuildError(f"cannot build: {exc}") from None
         timings["regrade"] = time.perf_counter() - start
         if paths.data_uri:
             # the file listing and fingerprints that make a build incremental are local-folder checks

@@ -91,6 +91,7 @@ def regrade(quiet: bool) -> None:
     Example:
         evalhouse regrade && evalhouse build
     """
+    from evalhouse.ingest.answers.reread import UnreadableShard
     from evalhouse.ingest.answers.reread import regrade as run_regrade
 
     where = paths()
@@ -98,5 +99,9 @@ def regrade(quiet: bool) -> None:
         raise click.ClickException(
             "regrade reads a local data folder; shards in object storage are read by the collector"
         )
-    for line in run_regrade(where.raw, progress=not quiet).lines():
+    try:
+        summary = run_regrade(where.raw, progress=not quiet)
+    except UnreadableShard as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in summary.lines():
         click.echo(line)

@@ -49,6 +49,10 @@ _COLUMNS = (
 )
 
 
+class UnreadableShard(Exception):
+    """A response shard that is not readable Parquet (named, so the user can set it aside)."""
+
+
 @dataclass
 class RegradeSummary:
     shards: int = 0
@@ -73,11 +77,14 @@ def regrade(raw: Path, progress: bool = False) -> RegradeSummary:
     problems = _Problems(raw / "problems")
     for shard in tqdm(shards, desc="regrade", unit="shard", disable=not progress or not shards):
         target = raw / "answers" / shard.relative_to(raw)
-        stamp = _stamp(shard)
-        if _read_when_stored(shard) or _stamp_of(target) == stamp:
-            summary.up_to_date += 1
-            continue
-        table = _read_again(shard, raw, problems, summary)
+        try:
+            stamp = _stamp(shard)
+            if _read_when_stored(shard) or _stamp_of(target) == stamp:
+                summary.up_to_date += 1
+                continue
+            table = _read_again(shard, raw, problems, summary)
+        except (OSError, pa.ArrowException) as exc:
+            raise UnreadableShard(f"{shard} is not a readable Parquet shard ({exc})") from None
         if table is None:  # every reply was read when it was stored (an import's values carry no version)
             summary.up_to_date += 1
             continue
@@ -216,4 +223,4 @@ def _write(table: pa.Table, target: Path, stamp: dict[str, Any]) -> None:
     os.replace(tmp, target)
 
 
-__all__ = ["RegradeSummary", "regrade"]
+__all__ = ["RegradeSummary", "UnreadableShard", "regrade"]
