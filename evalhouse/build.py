@@ -69,11 +69,10 @@ def build(
     with build_lock(warehouse):
         timings: dict[str, float] = {}
         ensure_schema_shards(f"{paths.data_uri}/raw" if paths.data_uri else paths.raw)
-        if not paths.data_uri:
-            try:
-                regrade(paths.raw, progress=not quiet)
-            except UnreadableShard as exc:
-                raise BuildError(f"cannot build: {exc}") from None
+        try:
+            regrade(f"{paths.data_uri}/raw" if paths.data_uri else paths.raw, progress=not quiet)
+        except UnreadableShard as exc:
+            raise BuildError(f"cannot build: {exc}") from None
         timings["regrade"] = time.perf_counter() - start
         if paths.data_uri:
             # the file listing and fingerprints that make a build incremental are local-folder checks

@@ -12,7 +12,7 @@ from typing import Any
 
 from evalhouse.ingest.problems import KINDS, canonical, get_kind
 
-from .text import _MISSING, extract_answer, literal, parse_printed
+from .text import _MISSING, _answer_key, extract_answer, literal, parse_printed
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,9 @@ def grade_printed(kind: str, instance: dict[str, Any] | None, stdout: str) -> Gr
     value = parse_printed(stdout)
     if value is None:
         return Graded(None, "no_output", "parse_error", "program printed nothing")
+    if isinstance(value, dict):  # a program that printed {"answer": …} like a reply: the answer is inside
+        answer = _answer_key(value)
+        value = value if answer is _MISSING else answer
     return grade_value(kind, instance, value)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from pyarrow import fs
 from tqdm import tqdm
 
 from evalhouse.raw_tables import is_schema_shard
@@ -69,46 +70,64 @@ class RegradeSummary:
         ]
 
 
-def regrade(raw: Path, progress: bool = False) -> RegradeSummary:
-    """Read again, under `raw/answers/`, every stored reply the current reader has not read."""
+def regrade(raw: Path | str, progress: bool = False) -> RegradeSummary:
+    """Read again, under `raw/answers/`, every stored reply the current reader has not read. `raw` is a
+    local folder or an s3:// one (EVALHOUSE_DATA in object storage)."""
+    filesystem, root = _filesystem(raw)
     summary = RegradeSummary()
-    shards = sorted(p for p in (raw / "responses").rglob("*.parquet") if not is_schema_shard(p))
+    listed = filesystem.get_file_info(fs.FileSelector(f"{root}/responses", recursive=True, allow_not_found=True))
+    shards = sorted(
+        (
+            f
+            for f in listed
+            if f.type == fs.FileType.File and f.path.endswith(".parquet") and not is_schema_shard(f.path)
+        ),
+        key=lambda f: f.path,
+    )
     summary.shards = len(shards)
-    problems = _Problems(raw / "problems")
+    problems = _Problems(filesystem, f"{root}/problems")
     for shard in tqdm(shards, desc="regrade", unit="shard", disable=not progress or not shards):
-        target = raw / "answers" / shard.relative_to(raw)
+        relative = shard.path[len(root) + 1 :]
+        target = f"{root}/answers/{relative}"
+        stamp = {"size": shard.size, "mtime_ns": shard.mtime_ns, "extractor_version": EXTRACTOR_VERSION}
         try:
-            stamp = _stamp(shard)
-            if _read_when_stored(shard) or _stamp_of(target) == stamp:
+            if _read_when_stored(filesystem, shard.path) or _stamp_of(filesystem, target) == stamp:
                 summary.up_to_date += 1
                 continue
-            table = _read_again(shard, raw, problems, summary)
+            table = _read_again(filesystem, shard.path, relative, problems, summary)
         except (OSError, pa.ArrowException) as exc:
-            raise UnreadableShard(f"{shard} is not a readable Parquet shard ({exc})") from None
+            raise UnreadableShard(f"{_uri(raw, relative)} is not a readable Parquet shard ({exc})") from None
         if table is None:  # every reply was read when it was stored (an import's values carry no version)
             summary.up_to_date += 1
             continue
-        _write(table, target, stamp)
+        _write(filesystem, table, target, stamp)
         summary.read += 1
     return summary
 
 
-def _stamp(shard: Path) -> dict[str, Any]:
-    st = os.stat(shard)
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "extractor_version": EXTRACTOR_VERSION}
+def _filesystem(raw: Path | str) -> tuple[fs.FileSystem, str]:
+    if isinstance(raw, str) and "://" in raw:
+        from evalhouse.storage import s3_filesystem
+
+        return s3_filesystem(), raw.partition("://")[2].rstrip("/")
+    return fs.LocalFileSystem(), str(Path(raw).absolute())
 
 
-def _stamp_of(target: Path) -> dict[str, Any] | None:
+def _uri(raw: Path | str, relative: str) -> str:
+    return f"{str(raw).rstrip('/')}/{relative}"
+
+
+def _stamp_of(filesystem: fs.FileSystem, target: str) -> dict[str, Any] | None:
     try:
-        metadata = pq.read_schema(target).metadata or {}
+        metadata = pq.read_schema(target, filesystem=filesystem).metadata or {}
         return json.loads(metadata[_METADATA_KEY])
     except (OSError, KeyError, ValueError, pa.ArrowException):
         return None
 
 
-def _read_when_stored(shard: Path) -> bool:
+def _read_when_stored(filesystem: fs.FileSystem, shard: str) -> bool:
     """Whether the footer shows every row read by the current version (the collector's shards)."""
-    metadata = pq.read_metadata(shard)
+    metadata = pq.read_metadata(shard, filesystem=filesystem)
     names = metadata.schema.names
     if "extractor_version" not in names:
         return metadata.num_rows == 0
@@ -122,17 +141,19 @@ def _read_when_stored(shard: Path) -> bool:
     return True
 
 
-def _read_again(shard: Path, raw: Path, problems: _Problems, summary: RegradeSummary) -> pa.Table | None:
+def _read_again(
+    filesystem: fs.FileSystem, shard: str, relative: str, problems: _Problems, summary: RegradeSummary
+) -> pa.Table | None:
     """The shard's stale replies read again, or None when it has none (then only the narrow columns that
     say so were read, not the text)."""
-    present = pq.read_schema(shard).names
-    flags = pq.read_table(shard, columns=[c for c in _FLAGS if c in present])
+    present = pq.read_schema(shard, filesystem=filesystem).names
+    flags = pq.read_table(shard, columns=[c for c in _FLAGS if c in present], filesystem=filesystem)
     positions = pc.indices_nonzero(_stale(flags))
     if len(positions) == 0:
         return None
-    rows = pq.read_table(shard, columns=[c for c in _COLUMNS if c in present]).take(positions).to_pylist()
+    table = pq.read_table(shard, columns=[c for c in _COLUMNS if c in present], filesystem=filesystem)
+    rows = table.take(positions).to_pylist()
     out: dict[str, list] = {name: [] for name in ANSWER_SCHEMA.names}
-    relative = shard.relative_to(raw).as_posix()
     for position, row in zip(positions.to_pylist(), rows):
         graded = _read(row, problems)
         summary.rows += 1
@@ -194,33 +215,38 @@ def _read(row: dict[str, Any], problems: _Problems) -> Graded:
 class _Problems:
     """Problem instances, read only if a reply of a kind with many right answers needs checking."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, filesystem: fs.FileSystem, folder: str):
         from evalhouse.ingest.problems import KINDS
 
-        self.folder = folder
+        self.filesystem, self.folder = filesystem, folder
         self.kinds = {name: kind.needs_verifier for name, kind in KINDS.items()}
         self._instances: dict[str, dict] | None = None
 
     def instance(self, problem_id: str | None) -> dict | None:
         if self._instances is None:
             self._instances = {}
-            files = (
-                [p for p in self.folder.rglob("*.parquet") if not is_schema_shard(p)] if self.folder.exists() else []
-            )
-            for path in files:
-                table = pq.read_table(path, columns=["problem_id", "instance_json"])
+            listed = self.filesystem.get_file_info(fs.FileSelector(self.folder, recursive=True, allow_not_found=True))
+            for info in listed:
+                if info.type != fs.FileType.File or not info.path.endswith(".parquet") or is_schema_shard(info.path):
+                    continue
+                table = pq.read_table(info.path, columns=["problem_id", "instance_json"], filesystem=self.filesystem)
                 for pid, text in zip(table.column("problem_id").to_pylist(), table.column("instance_json").to_pylist()):
                     if pid is not None and text:
                         self._instances[pid] = json.loads(text)
         return self._instances.get(problem_id or "")
 
 
-def _write(table: pa.Table, target: Path, stamp: dict[str, Any]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _write(filesystem: fs.FileSystem, table: pa.Table, target: str, stamp: dict[str, Any]) -> None:
+    """Atomically: a rename on a local disk, one PUT (complete or absent) in object storage."""
     table = table.replace_schema_metadata({_METADATA_KEY: json.dumps(stamp).encode()})
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, target)
+    if isinstance(filesystem, fs.LocalFileSystem):
+        folder, _, name = target.rpartition("/")
+        filesystem.create_dir(folder, recursive=True)
+        tmp = f"{folder}/.{name}.tmp-{os.getpid()}"
+        pq.write_table(table, tmp, compression="zstd", filesystem=filesystem)
+        filesystem.move(tmp, target)
+    else:
+        pq.write_table(table, target, compression="zstd", filesystem=filesystem)
 
 
 __all__ = ["RegradeSummary", "UnreadableShard", "regrade"]
