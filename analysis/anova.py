@@ -51,21 +51,22 @@ class Anova:
 
 
 def _stratum(name: str, terms: list[tuple[str, float, float]], error: tuple[float, float] | None) -> list[dict]:
-    """Rows of one stratum: each term's F against the stratum's residual mean square."""
+    """Rows of one stratum: each term's F against the stratum's residual mean square. A residual of 0
+    gives F = Inf and p = 0 (NaN for a term of SS 0 too), as R's summary.aov does."""
     rows = []
     err_ss, err_df = error if error else (np.nan, 0.0)
-    err_ms = err_ss / err_df if err_df > 0 else np.nan
+    err_ms = np.float64(err_ss / err_df) if err_df > 0 else np.nan
     for term, ss, df in terms:
         if df <= 0:
             continue
         ms = ss / df
-        f = ms / err_ms if err_df > 0 else np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
-            p = float(stats.f.sf(f, df, err_df)) if err_df > 0 and np.isfinite(f) else np.nan
+            f = float(np.float64(ms) / err_ms)
+        p = float(stats.f.sf(f, df, err_df)) if err_df > 0 and not np.isnan(f) else np.nan
         rows.append({"stratum": name, "term": term, "df": df, "sum_sq": ss, "mean_sq": ms, "F": f, "p": p})
     if err_df > 0:
         rows.append(
-            {"stratum": name, "term": "Residuals", "df": err_df, "sum_sq": err_ss, "mean_sq": err_ms}
+            {"stratum": name, "term": "Residuals", "df": err_df, "sum_sq": err_ss, "mean_sq": float(err_ms)}
             | {"F": np.nan, "p": np.nan}
         )
     return rows
