@@ -428,9 +428,25 @@ class _Design:
         return self.n.shape[2]
 
     @property
-    def strata(self) -> tuple[np.ndarray, int]:
-        """Each instance's design cell (kind × digit): the strata the bootstrap resamples within."""
+    def cells(self) -> tuple[np.ndarray, int]:
+        """Each instance's design cell (kind × digit), and how many cells there are."""
         return self.inst_kind * len(self.digits) + self.inst_digit, len(self.kinds) * len(self.digits)
+
+    def bootstrap(self, values: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray, str | None]:
+        """Per-cell sums of `values` and their replicates, resampling instances within kind × digit (small
+        cells merged); and a note when cells were merged."""
+        cell, n_cells = self.cells
+        sizes = np.bincount(cell, minlength=n_cells)
+        strata = bootstrap.merge_small_strata(sizes, np.arange(n_cells) // len(self.digits))
+        obs, reps = bootstrap.cell_sums(values, cell, n_cells, n_boot, seed, strata=strata)
+        merged = int(np.sum((sizes > 0) & (np.bincount(strata, minlength=n_cells)[strata] > 1)))
+        note = None
+        if merged:
+            note = (
+                f"{merged} of {int((sizes > 0).sum())} kind × digit cells hold fewer than {bootstrap.MIN_INSTANCES}"
+                " instances and are resampled together (within their kind, else with every small cell)"
+            )
+        return obs, reps, note
 
 
 def _design(instances: pd.DataFrame) -> _Design:
@@ -479,38 +495,43 @@ def _labs(rows: pd.DataFrame, models: list[str]) -> dict[str, str]:
     return {m: str(known.get(m) or m.split("/")[0]) for m in models}
 
 
-def _per_stratum(x: np.ndarray, strata: np.ndarray, n_strata: int) -> np.ndarray:
-    """(S, R) sums over the instances of each stratum of x (R × I)."""
+def _per_cell(x: np.ndarray, strata: np.ndarray, n_strata: int) -> np.ndarray:
+    """(C, R) sums over the instances of each cell of x (R × I)."""
     onehot = sparse.csr_matrix((np.ones(len(strata)), (np.arange(len(strata)), strata)), shape=(len(strata), n_strata))
     return np.asarray((sparse.csr_matrix(x) @ onehot).todense()).T
 
 
-def _answered_per_stratum(design: _Design, answered: np.ndarray) -> np.ndarray:
-    """(S, (M+1)·A): instances answered per stratum by each model × arm, then by any model per arm."""
-    stratum, n_strata = design.strata
+def _answered_per_cell(design: _Design, answered: np.ndarray) -> np.ndarray:
+    """(C, (M+1)·A): instances answered per cell by each model × arm, then by any model per arm."""
+    cell, n_cells = design.cells
     M, A, I = answered.shape  # noqa: E741 (models, arms, instances)
-    per_model = _per_stratum(answered.reshape(M * A, I), stratum, n_strata)
-    any_model = _per_stratum(answered.max(axis=0), stratum, n_strata)
+    per_model = _per_cell(answered.reshape(M * A, I), cell, n_cells)
+    any_model = _per_cell(answered.max(axis=0), cell, n_cells)
     return np.concatenate([per_model, any_model], axis=1)
 
 
-def _small_cells(design: _Design, answered: np.ndarray) -> list[str]:
-    """A note (and a SmallCellWarning) when a model × arm × kind × digit cell rests on 1–4 instances."""
-    stratum, n_strata = design.strata
-    counts = _per_stratum(answered.reshape(-1, design.n_instances), stratum, n_strata)  # (S, M*A)
-    small = (counts > 0) & (counts < bootstrap.MIN_INSTANCES)
-    if not small.any():
-        return []
-    s, r = np.argwhere(small)[np.argmin(counts[small])]
-    model, arm = design.models[r // len(design.arms)], design.arms[r % len(design.arms)]
-    kind, digit = design.kinds[s // len(design.digits)], design.digits[s % len(design.digits)]
-    note = (
-        f"{int(small.sum())} of {int((counts > 0).sum())} model × arm × kind × digit cells have fewer than"
-        f" {bootstrap.MIN_INSTANCES} instances (fewest: {int(counts[s, r])}, {model} {arm} {kind} digit {digit});"
-        " bootstrap intervals resting on them cover less than 95%"
-    )
-    warnings.warn(note, bootstrap.SmallCellWarning, stacklevel=3)
-    return [note]
+def _small_intervals(tables: dict[str, pd.DataFrame], merged: str | None) -> list[str]:
+    """Notes (and one SmallCellWarning) for intervals that rest on fewer than MIN_INSTANCES instances, and
+    for the small cells resampled together."""
+    notes = [merged] if merged else []
+    small = {
+        name: t[(t["n_instances"] > 0) & (t["n_instances"] < bootstrap.MIN_INSTANCES)] for name, t in tables.items()
+    }
+    n_small = sum(len(t) for t in small.values())
+    if n_small:
+        name, worst = min(
+            ((n, t.loc[t["n_instances"].idxmin()]) for n, t in small.items() if len(t)),
+            key=lambda x: x[1]["n_instances"],
+        )
+        where = ", ".join(f"{worst[c]}" for c in worst.index if c in ("model", "arm", "kind", "digit"))
+        notes.append(
+            f"{n_small} of {sum(len(t) for t in tables.values())} intervals rest on fewer than"
+            f" {bootstrap.MIN_INSTANCES} instances (fewest: {int(worst['n_instances'])}, {name} {where});"
+            " they cover less than 95%"
+        )
+    if notes:
+        warnings.warn("; ".join(notes), bootstrap.SmallCellWarning, stacklevel=3)
+    return notes
 
 
 # ---- the analyses ------------------------------------------------------------------------------------
@@ -521,11 +542,10 @@ def accuracy(instances: pd.DataFrame, n_boot: int = bootstrap.N_BOOT, seed: int 
     d = _design(instances)
     M, A, I = len(d.models), len(d.arms), d.n_instances  # noqa: E741 (models, arms, instances)
     answered = (d.n > 0).astype(float)
-    notes = _small_cells(d, answered)
-    stratum, n_strata = d.strata
     values = np.vstack([d.k.reshape(M * A, I), d.n.reshape(M * A, I)])
-    obs, reps = bootstrap.stratum_sums(values, stratum, n_strata, n_boot, seed)
-    acc = _accuracy_tables(d, obs, reps, _answered_per_stratum(d, answered))
+    obs, reps, merged = d.bootstrap(values, n_boot, seed)
+    acc = _accuracy_tables(d, obs, reps, _answered_per_cell(d, answered))
+    notes = _small_intervals({f"accuracy by {level}": acc[level] for level in ("arm", "kind", "digit")}, merged)
     return AccuracyResult(n_boot, seed, d.n_responses, I, d.labs, acc["kind"], acc["arm"], acc["digit"], notes)
 
 
@@ -545,7 +565,6 @@ def code_vs_nl(
     ti, ci = d.arms.index(treatment), d.arms.index(control)
     M, A, I = len(d.models), len(d.arms), d.n_instances  # noqa: E741 (models, arms, instances)
     answered = (d.n > 0).astype(float)
-    notes = _small_cells(d, answered)
 
     # Per-instance accuracies and paired differences (model × instance).
     paired_mask = (d.n[:, ti] > 0) & (d.n[:, ci] > 0)
@@ -557,12 +576,17 @@ def code_vs_nl(
     diff = acc_t - acc_c
 
     # Bootstrap over instances within kind × digit, all statistics at once.
-    stratum, n_strata = d.strata
-    has = paired_mask.astype(float)
-    values = np.vstack([d.k.reshape(M * A, I), d.n.reshape(M * A, I), diff, has])
-    obs, reps = bootstrap.stratum_sums(values, stratum, n_strata, n_boot, seed)
-    acc = _accuracy_tables(d, obs, reps, _answered_per_stratum(d, answered))
+    values = np.vstack([d.k.reshape(M * A, I), d.n.reshape(M * A, I), diff, paired_mask.astype(float)])
+    obs, reps, merged = d.bootstrap(values, n_boot, seed)
+    acc = _accuracy_tables(d, obs, reps, _answered_per_cell(d, answered))
     delta = _delta_table(d, obs[:, 2 * M * A :], reps[:, :, 2 * M * A :])
+    notes = _small_intervals(
+        {
+            **{f"accuracy by {level}": acc[level] for level in ("arm", "kind", "digit")},
+            f"{treatment} − {control}": delta,
+        },
+        merged,
+    )
 
     tested = [mi for mi in range(M) if paired_mask[mi].any()]
     paired = _paired_table(d, tested, paired_mask, acc_t, acc_c, delta)
