@@ -179,7 +179,9 @@ def test_small_cells_warn_and_are_merged():
         single = accuracy(_binomial_instances(np.random.default_rng(0), per_cell=1), n_boot=200).accuracy_by_arm
     assert "12 of 16 intervals rest on fewer than 5 instances (fewest: 3" in result.summary()  # kinds, both rows
     assert len(result.to_dict()["notes"]) == 2
-    assert single.ci_high.iloc[0] - single.ci_low.iloc[0] > 0.1  # six one-instance cells resampled alone would give a point
+    assert (
+        single.ci_high.iloc[0] - single.ci_low.iloc[0] > 0.1
+    )  # six one-instance cells resampled alone would give a point
     with warnings.catch_warnings():
         warnings.simplefilter("error", bootstrap.SmallCellWarning)
         accuracy(_binomial_instances(np.random.default_rng(0), per_cell=5), n_boot=200)  # no warning at 5
