@@ -495,9 +495,9 @@ def _labs(rows: pd.DataFrame, models: list[str]) -> dict[str, str]:
     return {m: str(known.get(m) or m.split("/")[0]) for m in models}
 
 
-def _per_cell(x: np.ndarray, strata: np.ndarray, n_strata: int) -> np.ndarray:
+def _per_cell(x: np.ndarray, cells: np.ndarray, n_cells: int) -> np.ndarray:
     """(C, R) sums over the instances of each cell of x (R × I)."""
-    onehot = sparse.csr_matrix((np.ones(len(strata)), (np.arange(len(strata)), strata)), shape=(len(strata), n_strata))
+    onehot = sparse.csr_matrix((np.ones(len(cells)), (np.arange(len(cells)), cells)), shape=(len(cells), n_cells))
     return np.asarray((sparse.csr_matrix(x) @ onehot).todense()).T
 
 
