@@ -12,9 +12,8 @@
 {%- endmacro %}
 
 {% macro spark__shards(relation) -%}
-  {#- Spark's globs have no `**`: a braced list of depths stands for it. -#}
   (select *, _metadata.file_path as filename, _metadata.row_index as file_row_number
-   from parquet.`{{ _glob(relation) | replace('/**/*', '/{*,*/*,*/*/*,*/*/*/*}') }}`)
+   from parquet.`{{ _spark_glob(relation) }}`)
 {%- endmacro %}
 
 
@@ -59,9 +58,9 @@
 {%- endmacro %}
 
 {% macro spark__shard_files(relation) -%}
-  (select filename as file, _metadata.file_size as size_bytes, _metadata.file_modification_time as modified_at
-   from {{ spark__shards(relation) }} as files
-   group by filename, _metadata.file_size, _metadata.file_modification_time)
+  (select _metadata.file_path as file, _metadata.file_size as size_bytes, _metadata.file_modification_time as modified_at
+   from parquet.`{{ _spark_glob(relation) }}`
+   group by _metadata.file_path, _metadata.file_size, _metadata.file_modification_time)
 {%- endmacro %}
 
 
@@ -70,4 +69,9 @@
   {%- if not execute -%}{{ return('') }}{%- endif -%}
   {%- set node = graph.sources['source.evalhouse.raw.' ~ relation.identifier] -%}
   {{ return(modules.re.search("'([^']+)'", node.meta.external_location).group(1)) }}
+{%- endmacro %}
+
+{#- Spark's globs have no `**`: a braced list of depths stands for it. -#}
+{% macro _spark_glob(relation) -%}
+  {{ return(_glob(relation) | replace('/**/*', '/{*,*/*,*/*/*,*/*/*/*}')) }}
 {%- endmacro %}
