@@ -19,6 +19,7 @@ select
     metrics.metric,
     metrics.value,
     metrics.model_as_given,
+    models.display_name,
     models.is_registered,
     metrics.source_file
 from metrics
