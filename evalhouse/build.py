@@ -220,6 +220,7 @@ def run_dbt(args: list[str], env: dict[str, str]) -> str:
             result = dbtRunner(callbacks=[collect]).invoke(args)
         finally:
             _close_dbt_connections()
+            _close_dbt_log_files()
     log = "\n".join(lines)
     if result.success:
         return log
@@ -244,6 +245,17 @@ def _close_dbt_connections() -> None:
         if DuckDBConnectionManager._ENV is not None:
             DuckDBConnectionManager._ENV.close()
             DuckDBConnectionManager._ENV = None
+
+
+def _close_dbt_log_files() -> None:
+    """dbt opens its log file on each in-process run and drops the previous handler unclosed when the next
+    run starts: close them as each run ends, so a long process (tests, rerun) leaks no file handles."""
+    from dbt_common.events.event_manager_client import get_event_manager
+
+    for logger in get_event_manager().loggers:
+        python_logger = getattr(logger, "_python_logger", None)
+        for handler in getattr(python_logger, "handlers", []):
+            handler.close()
 
 
 @contextmanager
