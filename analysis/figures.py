@@ -21,9 +21,9 @@ from matplotlib.lines import Line2D
 from evalhouse.vocabulary import arm_order
 
 from .format import slug
+from .instances import ALL_MODELS
 
 ARM_LABELS = {"nl": "NL", "sim": "Sim", "controlsim": "ControlSim", "code": "Code"}
-ALL_MODELS = "All models"
 STYLE = {
     "figure.dpi": 110,
     "savefig.dpi": 150,

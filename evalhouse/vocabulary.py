@@ -30,11 +30,14 @@ class Arm:
 ARMS: tuple[Arm, ...] = (
     Arm("nl", "NL", 1, True, False, "Natural-language chain of thought; no code"),
     Arm("sim", "Sim", 2, True, False, "The model writes code and simulates it itself"),
-    Arm("controlsim", "ControlSim", 3, True, False, "The model simulates the code of the same problem's sim answer"),
-    Arm("code", "Code", 4, False, True, "The sim answer's code executed in the sandbox"),
+    Arm(
+        "controlsim", "ControlSim", 3, True, False, "The model simulates the code of the sim answer to the same problem"
+    ),
+    Arm("code", "Code", 4, False, True, "The code of the sim answer, executed in the sandbox"),
 )
 ARM_CODES: tuple[str, ...] = tuple(a.code for a in ARMS)
 REQUEST_ARMS: tuple[str, ...] = tuple(a.code for a in ARMS if a.is_request)
+CODE_ARMS: tuple[str, ...] = tuple(a.code for a in ARMS if a.runs_code)
 ARM_LABELS: dict[str, str] = {a.code: a.label for a in ARMS}
 # arms whose row depends on the sim answer of the same (model, problem, seed, sample)
 DEPENDENT_ARMS: tuple[str, ...] = ("controlsim", "code")

@@ -37,16 +37,16 @@ from tqdm import tqdm
 
 from evalhouse.config import Paths
 from evalhouse.files import DiskFull, clean_leftovers
-from evalhouse.vocabulary import DEPENDENT_ARMS, response_id
+from evalhouse.vocabulary import CODE_ARMS, DEPENDENT_ARMS, response_id
 
 from . import prompts, rows, work
+from .answers import extract_code
 from .budget import Budget, CapReached
 from .claims import Claims, Snapshot, bucket_of
 from .client import ChatClient
 from .endpoint import Endpoint, probe, probe_now
 from .errors import RunStopper
 from .execution import execute
-from .extract import extract_code
 from .journal import recover
 from .plan import Plan, check, make_plan
 from .problems import Problem
@@ -54,6 +54,7 @@ from .providers import make_provider
 from .ratelimit import Limits as RateLimits
 from .run_config import RunConfig, make_run_id
 from .runlog import others_running, run_records
+from .sandbox import SandboxUnavailable, require
 from .shards import RESPONSE_SCHEMA, ShardWriter, table_from_rows, write_shard
 from .store import StoredState, load_state
 from .summary import Interrupted, PreflightFailed, RunAborted, Summary
@@ -134,6 +135,11 @@ class Collector:
     async def run(self) -> Summary:
         c, s = self.config, self.summary
         start = time.perf_counter()
+        if set(c.arms) & set(CODE_ARMS):  # before any request: a run that cannot sandbox pays for nothing
+            try:
+                require(c.unsafe_sandbox)
+            except SandboxUnavailable as exc:
+                raise PreflightFailed(f"code arm: {exc} (nothing was sent)") from None
         clean_leftovers(self.paths.responses)
         self.claims = Claims(self.root / ".claims")
         try:
@@ -374,7 +380,7 @@ class Collector:
         if code is None:
             row.update(rows.no_code_fields(), exec_status="no_code")
         else:
-            row.update(await execute(self._exec_pool, unit.problem, code))
+            row.update(await execute(self._exec_pool, unit.problem, code, self.config.unsafe_sandbox))
             self.summary.executions += 1
         self._store(row)
 

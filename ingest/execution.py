@@ -11,16 +11,16 @@ import asyncio
 from concurrent.futures import Executor
 from typing import Any
 
-from .extract import parse_printed
-from .grading import Graded, grade_value
+from .answers import Graded, grade_printed
 from .problems import Problem
 from .rows import grade_fields
 from .sandbox import Limits, run_code
 
 
-async def execute(pool: Executor, problem: Problem, code: str) -> dict[str, Any]:
-    """The fields of the code arm's row for `code` (run, then graded)."""
-    result = await asyncio.get_running_loop().run_in_executor(pool, run_code, code, Limits())
+async def execute(pool: Executor, problem: Problem, code: str, unsafe_sandbox: bool = False) -> dict[str, Any]:
+    """The fields of the code arm's row for `code` (run, then graded), with the cage it ran in."""
+    limits = Limits(unsafe=unsafe_sandbox)
+    result = await asyncio.get_running_loop().run_in_executor(pool, run_code, code, limits)
     fields = dict(
         response_text=result.stdout,
         latency_ms=result.duration_ms,
@@ -28,6 +28,7 @@ async def execute(pool: Executor, problem: Problem, code: str) -> dict[str, Any]
         exec_exit_code=result.exit_code,
         exec_limit=result.limit,
         exec_stderr=result.stderr[-2000:],
+        exec_isolation=result.isolation,
     )
     return fields | grade_fields(_grade(problem, result))
 
@@ -36,7 +37,4 @@ def _grade(problem: Problem, result) -> Graded:
     if not result.ok:
         limit = f" ({result.limit} limit)" if result.limit else ""
         return Graded(None, "exec_failed", "parse_error", result.reason or f"execution {result.status}{limit}")
-    value = parse_printed(result.stdout)
-    if value is None:
-        return Graded(None, "no_output", "parse_error", "program printed nothing")
-    return grade_value(problem.kind, problem.instance, value)
+    return grade_printed(problem.kind, problem.instance, result.stdout)

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from evalhouse.vocabulary import DEPENDENT_ARMS, REQUEST_ARMS, response_id
 
 from . import prompts
+from .answers import extract_code
 from .endpoint import Endpoint, Price
-from .extract import extract_code
 from .problems import Problem
 from .store import StoredState, StoredUsage, stored_usage
 

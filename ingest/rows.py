@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 from . import prompts
+from .answers import EXTRACTOR_VERSION, Graded, grade_reply
 from .errors import APIError
-from .grading import Graded, grade_text
 from .problems import Problem
 from .provider import Completion
 from .run_config import RunConfig
@@ -35,6 +35,7 @@ def base_row(run_id: str, config: RunConfig, unit: Unit, arm: str) -> dict[str, 
         "gold_answer": problem.gold_answer,
         "reported_correct": None,
         "prompt_version": prompts.PROMPT_VERSION,
+        "extractor_version": EXTRACTOR_VERSION,
         "temperature": config.temperature,
         "max_tokens": config.max_tokens,
         "created_at": time.time_ns() // 1000,
@@ -78,20 +79,5 @@ def grade_fields(graded: Graded) -> dict[str, Any]:
 
 
 def grade_completion(problem: Problem, completion: Completion) -> Graded:
-    """Grade the answer; when it cannot be read, say how the model stopped if that explains it."""
-    graded = grade_text(problem.kind, problem.instance, completion.text)
-    if graded.parse_error is None:
-        return graded
-    if completion.finish_reason == "length":
-        if completion.text:
-            return Graded(None, "truncated", "parse_error", "answer cut off by max_tokens")
-        why = "max_tokens spent before any answer" + (" (on reasoning)" if completion.reasoning else "")
-        return Graded(None, "truncated", "parse_error", why)
-    if completion.finish_reason not in ("stop", None):
-        return Graded(
-            None,
-            graded.parse_error,
-            "parse_error",
-            f"{graded.verdict_reason} (finish_reason {completion.finish_reason})",
-        )
-    return graded
+    """Grade the answer; when it cannot be read, the reader says how the model stopped if that explains it."""
+    return grade_reply(problem.kind, problem.instance, completion.text, completion.finish_reason, completion.reasoning)

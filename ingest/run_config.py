@@ -42,6 +42,7 @@ class RunConfig:
     provider_order: list[str] | None = None  # OpenRouter: providers to try, in order
     max_cost: float | None = None  # USD cap on the plan's total cost (stored + this run); see budget.py
     preflight: bool = True  # check key, model ids and credit before the first request
+    unsafe_sandbox: bool = False  # run the code arm even where only rlimits can cage it (ingest/sandbox.py)
     progress: bool = True
 
 

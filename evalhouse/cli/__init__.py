@@ -18,6 +18,7 @@ from evalhouse import __version__
 COMMANDS = {
     "ingest": "evalhouse.cli.ingest:ingest",
     "build": "evalhouse.cli.build:build",
+    "regrade": "evalhouse.cli.build:regrade",
     "analyze": "evalhouse.cli.analyze:analyze",
     "problems": "evalhouse.cli.problems:problems",
     "synthetic": "evalhouse.cli.synthetic:synthetic",

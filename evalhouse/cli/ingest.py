@@ -61,6 +61,13 @@ _CONFIG_OPTIONS = [
     ),
     click.option("--checkpoint-every", type=int, help="Write a shard every N responses [default: 1000]."),
     click.option("--exec-workers", type=int, help="Parallel sandboxed code runs (code arm) [default: 2]."),
+    click.option(
+        "--unsafe-sandbox",
+        is_flag=True,
+        default=None,
+        help="Run the code arm even where no sandbox beyond rlimits can be built (model-written code "
+        "could then read your files and reach the network) [default: refuse].",
+    ),
     click.option("--max-attempts", type=int, help="Attempts per request before it is stored as an error [default: 6]."),
     click.option("--max-retry-wait", type=float, help="Longest Retry-After to wait out, in seconds [default: 300]."),
     click.option("--timeout", "timeout_s", type=float, help="Seconds to wait for one answer [default: 120]."),
