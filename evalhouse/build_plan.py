@@ -8,7 +8,8 @@ it has work to do:
 
 - new response shards: `stg_shards+` (the load log, graded_responses, the marts);
 - new columns in those shards: also the staging views, which list the columns shards have;
-- changed problem, metric or quarantine files: `stg_problems+`, `stg_metrics+`, `stg_quarantine+`.
+- changed problem, metric or quarantine files: `stg_problems+`, `stg_metrics+`, `stg_quarantine+`;
+- changed harness shards (benchmark_samples, benchmark_scores): the benchmark models.
 
 The seeds, the unit tests and everything else are the same project's and cannot have changed. With
 nothing new, there is nothing to run.
@@ -35,6 +36,9 @@ VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
 # Raw folders other than responses, each feeding one staging model (and what is downstream of it).
 FOLDERS = {"problems": "stg_problems", "metrics": "stg_metrics", "quarantine": "stg_quarantine"}
 RESPONSE_VIEWS = ("stg_response_attempts", "stg_responses", "stg_response_texts")
+# Harness imports' raw folders, fingerprinted in staging.stg_benchmark_loads, and what reads them.
+BENCHMARK_FOLDERS = ("benchmark_samples", "benchmark_scores")
+BENCHMARK_MODELS = ["stg_benchmark_samples+", "stg_benchmark_scores+", "stg_benchmark_loads"]
 # Above this share of free blocks an incremental build would mostly copy holes: rebuild instead.
 MAX_FREE_SHARE = 0.5
 
@@ -98,6 +102,7 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
                 "from marts.builds order by started_at desc limit 1"
             ).fetchone()
             shards = con.execute("select file, size_bytes, modified_at, columns from staging.stg_shards").fetchall()
+            benchmark = _benchmark_fingerprints(con)
             free, total = con.execute(
                 "select sum(free_blocks), sum(total_blocks) from pragma_database_size()"
             ).fetchone()
@@ -142,9 +147,20 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
         if folder_fingerprint(raw / folder) != before:
             select.append(f"{model}+")
             reasons.append(f"{folder} changed")
+    if benchmark != tuple(folder_fingerprint(raw / folder) for folder in BENCHMARK_FOLDERS):
+        select += BENCHMARK_MODELS
+        reasons.append("harness imports changed")
     if select:
         select.append("builds")
     return BuildPlan(True, ", ".join(reasons) or "nothing new", fingerprint, select, verified=True, exclude=exclude)
+
+
+def _benchmark_fingerprints(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The harness folders' fingerprints the last build read (None when it built no benchmark models)."""
+    try:
+        return con.execute("select samples_files, scores_files from staging.stg_benchmark_loads").fetchone()
+    except duckdb.Error:
+        return None
 
 
 def shard_columns(shard: Path) -> list[str]:

@@ -21,7 +21,15 @@ from .build_plan import shard_columns
 from .config import Paths, dbt_project_dir
 
 # The raw folders the models read (models/staging/__sources.yml and stg_imported_responses).
-LOCATIONS = ("responses", "responses/source=legacy-*", "problems", "metrics", "quarantine")
+LOCATIONS = (
+    "responses",
+    "responses/source=legacy-*",
+    "problems",
+    "metrics",
+    "quarantine",
+    "benchmark_samples",
+    "benchmark_scores",
+)
 
 
 def build_spark(
