@@ -19,6 +19,7 @@ COMMANDS = {
     "ingest": "evalhouse.cli.ingest:ingest",
     "build": "evalhouse.cli.build:build",
     "analyze": "evalhouse.cli.analyze:analyze",
+    "export": "evalhouse.cli.export:export",
     "problems": "evalhouse.cli.problems:problems",
     "synthetic": "evalhouse.cli.synthetic:synthetic",
     "rerun": "evalhouse.cli.ops:rerun",

@@ -8,7 +8,8 @@ split from `source_data.hf_split`), and the keys evalhouse's own export puts in
 export imports back to the same scores. Kept from each instance line: sample id, score, input,
 references (the target), first raw output, the last extracted answer, token usage, and the epoch
 from `metadata.epoch`; its `evaluation_result_id` is matched to the aggregate beside it for the
-metric. Dropped: source and eval-library metadata, generation config, messages of multi-turn and
+metric (or, failing that, read from the line's `metadata`, where evalhouse's export also writes it).
+Dropped: source and eval-library metadata, generation config, messages of multi-turn and
 agentic records, performance figures, sample hashes.
 """
 
@@ -94,11 +95,12 @@ def _instance_row(record: dict, settings: dict) -> dict:
     evaluation = record.get("evaluation")
     if not isinstance(evaluation, dict) or not isinstance(evaluation.get("score"), int | float):
         raise BadRecord("evaluation.score is missing or not a number")
-    setting = settings.get(record.get("evaluation_result_id")) or {
-        "task": record.get("evaluation_name"),
-        "metric": record.get("evaluation_result_id") or "score",
-    }
     metadata = record.get("metadata") or {}
+    setting = settings.get(record.get("evaluation_result_id")) or {
+        **{key: metadata.get(key) or None for key in SETTING},
+        "task": metadata.get("task") or record.get("evaluation_name"),
+        "metric": metadata.get("metric") or record.get("evaluation_result_id") or "score",
+    }
     epoch = str(metadata.get("epoch", "1"))
     if not epoch.isdigit():
         raise BadRecord(f"metadata.epoch {epoch!r} is not an integer")

@@ -111,13 +111,16 @@ class ImportSummary:
     def lines(self, verbose: bool = False) -> list[str]:
         t = self.total
         out = [
-            f"files: {len(self.files)} imported, {len(self.unchanged)} unchanged since the last import, "
-            f"{len(self.skipped)} aggregates skipped, {len(self.ignored)} not legacy results, {len(self.refused)} refused",
-            f"rows: {t('rows_read')} read = {t('rows_loaded')} loaded + {t('rows_quarantined')} quarantined"
-            f" + {t('rows_superseded')} superseded by a newer copy of their run",
-            f"arms of loaded rows: {t('responses')} responses written + {t('arms_never_ran')} arms that never ran",
-            f"problems: {self.problems} legacy instances, {self.regraded_problems} with the gold recomputed from the question",
+            f"files: {len(self.files) + len(self.harness)} imported, {len(self.unchanged)} unchanged since the last import, "
+            f"{len(self.skipped)} aggregates skipped, {len(self.ignored)} not recognised, {len(self.refused)} refused",
         ]
+        if self.files or not self.harness:
+            out += [
+                f"rows: {t('rows_read')} read = {t('rows_loaded')} loaded + {t('rows_quarantined')} quarantined"
+                f" + {t('rows_superseded')} superseded by a newer copy of their run",
+                f"arms of loaded rows: {t('responses')} responses written + {t('arms_never_ran')} arms that never ran",
+                f"problems: {self.problems} legacy instances, {self.regraded_problems} with the gold recomputed from the question",
+            ]
         if self.harness or self.parts:
             sources = ", ".join(f"{s} {n}" for s, n in sorted(Counter(h.source for h in self.harness).items()))
             h = self.harness_total
