@@ -105,27 +105,38 @@ def write_logs(folder: Path) -> dict[str, Path]:
     return logs
 
 
-def big_log(target: Path, n: int) -> Path:
-    """An `n`-sample .eval log written by inspect's writer: one real log's sample repeated under new ids."""
-    from inspect_ai.log import read_eval_log, write_eval_log
+def big_log(target: Path, n: int, flush_every: int = 5000) -> Path:
+    """An `n`-sample .eval log written by inspect's own recorder (as `inspect eval` writes one: samples
+    buffered and flushed in batches): one real log's samples repeated under new ids."""
+    import anyio
+    from inspect_ai import eval as inspect_eval
+    from inspect_ai.log import read_eval_log
+    from inspect_ai.log._condense import condense_sample
+    from inspect_ai.log._recorders.eval import EvalRecorder
 
     folder = target.parent / f".{target.stem}-run"
     arc, _ = _tasks()
-    from inspect_ai import eval as inspect_eval
-
     [log] = inspect_eval(arc, model=_mock(MODEL_A), log_dir=str(folder), display="none")
     log = read_eval_log(log.location)
-    template = log.samples
-    samples = []
-    for i in range(n):
-        sample = template[i % len(template)].model_copy()
-        sample.id = f"s{i}"
-        samples.append(sample)
-    log.samples = samples
+    template = [condense_sample(s) for s in log.samples]
     log.eval.dataset.samples = n
     log.eval.dataset.sample_ids = None
     log.results.total_samples = log.results.completed_samples = n
-    write_eval_log(log, str(target))
+    for score in log.results.scores:
+        score.scored_samples = n
+
+    async def write() -> None:
+        recorder = EvalRecorder(str(target.parent))
+        await recorder.log_init(log.eval, str(target), clean=True)
+        await recorder.log_start(log.eval, log.plan)
+        for i in range(n):
+            sample = template[i % len(template)].model_copy(update={"id": f"s{i}", "uuid": f"u{i}"})
+            await recorder.log_sample(log.eval, sample)
+            if (i + 1) % flush_every == 0:
+                await recorder.flush(log.eval)
+        await recorder.log_finish(log.eval, log.status, log.stats, log.results, log.reductions, log.error)
+
+    anyio.run(write)
     shutil.rmtree(folder, ignore_errors=True)
     return target
 

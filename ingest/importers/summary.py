@@ -81,7 +81,7 @@ class ImportSummary:
                 out.append(f"{folder}: no files in it")
                 continue
             by_ext = Counter(p.suffix.lower() or "(no extension)" for p in seen)
-            kinds = ", ".join(f"{n} {ext}" for ext, n in by_ext.most_common())
+            kinds = ", ".join(f"{n} {ext}" for ext, n in sorted(by_ext.items(), key=lambda item: (-item[1], item[0])))
             names = ", ".join(p.name for p in seen[:FIRST_NAMES]) + (", …" if len(seen) > FIRST_NAMES else "")
             out.append(f"{folder}: {len(seen)} file(s) ({kinds}), e.g. {names}")
         return out
