@@ -20,7 +20,7 @@ from evalhouse.cli import main
 from evalhouse.config import Paths
 from evalhouse.ingest.importers import Options, import_paths
 
-from .harness_logs import FIXTURES, ID_A, ID_B, MODEL_A, MODEL_B, _knows, write_logs
+from .harness_logs import FIXTURES, ID_A, ID_B, MODEL_A, _knows, write_logs
 from .project import REPO, paths_in, selected
 
 pytestmark = pytest.mark.slow
@@ -61,7 +61,12 @@ def warehouse(tmp_path_factory):
         collect(config, p, api_key=None)
         inspect = [logs[k] for k in ("arc_easy_mini-a", "arc_easy_mini-b", "arith-a", "arith-b")]
         summary = import_paths(
-            [*inspect, LM_EVAL / "meta-llama__Llama-3.1-8B-Instruct", LM_EVAL / "mistralai__Mistral-7B-Instruct", HELM_RUN],
+            [
+                *inspect,
+                LM_EVAL / "meta-llama__Llama-3.1-8B-Instruct",
+                LM_EVAL / "mistralai__Mistral-7B-Instruct",
+                HELM_RUN,
+            ],
             p,
             Options(progress=False),
         )
@@ -91,7 +96,12 @@ def test_every_reported_score_is_in_the_mart(warehouse):
             "where source = 'inspect' and run_id = ? and scorer = ? and metric = 'accuracy'",
             [log.eval.eval_id, score.name],
         )
-        assert (value, stderr, n, n_instances) == (score.metrics["accuracy"].value, score.metrics["stderr"].value, 6, 12)
+        assert (value, stderr, n, n_instances) == (
+            score.metrics["accuracy"].value,
+            score.metrics["stderr"].value,
+            6,
+            12,
+        )
     [results_file] = (LM_EVAL / "mistralai__Mistral-7B-Instruct").glob("results_*.json")
     report = json.loads(results_file.read_text())["results"]
     rows = _q(
@@ -103,7 +113,9 @@ def test_every_reported_score_is_in_the_mart(warehouse):
     for task, metric, filter_, value, stderr, n_instances in rows:
         assert value == report[task][f"{metric},{filter_}"] and stderr == report[task][f"{metric}_stderr,{filter_}"]
         assert n_instances == {"arc_easy_mini": 12, "arith_gen": 6}[task]
-    perturbations = {r[0] for r in _q(p, "select distinct perturbation from marts.benchmark_scores where source = 'helm'")}
+    perturbations = {
+        r[0] for r in _q(p, "select distinct perturbation from marts.benchmark_scores where source = 'helm'")
+    }
     assert {None, "mild_mix/perturbed", "robustness/worst"} <= perturbations
 
 
@@ -154,7 +166,7 @@ def test_two_models_paired_on_the_same_items(warehouse):
     p, _ = warehouse
     a, b = _outcomes(p, "inspect", ID_A, "accuracy"), _outcomes(p, "inspect", ID_B, "accuracy")
     items = [json.loads(x) for x in (FIXTURES / "lm_eval_tasks" / "arc_easy_mini.jsonl").read_text().splitlines()]
-    expected = {str(i): float(_knows(m, it["question"][len("What is ") : -1])) for i, it in enumerate(items) for m in [MODEL_A]}
+    expected = {str(i): float(_knows(MODEL_A, it["question"][len("What is ") : -1])) for i, it in enumerate(items)}
     assert a == expected  # the mock model's answers, as inspect scored them
     assert set(a) == set(b) == {str(i) for i in range(12)}
     ids = sorted(a)
@@ -186,7 +198,9 @@ def test_export_validates_and_imports_back_to_the_same_scores(warehouse, tmp_pat
         result = CliRunner().invoke(main, ["export", "eee", "--out", str(out)])
     assert result.exit_code == 0, result.output
     files = sorted(out.rglob("*.json")) + sorted(out.rglob("*.jsonl"))
-    assert len([f for f in files if f.suffix == ".json"]) == len(_q(p, "select distinct source, run_id, model from marts.benchmark_scores"))
+    assert len([f for f in files if f.suffix == ".json"]) == len(
+        _q(p, "select distinct source, run_id, model from marts.benchmark_scores")
+    )
     checked = subprocess.run(
         [str(validator()), "validate", "--format", "json", *map(str, files)], capture_output=True, text=True
     )
@@ -224,4 +238,8 @@ def test_export_without_a_warehouse_is_one_error_line(tmp_path, monkeypatch):
     """No warehouse built yet: one Error line, exit 1."""
     monkeypatch.setenv("EVALHOUSE_WAREHOUSE", str(tmp_path / "none.duckdb"))
     result = CliRunner().invoke(main, ["export", "eee", "--out", str(tmp_path / "out")])
-    assert result.exit_code == 1 and result.output.startswith("Error: no warehouse at") and "Traceback" not in result.output
+    assert (
+        result.exit_code == 1
+        and result.output.startswith("Error: no warehouse at")
+        and "Traceback" not in result.output
+    )
