@@ -243,3 +243,22 @@ def test_export_without_a_warehouse_is_one_error_line(tmp_path, monkeypatch):
         and result.output.startswith("Error: no warehouse at")
         and "Traceback" not in result.output
     )
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_readme_comparison_queries_run(warehouse, index):
+    """The README's cross-harness SQL ("Bring your harness's logs") runs on the built warehouse and returns rows."""
+    import re
+
+    text = (REPO / "README.md").read_text()
+    start = text.index("## Bring your harness's logs\n")
+    section = text[start : text.index("\n## ", start + 1)]
+    queries = [
+        q for block in re.findall(r"```sql\n(.*?)```", section, re.DOTALL) for q in block.split(";\n") if q.strip()
+    ]
+    p, _ = warehouse
+    rows = _q(p, queries[index])
+    assert rows, queries[index]
+    if index == 1:  # both models answered every arc_easy_mini item, so the four cells add up to twelve
+        [(task, *cells)] = rows
+        assert task == "arc_easy_mini" and sum(cells) == 12
