@@ -49,6 +49,7 @@ def read_eval(path: Path, sink: RunSink) -> None:
             raise BadFile(f"{head_name} is not readable JSON ({exc})") from None
         log = Log(head, sink)
         members = sorted((n for n in names if n.startswith("samples/") and n.endswith(".json")), key=_member_order)
+        sink.expect(len(members))
         for position, name in enumerate(members, start=1):
             try:
                 raw = archive.read(name)

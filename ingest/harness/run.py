@@ -48,7 +48,13 @@ class HarnessResult:
 def import_harness_file(path: Path, fmt: str, data: Paths, bar: tqdm | None = None) -> HarnessResult:
     """Read one harness file into its run's shards; raise BadFile (nothing written) when it cannot be read."""
     origin = Origin.of(path)
-    sink = RunSink(data, SOURCE[fmt], origin, tick=bar.update if bar is not None else None)
+    sink = RunSink(
+        data,
+        SOURCE[fmt],
+        origin,
+        tick=bar.update if bar is not None else None,
+        on_expect=(lambda n: _expect(bar, n)) if bar is not None else None,
+    )
     try:
         READERS[fmt](path, sink)
         if sink.run_id is None:
@@ -60,6 +66,11 @@ def import_harness_file(path: Path, fmt: str, data: Paths, bar: tqdm | None = No
     result = HarnessResult(path, SOURCE[fmt], sink.run_id, sink.model, sink.counts, [str(s) for s in shards])
     _manifest(data, origin, result)
     return result
+
+
+def _expect(bar: tqdm, records: int) -> None:
+    bar.total = (bar.total or 0) + records
+    bar.refresh()
 
 
 def refuse(path: Path, fmt: str, reason: str, data: Paths) -> None:

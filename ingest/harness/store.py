@@ -72,8 +72,9 @@ class RunSink:
         origin: Origin,
         chunk: int | None = None,
         tick: Callable[[], object] | None = None,
+        on_expect: Callable[[int], object] | None = None,
     ):
-        self.data, self.source, self.origin, self.tick = data, source, origin, tick
+        self.data, self.source, self.origin, self.tick, self.on_expect = data, source, origin, tick, on_expect
         self.counts = Counts()
         self.writer = BatchWriter()
         self.now = datetime.now(timezone.utc)
@@ -113,6 +114,11 @@ class RunSink:
     def score(self, **values: Any) -> None:
         self._scores.add(**values)
         self.counts.score_rows += 1
+
+    def expect(self, records: int) -> None:
+        """How many records the file holds, when the reader knows before reading them (for the progress bar's ETA)."""
+        if self.on_expect is not None:
+            self.on_expect(records)
 
     def record_loaded(self) -> None:
         """One source record (a sample, a line) read and loaded; flushes a full chunk of sample rows."""
