@@ -8,7 +8,6 @@ one row per score the harness reported. The scorer (inspect), filter (lm-eval) a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -97,12 +96,3 @@ class Columns:
         self.columns = {name: [] for name in self.names}
         self.rows = 0
         return pa.Table.from_arrays(arrays, schema=self.schema)
-
-
-def chunks(columns: Columns, records: Iterator[None]) -> Iterator[pa.Table]:
-    """Drive a reader that fills `columns`, yielding a table each time the buffer is full and at the end."""
-    for _ in records:
-        if columns.full:
-            yield columns.take()
-    if columns.rows:
-        yield columns.take()

@@ -70,7 +70,6 @@ class RunSink:
         data: Paths,
         source: str,
         origin: Origin,
-        chunk: int | None = None,
         tick: Callable[[], object] | None = None,
         on_expect: Callable[[int], object] | None = None,
     ):
@@ -80,7 +79,6 @@ class RunSink:
         self.now = datetime.now(timezone.utc)
         self.run_id: str | None = None
         self.model: str | None = None
-        self._chunk = chunk
         self._samples: Columns | None = None
         self._scores: Columns | None = None
         self._written: list[Path] = []
@@ -103,8 +101,7 @@ class RunSink:
             "created_at": created_at,
             "imported_at": self.now,
         }
-        kwargs = {} if self._chunk is None else {"chunk": self._chunk}
-        self._samples = Columns(SAMPLE_SCHEMA, constant, **kwargs)
+        self._samples = Columns(SAMPLE_SCHEMA, constant)
         self._scores = Columns(SCORE_SCHEMA, constant)
 
     def sample(self, **values: Any) -> None:
