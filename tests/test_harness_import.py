@@ -294,3 +294,57 @@ def test_an_lm_eval_samples_file_named_alone_points_to_its_results(workdir):
 def test_model_names_normalised_through_the_registry(given, model, known):
     """Harness model strings resolve to registry ids; unknown ones keep an org/name form shared across harnesses."""
     assert normalise(given) == normalise(given).__class__(model, given, known)
+
+
+# -- Every Eval Ever --------------------------------------------------------------------------------
+def test_eee_files_from_its_own_converter(workdir):
+    """EEE files that every_eval_ever's lm-eval converter wrote (fixtures/harness/eee) give the lm-eval run's
+    scores, standard errors and instances."""
+    import json
+
+    summary = _import(workdir, FIXTURES / "eee")
+    assert {r.source for r in summary.harness} == {"eee"} and summary.reconciles
+    assert {r.model for r in summary.harness} == {ID_A}
+    [results_file] = (LM_EVAL / "meta-llama__Llama-3.1-8B-Instruct").glob("results_*.json")
+    report = json.loads(results_file.read_text())["results"]["arc_easy_mini"]
+    scores = {r["metric"]: r for r in _rows(workdir, "benchmark_scores", "task = 'arc_easy_mini'")}
+    assert (
+        scores["accuracy"]["value"] == report["acc,none"] and scores["accuracy"]["stderr"] == report["acc_stderr,none"]
+    )
+    assert scores["accuracy"]["n_samples"] == 12
+    samples = _rows(workdir, "benchmark_samples", "task = 'arc_easy_mini' and metric = 'accuracy'")
+    assert len(samples) == 12 and sum(r["value"] for r in samples) == report["acc,none"] * 12
+    assert samples[0]["input"].startswith("Question: What is")
+
+
+def test_large_json_log_is_streamed(workdir, inspect_logs, monkeypatch):
+    """An inspect .json log above the in-memory limit is streamed sample by sample, with the same rows."""
+    from evalhouse.ingest.harness import inspect_log
+
+    _import(workdir, inspect_logs["arith-b"])
+    whole = sorted(
+        (r["sample_id"], r["epoch"], r["scorer"], r["value"], r["output"]) for r in _rows(workdir, "benchmark_samples")
+    )
+    shutil.rmtree(workdir.raw)
+    monkeypatch.setattr(inspect_log, "JSON_IN_MEMORY", 1024)
+    summary = _import(workdir, inspect_logs["arith-b"])
+    streamed = sorted(
+        (r["sample_id"], r["epoch"], r["scorer"], r["value"], r["output"]) for r in _rows(workdir, "benchmark_samples")
+    )
+    assert streamed == whole and len(whole) == 24 and summary.harness[0].counts.score_rows == 2
+
+
+def test_json_summary_counts_harness_records(workdir, inspect_logs):
+    """`--json` reports the harness files by source and their records, reconciled."""
+    import json
+
+    result = CliRunner().invoke(main, ["ingest", "import", str(inspect_logs["arith-bad"]), "--no-progress", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["harness_files_by_source"] == {"inspect": 1}
+    assert (data["harness_records_read"], data["harness_records_loaded"], data["harness_records_quarantined"]) == (
+        12,
+        11,
+        1,
+    )
+    assert data["reconciles"] is True
