@@ -72,6 +72,7 @@ def main() -> None:
         finally:
             shutil.rmtree(data, ignore_errors=True)
         assert base[3].strip() == str(args.samples), base[3]
+        assert f"records: {args.samples} read = {args.samples} loaded" in ours[3], ours[3]
         ratios.append(base[0] / ours[0])
         cpu_ratios.append(base[1] / ours[1])
         print(
