@@ -34,26 +34,6 @@ from .output import BatchWriter, Origin, file_key, quarantine_shard
 from .schemas import IMPORTER_VERSION, QUARANTINE_SCHEMA
 from .summary import FileResult, ImportSummary
 
-
-def import_harness(files: list[SourceFile], data: Paths, summary: ImportSummary, progress: bool) -> None:
-    """The harness logs among the files: one at a time, each into its run's shards (see ingest/harness)."""
-    from evalhouse.ingest.harness.run import import_harness_file, refuse
-    from evalhouse.ingest.harness.store import BadFile
-
-    if not files:
-        return
-    with tqdm(desc="harness logs", unit=" records", disable=not progress, dynamic_ncols=True) as bar:
-        for file in files:
-            bar.set_postfix(file=file.path.name, refresh=False)
-            try:
-                result = import_harness_file(file.path, file.format, data, bar)
-            except BadFile as exc:
-                summary.refused.append((file.path, str(exc)))
-                refuse(file.path, file.format, str(exc), data)
-                continue
-            summary.add_harness(result)
-
-
 BATCH_BYTES = 64 << 20
 
 
@@ -115,6 +95,25 @@ def import_paths(paths: Iterable[Path], data: Paths, options: Options = Options(
     summary.bytes_read = sum(d.size for d in planned)
     summary.elapsed_s = time.perf_counter() - start
     return summary
+
+
+def import_harness(files: list[SourceFile], data: Paths, summary: ImportSummary, progress: bool) -> None:
+    """The harness logs among the files: one at a time, each into its run's shards (see ingest/harness)."""
+    from evalhouse.ingest.harness.run import import_harness_file, refuse
+    from evalhouse.ingest.harness.store import BadFile
+
+    if not files:
+        return
+    with tqdm(desc="harness logs", unit=" records", disable=not progress, dynamic_ncols=True) as bar:
+        for file in files:
+            bar.set_postfix(file=file.path.name, refresh=False)
+            try:
+                result = import_harness_file(file.path, file.format, data, bar)
+            except BadFile as exc:
+                summary.refused.append((file.path, str(exc)))
+                refuse(file.path, file.format, str(exc), data)
+                continue
+            summary.add_harness(result)
 
 
 def _check_response_id() -> None:
