@@ -2,7 +2,7 @@
 `inspect_ai.log.read_eval_log` + pandas on the same file.
 
 The log is written by inspect's own recorder (tests/harness_logs.py, `big_log`: a real mockllm run's
-samples repeated under new ids, flushed in batches as `inspect eval` does), once, and kept. Both sides
+samples repeated under new ids, written into the zip in batches), once, and kept. Both sides
 then run in this same invocation, alternately, each in its own process so that its time, CPU time and
 peak memory (max RSS) are its own, from process start to exit (library imports included):
 

@@ -105,9 +105,12 @@ def write_logs(folder: Path) -> dict[str, Path]:
     return logs
 
 
-def big_log(target: Path, n: int, flush_every: int = 5000) -> Path:
-    """An `n`-sample .eval log written by inspect's own recorder (as `inspect eval` writes one: samples
-    buffered and flushed in batches): one real log's samples repeated under new ids."""
+def big_log(target: Path, n: int, batch: int = 500) -> Path:
+    """An `n`-sample .eval log written by inspect's own recorder: one real log's samples repeated under new ids.
+
+    Samples are buffered and written into the log's zip `batch` at a time, as a run does between flushes;
+    the finished file is copied to `target` once, at the end. (Buffering them all, as `write_eval_log`
+    does, or flushing each batch to the target costs time quadratic in `n`.)"""
     import anyio
     from inspect_ai import eval as inspect_eval
     from inspect_ai.log import read_eval_log
@@ -129,11 +132,12 @@ def big_log(target: Path, n: int, flush_every: int = 5000) -> Path:
         recorder = EvalRecorder(str(target.parent))
         await recorder.log_init(log.eval, str(target), clean=True)
         await recorder.log_start(log.eval, log.plan)
+        zip_log = recorder.data[recorder._log_file_key(log.eval)]
         for i in range(n):
             sample = template[i % len(template)].model_copy(update={"id": f"s{i}", "uuid": f"u{i}"})
             await recorder.log_sample(log.eval, sample)
-            if (i + 1) % flush_every == 0:
-                await recorder.flush(log.eval)
+            if (i + 1) % batch == 0:
+                await zip_log.write_buffered_samples()
         await recorder.log_finish(log.eval, log.status, log.stats, log.results, log.reductions, log.error)
 
     anyio.run(write)

@@ -63,7 +63,7 @@ SCORE_SCHEMA = pa.schema(
     ]
 )
 # Sample rows buffered before they become one shard: bounds the memory of a 100,000-sample log.
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000
 
 
 class Columns:
