@@ -34,6 +34,7 @@ def _unpacked(log: Path) -> tuple[int, int]:
     return len(members), sum(i.file_size for i in members)
 
 
+@pytest.mark.timeout(1800)  # writing the log through inspect's pydantic models is most of it
 def test_a_100k_sample_log_imports_whole_in_bounded_memory(tmp_path):
     """Every one of 100,000 samples lands (in 20,000-row shards), and memory does not grow with the samples'
     text: from a 2,000-sample log to a 100,000-sample one the import's peak grows by less than a quarter of
