@@ -18,7 +18,7 @@ from .common import csv_list, user_errors
 
 @click.group()
 def ingest() -> None:
-    """Take data in: collect from an API, import legacy results, load metrics."""
+    """Take data in: collect from an API, import legacy results and harness logs, load metrics."""
 
 
 # The options that define a collection: `ingest run` and `ingest plan` take the same ones (and specs).
