@@ -8,7 +8,8 @@ it has work to do:
 
 - new response shards: `stg_shards+` (the load log, the winning attempts, graded_responses, the marts);
 - changed problem, metric, quarantine or re-read answer files: `stg_problems+`, `stg_metrics+`,
-  `stg_quarantine+`, `stg_answers+`.
+  `stg_quarantine+`, `stg_answers+`;
+- changed harness shards (benchmark_samples, benchmark_scores): the benchmark models.
 
 The seeds, the unit tests and everything else are the same project's and cannot have changed. With
 nothing new, there is nothing to run.
@@ -41,6 +42,8 @@ FOLDERS = {
     "metrics": "stg_metrics",
     "quarantine": "stg_quarantine",
     "answers": "stg_answers",
+    "benchmark_samples": "stg_benchmark_samples",
+    "benchmark_scores": "stg_benchmark_scores",
 }
 # Above this share of free blocks an incremental build would mostly copy holes: rebuild instead.
 MAX_FREE_SHARE = 0.5

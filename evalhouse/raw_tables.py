@@ -6,7 +6,8 @@ folder reads as an empty table rather than an error, and a column that older sha
 (schema evolution). `ensure_schema_shards` writes them before a build: `evalhouse build` calls it, and
 the dbt-duckdb plugin (`evalhouse.dbt_plugin`) does for a plain `dbt build`.
 
-The schemas are the writers' own (collector, importers, problems, metrics, the answer re-reader), so
+The schemas are the writers' own (collector, importers, harness importers, problems, metrics, the answer
+re-reader), so
 a table's shape is stated once, where its rows are written.
 """
 
@@ -26,6 +27,7 @@ SCHEMA_SHARD = "schema.parquet"
 def schemas() -> dict[str, pa.Schema]:
     """Each raw table's folder name and its full schema."""
     from evalhouse.ingest.answers import ANSWER_SCHEMA
+    from evalhouse.ingest.harness.rows import SAMPLE_SCHEMA, SCORE_SCHEMA
     from evalhouse.ingest.importers.schemas import IMPORT_RESPONSE_SCHEMA, QUARANTINE_SCHEMA
     from evalhouse.ingest.metrics import METRICS_SCHEMA
     from evalhouse.ingest.shards import RESPONSE_SCHEMA
@@ -38,6 +40,8 @@ def schemas() -> dict[str, pa.Schema]:
         "metrics": METRICS_SCHEMA,
         "quarantine": QUARANTINE_SCHEMA,
         "answers": ANSWER_SCHEMA,
+        "benchmark_samples": SAMPLE_SCHEMA,
+        "benchmark_scores": SCORE_SCHEMA,
     }
 
 

@@ -20,6 +20,7 @@ COMMANDS = {
     "build": "evalhouse.cli.build:build",
     "regrade": "evalhouse.cli.build:regrade",
     "analyze": "evalhouse.cli.analyze:analyze",
+    "export": "evalhouse.cli.export:export",
     "problems": "evalhouse.cli.problems:problems",
     "synthetic": "evalhouse.cli.synthetic:synthetic",
     "rerun": "evalhouse.cli.ops:rerun",

@@ -20,7 +20,7 @@ from .common import csv_list, user_errors
 
 @click.group()
 def ingest() -> None:
-    """Take data in: collect from an API, import legacy results, load metrics."""
+    """Take data in: collect from an API, import legacy results and harness logs, load metrics."""
 
 
 # The options that define a collection: `ingest run` and `ingest plan` take the same ones (and specs).
@@ -233,18 +233,22 @@ def metrics_cmd(file: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
 @click.option("--memory-limit", default="2GB", show_default=True, help="Memory DuckDB may use (it spills beyond).")
 def import_cmd(sources, model, progress, verbose, as_json, memory_limit) -> None:
-    """Import legacy result files (res.jsonl, res.csv, run_*_results_seed_N.csv), files or folders.
+    """Import legacy result files and other harnesses' logs, files or folders.
 
-    Folders are searched recursively and each file's format is detected; aggregate files (per-kind
-    tables, summaries, result tables, Markdown) are recognised and skipped. Each source row becomes
-    one response per arm that ran; rows that cannot be read go to the quarantine with file, line and
-    reason. Importing the same files again changes nothing; a newer copy of a run replaces the older.
-    Run `evalhouse build` afterwards.
+    Legacy results: res.jsonl, res.csv, run_*_results_seed_N.csv. Harness logs: inspect_ai .eval and
+    .json logs, lm-evaluation-harness results_*.json (with the samples_*.jsonl beside them), HELM run
+    folders (run_spec.json, stats.json, per_instance_stats.json, scenario_state.json) and Every Eval
+    Ever .json/.jsonl files. Folders are searched recursively and each file's format is detected;
+    aggregate files are recognised and skipped. Records that cannot be read go to the quarantine with
+    file, line and reason. Importing the same files again changes nothing. A file of no known format
+    named here is refused, and a folder in which nothing is recognised ends in an Error line that says
+    what it holds. Run `evalhouse build` afterwards.
 
     \b
     Example:
         evalhouse ingest import ../shared/realdata/toolproj
         evalhouse ingest import run_20250924_005007_results_seed_0.csv --model deepseek-ai/deepseek-coder-7b-instruct-v1.5
+        evalhouse ingest import logs/ lm-eval-output/ benchmark_output/runs/my-suite/
     """
     from evalhouse.ingest.importers import LegacyImportError, Options, import_paths
 
@@ -281,6 +285,11 @@ def import_cmd(sources, model, progress, verbose, as_json, memory_limit) -> None
             click.echo(line)
         if published is not None:
             click.echo(f"bucket: {published[0]} object(s) written to {where.stored(where.raw)}, {published[1]} deleted")
+    problems = []
     if summary.refused:
         names = ", ".join(str(p) for p, _ in summary.refused)
-        raise click.ClickException(f"{len(summary.refused)} file(s) not imported: {names} (reasons above)")
+        problems.append(f"{len(summary.refused)} file(s) not imported: {names} (reasons above)")
+    if summary.unrecognised:
+        problems.append("nothing recognised in " + "; ".join(summary.unrecognised_lines()))
+    if problems:
+        raise click.ClickException("; ".join(problems))

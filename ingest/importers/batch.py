@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evalhouse.config import Paths
+from evalhouse.ingest.harness.detect import SOURCE as HARNESS_SOURCE
 from evalhouse.registry import resolve
 from evalhouse.vocabulary import ARM_CODES as ARMS
 from evalhouse.vocabulary import response_id_sql
@@ -35,7 +36,7 @@ from .regrade import NAMESPACE, SOURCE_VERDICT_ONLY, problem_id_sql, problems_ta
 from .schemas import COUNTS, EXEC_STATUS, IMPORT_RESPONSE_SCHEMA, IMPORTER_VERSION, MANIFEST_SCHEMA, QUARANTINE_SCHEMA
 from .summary import KEPT, FileResult, ImportSummary
 
-IMPORTER = {RES_JSONL: res_jsonl.NAME, RES_CSV: res_csv.NAME, RUN_CSV: run_csv.NAME}
+IMPORTER = {RES_JSONL: res_jsonl.NAME, RES_CSV: res_csv.NAME, RUN_CSV: run_csv.NAME, **HARNESS_SOURCE}
 RUN_FOLDER = re.compile(r"^run_\d{8}_\d{6}$")
 # Responses are stored by run, and within a run by problem and arm. Sorted by Arrow rather than in
 # the SQL, so that only the sort keys are sorted, not every column with them.
