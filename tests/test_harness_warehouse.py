@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from evalhouse.analysis.paired import mcnemar_exact
+from evalhouse.analysis.paired import mcnemar_instances
 from evalhouse.build import build
 from evalhouse.cli import main
 from evalhouse.config import Paths
@@ -169,12 +169,13 @@ def test_two_models_paired_on_the_same_items(warehouse):
     assert a == expected  # the mock model's answers, as inspect scored them
     assert set(a) == set(b) == {str(i) for i in range(12)}
     ids = sorted(a)
-    test = mcnemar_exact(np.array([a[i] for i in ids]), np.array([b[i] for i in ids]))
-    assert test.n_pairs == 12 and test.treatment_only + test.control_only == sum(a[i] != b[i] for i in ids)
+    test = mcnemar_instances(np.array([a[i] for i in ids]), np.array([b[i] for i in ids]))
+    assert test.test == "exact" and test.n_instances == 12
+    assert test.treatment_better + test.control_better == sum(a[i] != b[i] for i in ids)
     # the same items scored by lm-eval (doc ids are the positions the inspect samples were given)
     lm = _outcomes(p, "lm_eval", ID_B, "acc")
     assert set(lm) == set(a) and set(lm.values()) <= {0.0, 1.0}
-    assert mcnemar_exact(np.array([a[i] for i in ids]), np.array([lm[i] for i in ids])).n_pairs == 12
+    assert mcnemar_instances(np.array([a[i] for i in ids]), np.array([lm[i] for i in ids])).n_instances == 12
 
 
 def test_an_import_after_a_build_is_picked_up_incrementally(warehouse):
@@ -183,7 +184,7 @@ def test_an_import_after_a_build_is_picked_up_incrementally(warehouse):
     with selected(p):
         import_paths([LM_EVAL / "cut"], p, Options(progress=False))
         result = build(p)
-    assert "harness imports changed" in result.reason
+    assert "benchmark_samples changed" in result.reason
     [(n,)] = _q(p, "select count(*) from marts.benchmark_scores where model = 'Qwen/Qwen2.5-7B-Instruct'")
     assert n == 4
 
