@@ -1,33 +1,101 @@
-"""Code vs NL (the scale-up plan's Phases 3–4): accuracy with instance-clustered intervals, paired tests
-per model, two-way ANOVA, effect sizes and the plan's success / failure / ambiguous verdict.
+"""Code vs NL (the scale-up plan's Phases 3–4): accuracy with instance-bootstrap intervals, paired tests
+per model, repeated-measures ANOVAs, effect sizes and the plan's success / failure / ambiguous verdict.
 
-Input is one row per graded response that came back (`graded.graded_responses` where `is_answered`):
-`model, kind, digit, arm, seed, sample, problem_id, is_correct` (and `lab` if known). Units:
-- an *instance* is a `problem_id`: the bootstrap resamples instances within kind × digit, and the
-  Wilcoxon test, Cohen's d and the ANOVA work on per-instance accuracies (averaged over seeds and
-  samples), so seeds of one instance are never counted as independent evidence;
-- a *pair* is the treatment and control response of one model to one instance under the same seed and
-  sample (as `marts.code_nl_delta`): the exact McNemar test counts discordant pairs.
+Input is one row per model × problem instance × arm with its replicate counts (`marts.acc_model_arm_instance`,
+or `instances_from_responses` of one row per response): `model, problem_id, kind, digit, arm, n,
+n_correct` (and `lab`). The problem instance is the unit of every inference:
+- accuracy is Σ correct / Σ answered (as the marts), its interval a bootstrap of instances within
+  kind × digit;
+- a model's treatment − control difference is the mean over the instances it answered under both arms
+  of the instance's accuracy difference (each instance's accuracy is its mean correctness over its
+  replicates); Wilcoxon, paired t, McNemar, d_z and Cohen's h all use those per-instance values;
+- the ANOVAs have the instance as the subject stratum.
+Copying every response under k more seeds multiplies `n` and `n_correct` by k and leaves every p-value
+and interval unchanged (a property test checks this over every test reported here).
+
+The per-model tests are also given long (`tests`: one row per scope × test, uniform columns), the place
+for further tests of the same question (a GLMM's arm coefficient) beside them.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+
+from evalhouse.vocabulary import arm_order
 
 from . import bootstrap
-from .anova import anova_two_way
+from .anova import Anova, split_plot, within_two_way
 from .criteria import Criteria, Verdict, evaluate
-from .format import jsonable, num, p_text, tex
-from .paired import adjust, cohens_d_paired, mcnemar_exact, wilcoxon_signed_rank
+from .format import jsonable, num, p_value, p_value_latex, tex
+from .instances import ALL_MODELS, check_instances, instances_from_responses
+from .paired import (
+    adjust,
+    cohens_dz,
+    cohens_h,
+    mcnemar_instances,
+    paired_t,
+    pooled_dz,
+    wilcoxon_signed_rank,
+)
 
-ARM_ORDER = ("nl", "sim", "controlsim", "code")
-ALL_MODELS = "All models"
-RESPONSE_COLUMNS = ("model", "kind", "digit", "arm", "seed", "sample", "problem_id", "is_correct")
+__all__ = [
+    "ALL_MODELS",
+    "AccuracyResult",
+    "CodeVsNLResult",
+    "accuracy",
+    "code_vs_nl",
+    "instances_from_responses",
+]
+
+UNIT = "problem instance (problem_id); replicates (seeds, samples) averaged within it"
+TEST_COLUMNS = [
+    "scope",  # a model id, or ALL_MODELS
+    "kind",  # "all", or a kind for a per-kind test
+    "test",  # wilcoxon | paired_t | mcnemar_exact | mcnemar_durkalski (a GLMM adds e.g. glmm_arm)
+    "unit",
+    "n_units",
+    "estimate",
+    "estimate_label",
+    "ci_low",
+    "ci_high",
+    "statistic",
+    "statistic_label",
+    "df",
+    "p",
+    "p_bonferroni",
+    "p_holm",
+    "r_equivalent",
+]
+METHODS = {
+    "unit": UNIT,
+    "accuracy": "Σ correct / Σ answered responses (as the marts)",
+    "delta": "mean over paired instances of (treatment accuracy − control accuracy) of the instance",
+    "bootstrap": "percentile 95% interval; Rao–Wu rescaled bootstrap of instances within kind × digit"
+    " (n − 1 draws of n, weight n/(n − 1)); survey::as.svrepdesign(type = 'subbootstrap') in R",
+    "wilcoxon": "Wilcoxon signed-rank on per-instance differences: wilcox.test(x, y, paired = TRUE)"
+    " (V; exact below 50 non-zero differences without ties or zeros, else normal with continuity"
+    " and tie correction)",
+    "paired_t": "paired t-test on per-instance differences: t.test(x, y, paired = TRUE)",
+    "mcnemar_exact": "exact McNemar on instances when each instance is one binary pair: binom.test(b, b + c)",
+    "mcnemar_durkalski": "clustered McNemar, Durkalski et al. (2003), X² = (Σ dᵢ)² / Σ dᵢ² over instances:"
+    " clust.bin.pair(ak, bk, ck, dk, method = 'durkalski')",
+    "cohens_dz": "mean per-instance difference / SD of the differences, per model; pooled over models with"
+    " the within-model SD (differences centred on their model's mean)",
+    "cohens_h": "2·asin(√p_t) − 2·asin(√p_c) on the paired instances' mean accuracies",
+    "adjustment": "Bonferroni and Holm over the tested models, per test",
+    "anova_model_arm": "repeated measures, instance as subject: aov(y ~ model*arm + Error(problem_id/(model*arm)))"
+    " on per-instance accuracy, instances complete for every tested model and both arms",
+    "anova_model_kind_delta": "split plot, instance as subject: aov(d ~ model*kind + Error(problem_id/model))"
+    " on per-instance differences",
+    "p_values": "floats in JSON (0.0 only where a double underflows); printed as '< 1e-300' below 1e-300",
+}
 
 
 @dataclass
@@ -44,17 +112,22 @@ class CodeVsNLResult:
     accuracy: pd.DataFrame  # model × arm × kind (+ All models rows)
     accuracy_by_arm: pd.DataFrame  # model × arm (+ All models rows)
     accuracy_by_digit: pd.DataFrame  # model × arm × digit (+ All models rows)
-    delta: pd.DataFrame  # model × kind (+ All models) treatment − control on pairs, with bootstrap CI
-    paired: pd.DataFrame  # per model: pairs, accuracies, delta, CI, Wilcoxon, McNemar, d, adjusted p
-    anova: pd.DataFrame | None  # two-way ANOVA model × arm on per-instance accuracy
-    interaction: pd.DataFrame | None  # ANOVA model × kind on per-instance paired differences
-    instances_per_model_seed: pd.DataFrame
-    pooled_cohens_d: float
+    delta: pd.DataFrame  # model × kind (+ 'all' kinds, + All models): mean per-instance difference, bootstrap CI
+    paired: pd.DataFrame  # one row per tested model: accuracies, delta, CI, effect sizes, every test
+    tests: pd.DataFrame  # the same tests long: one row per scope × test (TEST_COLUMNS)
+    anova: Anova | None  # model × arm, both within instance
+    interaction: Anova | None  # model (within) × kind (between instance) on per-instance differences
+    instances_per_model: pd.DataFrame  # model, n_treatment, n_control, n_paired
+    pooled_cohens_d: float  # d_z over every tested model with the within-model SD
+    pooled_cohens_h: float
+    notes: list[str] = field(default_factory=list)
     criteria: Criteria = field(default_factory=Criteria)
 
     @cached_property
     def verdict(self) -> Verdict:
-        return evaluate(self, self.criteria)
+        kinds = self.delta[(self.delta["model"] == ALL_MODELS) & (self.delta["kind"] != "all")]
+        inter = self.interaction.p("model:kind") if self.interaction is not None else None
+        return evaluate(self.criteria, self.paired, kinds, self.pooled_cohens_d, inter)
 
     @property
     def models(self) -> list[str]:
@@ -62,88 +135,90 @@ class CodeVsNLResult:
         return sorted(self.labs)
 
     def to_dict(self) -> dict[str, Any]:
-        def records(frame: pd.DataFrame | None):
-            return None if frame is None else frame.to_dict(orient="records")
-
         return jsonable(
             {
                 "analysis": "code_vs_nl",
                 "treatment": self.treatment,
                 "control": self.control,
+                "unit": UNIT,
+                "methods": METHODS,
                 "n_responses": self.n_responses,
                 "n_instances": self.n_instances,
-                "bootstrap": {
-                    "n_boot": self.n_boot,
-                    "seed": self.seed,
-                    "cluster": "problem_id",
-                    "strata": "kind x digit",
-                    "interval": "percentile 95%",
-                },
+                "bootstrap": _bootstrap_dict(self.n_boot, self.seed),
                 "labs": self.labs,
-                "paired": records(self.paired),
+                "paired": self.paired.to_dict(orient="records"),
+                "tests": self.tests.to_dict(orient="records"),
                 "pooled_cohens_d": self.pooled_cohens_d,
-                "accuracy_by_arm": records(self.accuracy_by_arm),
-                "accuracy": records(self.accuracy),
-                "accuracy_by_digit": records(self.accuracy_by_digit),
-                "delta": records(self.delta),
-                "anova_model_arm": records(self.anova.reset_index(names="term") if self.anova is not None else None),
-                "anova_model_kind_delta": records(
-                    self.interaction.reset_index(names="term") if self.interaction is not None else None
-                ),
-                "instances_per_model_seed": records(self.instances_per_model_seed),
+                "pooled_cohens_h": self.pooled_cohens_h,
+                "accuracy_by_arm": self.accuracy_by_arm.to_dict(orient="records"),
+                "accuracy": self.accuracy.to_dict(orient="records"),
+                "accuracy_by_digit": self.accuracy_by_digit.to_dict(orient="records"),
+                "delta": self.delta.to_dict(orient="records"),
+                "anova_model_arm": None if self.anova is None else self.anova.to_dict(),
+                "anova_model_kind_delta": None if self.interaction is None else self.interaction.to_dict(),
+                "instances_per_model": self.instances_per_model.to_dict(orient="records"),
+                "notes": self.notes,
                 "criteria": self.verdict.to_dict(),
             }
         )
 
     def summary(self) -> str:
         t, c = self.treatment, self.control
+        m = len(self.paired)
         lines = [
-            "=" * 96,
+            "=" * 110,
             f" {t.upper()} vs {c.upper()}: {self.n_responses:,} responses, {self.n_instances:,} instances,"
-            f" {len(self.models)} models   (bootstrap: {self.n_boot} resamples of instances, seed {self.seed})",
-            "=" * 96,
+            f" {len(self.models)} models",
+            f" Unit of every test and interval: the {UNIT}.",
+            f" Intervals: {self.n_boot} Rao–Wu bootstrap resamples of instances within kind × digit (seed {self.seed}).",
+            "=" * 110,
             "",
             *_arm_table_lines(self.accuracy_by_arm, self.models),
-        ]
-        lines += [
             "",
-            f"Paired {t} − {c} per model (Wilcoxon over instances; exact McNemar over pairs;"
-            f" adjusted over {len(self.paired)} models)",
-            f"  {'model':<36}{'pairs':>7}{'inst':>6}{'Δ':>8}{'95% CI':>18}{'d':>7}{'Wilcoxon p':>12}"
-            f"{'Bonf.':>9}{'Holm':>9}{'b/c':>11}{'McNemar p':>11}",
+            f"Paired {t} − {c} per model over instances with both arms (adjusted over {m} models)",
+            "  Wilcoxon: wilcox.test(x, y, paired = TRUE), V = sum of positive ranks; t: t.test(x, y, paired = TRUE);",
+            "  McNemar: exact (binom.test) where each instance is one binary pair, else clustered"
+            " (Durkalski 2003, X² over instances); b/c = instances where the treatment / control did better.",
+            f"  {'model':<34}{'inst':>6}{'Δ':>8}{'95% CI':>18}{'d_z':>7}{'h':>7}{'V':>9}{'Wilcoxon p':>12}"
+            f"{'Holm':>10}{'t p':>10}{'b/c':>11}{'McNemar':>10}{'p':>10}",
         ]
         for r in self.paired.itertuples():
             lines.append(
-                f"  {r.model[:35]:<36}{r.n_pairs:>7}{r.n_instances:>6}{r.delta:>+8.3f}"
-                f"  [{r.delta_ci_low:+.3f}, {r.delta_ci_high:+.3f}]{num(r.cohens_d, 2):>7}"
-                f"{r.wilcoxon_p:>12.3g}{r.wilcoxon_p_bonferroni:>9.3g}{r.wilcoxon_p_holm:>9.3g}"
-                f"{f'{r.mcnemar_b}/{r.mcnemar_c}':>11}{r.mcnemar_p:>11.3g}"
+                f"  {r.model[:33]:<34}{r.n_instances:>6}{r.delta:>+8.3f}"
+                f"  [{r.delta_ci_low:+.3f}, {r.delta_ci_high:+.3f}]{num(r.cohens_dz, 2):>7}{num(r.cohens_h, 2):>7}"
+                f"{r.wilcoxon_v:>9g}{p_value(r.wilcoxon_p):>12}{p_value(r.wilcoxon_p_holm):>10}"
+                f"{p_value(r.t_p):>10}{f'{r.mcnemar_b}/{r.mcnemar_c}':>11}{r.mcnemar_test:>10}"
+                f"{p_value(r.mcnemar_p):>10}"
             )
-        lines.append(f"  pooled paired Cohen's d (all models' instances): {num(self.pooled_cohens_d, 3)}")
+        lines.append(
+            f"  pooled over models: d_z = {num(self.pooled_cohens_d, 3)} (within-model SD),"
+            f" h = {num(self.pooled_cohens_h, 3)}"
+        )
         kinds = self.delta[self.delta["model"] == ALL_MODELS]
-        lines += ["", f"{t} − {c} by kind (all models, paired)"]
+        lines += ["", f"{t} − {c} by kind (all models, mean per-instance difference, paired instances)"]
         for r in kinds.itertuples():
-            lines.append(f"  {r.kind:<16}{r.delta:>+8.3f}  [{r.ci_low:+.3f}, {r.ci_high:+.3f}]  pairs {r.n_pairs}")
+            lines.append(
+                f"  {r.kind:<16}{r.delta:>+8.3f}  [{r.ci_low:+.3f}, {r.ci_high:+.3f}]"
+                f"  model × instance pairs {r.n_instances}"
+            )
         for title, table in (
-            ("Two-way ANOVA: model × arm (per-instance accuracy, type II)", self.anova),
-            (f"ANOVA of per-instance {t} − {c}: model × kind (type II)", self.interaction),
+            (f"Repeated-measures ANOVA: model × arm ({t}, {c}) within instance", self.anova),
+            (f"Split-plot ANOVA of per-instance {t} − {c}: model (within) × kind (between instance)", self.interaction),
         ):
             lines += ["", title]
-            if table is None:
-                lines.append("  not computed (needs at least two levels of each factor)")
-                continue
-            for term, r in table.iterrows():
-                f = "" if pd.isna(r["F"]) else f"F = {r['F']:>10.3f}   {p_text(r['PR(>F)'])}"
-                lines.append(f"  {term:<22} df = {r['df']:>8.0f}   SS = {r['sum_sq']:>12.4f}   {f}")
-        lines += ["", self.verdict.summary(), "=" * 96]
+            lines += _anova_lines(table)
+        if self.notes:
+            lines += ["", "Notes", *[f"  - {n}" for n in self.notes]]
+        lines += ["", self.verdict.summary(), "=" * 110]
         return "\n".join(lines)
 
     def latex(self) -> str:
         t, c = tex(self.treatment), tex(self.control)
         test_rows = [
             f"{tex(r.model)} & {r.n_instances} & {r.delta:+.3f} [{r.delta_ci_low:+.3f}, {r.delta_ci_high:+.3f}] & "
-            f"{num(r.cohens_d, 2)} & {_p_cell(r.wilcoxon_p)} & {_p_cell(r.wilcoxon_p_holm)} & "
-            f"{r.mcnemar_b}/{r.mcnemar_c} & {_p_cell(r.mcnemar_p)} \\\\"
+            f"{num(r.cohens_dz, 2)} & {num(r.cohens_h, 2)} & {p_value_latex(r.wilcoxon_p)} & "
+            f"{p_value_latex(r.wilcoxon_p_holm)} & {p_value_latex(r.t_p)} & {r.mcnemar_b}/{r.mcnemar_c} & "
+            f"{p_value_latex(r.mcnemar_p)}{'' if r.mcnemar_test == 'exact' else DAGGER} \\\\"
             for r in self.paired.itertuples()
         ]
         return "\n".join(
@@ -153,30 +228,90 @@ class CodeVsNLResult:
                 r"\begin{table}[t]",
                 r"\centering",
                 r"\small",
-                r"\begin{tabular}{lrcrrrrr}",
+                r"\begin{tabular}{lrcrrrrrrr}",
                 r"\hline",
-                rf"Model & Inst. & $\Delta$ ({t}$-${c}) [95\% CI] & $d_z$ & Wilcoxon $p$ & Holm $p$ & $b/c$ & McNemar $p$ \\",
+                rf"Model & Inst. & $\Delta$ ({t}$-${c}) [95\% CI] & $d_z$ & $h$ & Wilcoxon $p$ & Holm $p$ & $t$ $p$"
+                r" & $b/c$ & McNemar $p$ \\",
                 r"\hline",
                 *test_rows,
                 r"\hline",
                 r"\end{tabular}",
-                rf"\caption{{Paired {t} vs {c} per model: Wilcoxon signed-rank over per-instance differences, exact McNemar"
-                rf" over paired responses ($b$: only {t} correct, $c$: only {c} correct), Holm-adjusted over"
-                rf" {len(self.paired)} models. Pooled $d_z = {num(self.pooled_cohens_d, 2)}$.}}",
+                rf"\caption{{Paired {t} vs {c} per model; the unit is the problem instance (its accuracy over"
+                r" its replicates). $\Delta$: mean per-instance difference with a 95\% bootstrap interval over"
+                r" instances. Wilcoxon signed-rank (R's \texttt{wilcox.test}, paired) and paired $t$ on the"
+                r" per-instance differences, Holm-adjusted over"
+                rf" {len(self.paired)} models; McNemar exact on instances ($b$, $c$: instances where {t}, {c}"
+                r" did better), $^\dagger$ clustered McNemar (Durkalski et al.\ 2003) where instances have"
+                r" several replicates. $d_z$ within model; pooled $d_z ="
+                rf" {num(self.pooled_cohens_d, 2)}$, $h = {num(self.pooled_cohens_h, 2)}$.}}",
                 r"\end{table}",
                 "",
+                *_anova_latex(
+                    self.anova, f"Repeated-measures ANOVA of per-instance accuracy, model $\\times$ arm ({t}, {c})"
+                ),
+                *_anova_latex(self.interaction, f"Split-plot ANOVA of per-instance {t}$-${c}, model $\\times$ kind"),
                 self.verdict.latex(),
             ]
         )
 
 
-def _p_cell(p: float) -> str:
-    return "$<0.001$" if p < 0.001 else f"{p:.3f}"
+DAGGER = r"$^\dagger$"
+
+
+def _bootstrap_dict(n_boot: int, seed: int) -> dict[str, Any]:
+    return {
+        "n_boot": n_boot,
+        "seed": seed,
+        "cluster": "problem_id",
+        "strata": "kind x digit",
+        "scheme": "Rao-Wu rescaled (n - 1 draws of n instances per stratum)",
+        "interval": "percentile 95%",
+        "min_instances_per_cell": bootstrap.MIN_INSTANCES,
+    }
+
+
+def _anova_lines(table: Anova | None) -> list[str]:
+    if table is None:
+        return ["  not computed (needs two models with both arms on two or more common instances, and two kinds)"]
+    lines = [f"  {table.formula} on {table.n_subjects:,} instances ({table.n_dropped:,} incomplete left out)"]
+    for stratum, rows in table.table.groupby("stratum", sort=False):
+        lines.append(f"  Error: {stratum}")
+        for r in rows.itertuples():
+            f = "" if pd.isna(r.F) else f"F = {r.F:>10.3f}   p = {p_value(r.p)}"
+            lines.append(f"    {r.term:<14} df = {r.df:>8.0f}   SS = {r.sum_sq:>12.4f}   {f}")
+    return lines
+
+
+def _anova_latex(table: Anova | None, title: str) -> list[str]:
+    if table is None:
+        return []
+    rows = [
+        f"{tex(r.stratum)} & {tex(r.term)} & {r.df:.0f} & {r.sum_sq:.4f} & "
+        + ("" if pd.isna(r.F) else f"{r.F:.3f} & {p_value_latex(r.p)}")
+        + (" & " if pd.isna(r.F) else "")
+        + r" \\"
+        for r in table.table.itertuples()
+    ]
+    return [
+        r"\begin{table}[t]",
+        r"\centering",
+        r"\small",
+        r"\begin{tabular}{llrrrr}",
+        r"\hline",
+        r"Error stratum & Term & df & SS & $F$ & $p$ \\",
+        r"\hline",
+        *rows,
+        r"\hline",
+        r"\end{tabular}",
+        rf"\caption{{{title}; the problem instance is the subject ({table.n_subjects} instances,"
+        rf" {table.n_dropped} incomplete left out): R's \texttt{{{tex(table.formula)}}}.}}",
+        r"\end{table}",
+        "",
+    ]
 
 
 def _arms_of(frame: pd.DataFrame) -> list[str]:
-    present = set(frame["arm"])
-    return [a for a in ARM_ORDER if a in present] + sorted(present - set(ARM_ORDER))
+    return arm_order(frame["arm"])
 
 
 def _cell(table: pd.DataFrame, model: str, arm: str, empty: str) -> str:
@@ -190,7 +325,7 @@ def _arm_table_lines(accuracy_by_arm: pd.DataFrame, models: list[str]) -> list[s
     arms = _arms_of(accuracy_by_arm)
     table = accuracy_by_arm.set_index(["model", "arm"])
     lines = [
-        "Accuracy by arm (all kinds), 95% cluster-bootstrap CI",
+        "Accuracy by arm (all kinds), 95% bootstrap CI over instances",
         f"  {'model':<36}" + "".join(f"{a:>24}" for a in arms),
     ]
     for model in [*models, ALL_MODELS]:
@@ -214,8 +349,8 @@ def _arm_table_latex(accuracy_by_arm: pd.DataFrame, models: list[str], n_boot: i
             *rows,
             r"\hline",
             r"\end{tabular}",
-            rf"\caption{{Accuracy by arm with 95\% bootstrap intervals ({n_boot} resamples of problem instances,"
-            r" stratified by kind and digit).}",
+            rf"\caption{{Accuracy by arm with 95\% bootstrap intervals ({n_boot} Rao--Wu resamples of problem"
+            r" instances, stratified by kind and digit; the instance is the unit).}",
             r"\end{table}",
         ]
     )
@@ -233,6 +368,7 @@ class AccuracyResult:
     accuracy: pd.DataFrame
     accuracy_by_arm: pd.DataFrame
     accuracy_by_digit: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
 
     @property
     def models(self) -> list[str]:
@@ -242,27 +378,26 @@ class AccuracyResult:
         return jsonable(
             {
                 "analysis": "accuracy",
+                "unit": UNIT,
                 "n_responses": self.n_responses,
                 "n_instances": self.n_instances,
-                "bootstrap": {
-                    "n_boot": self.n_boot,
-                    "seed": self.seed,
-                    "cluster": "problem_id",
-                    "strata": "kind x digit",
-                },
+                "bootstrap": _bootstrap_dict(self.n_boot, self.seed),
                 "labs": self.labs,
                 "accuracy_by_arm": self.accuracy_by_arm.to_dict(orient="records"),
                 "accuracy": self.accuracy.to_dict(orient="records"),
                 "accuracy_by_digit": self.accuracy_by_digit.to_dict(orient="records"),
+                "notes": self.notes,
             }
         )
 
     def summary(self) -> str:
         return "\n".join(
             [
-                f"{self.n_responses:,} responses, {self.n_instances:,} instances, {len(self.models)} models",
+                f"{self.n_responses:,} responses, {self.n_instances:,} instances, {len(self.models)} models"
+                f" (unit: the {UNIT})",
                 "",
                 *_arm_table_lines(self.accuracy_by_arm, self.models),
+                *(["", "Notes", *[f"  - {n}" for n in self.notes]] if self.notes else []),
             ]
         )
 
@@ -270,269 +405,380 @@ class AccuracyResult:
         return _arm_table_latex(self.accuracy_by_arm, self.models, self.n_boot)
 
 
-# ---- loading -----------------------------------------------------------------------------------------
-
-
-def load_responses(warehouse_path=None, where: str | None = None) -> pd.DataFrame:
-    """Graded responses that came back, with each model's lab (registry, else the id's provider prefix)."""
-    from .sources import query
-
-    sql = f"""
-        select r.model, coalesce(reg.lab, split_part(r.model, '/', 1)) as lab, r.kind, r.digit, r.arm,
-               r.seed, r.sample, r.problem_id, r.is_correct
-        from graded.graded_responses as r
-        left join seeds.model_registry as reg using (model)
-        where r.is_answered and r.verdict not in ('not_run', 'pending', 'api_error')
-        {f"and ({where})" if where else ""}
-    """
-    return query(sql, warehouse_path)
-
-
-# ---- the analysis ------------------------------------------------------------------------------------
+# ---- the design --------------------------------------------------------------------------------------
 
 
 @dataclass
-class _Coded:
-    """The responses as integer codes: models, arms, instances (sorted), and each instance's kind/digit."""
+class _Design:
+    """The instances as dense arrays: n and n_correct by model × arm × instance (instances sorted by id)."""
 
     models: list[str]
     arms: list[str]
     kinds: list[str]
     digits: np.ndarray  # distinct digits, sorted
-    m: np.ndarray
-    a: np.ndarray
-    i: np.ndarray
-    correct: np.ndarray
-    seed: np.ndarray
-    sample: np.ndarray
-    inst_kind: np.ndarray
-    inst_digit: np.ndarray  # index into digits
-    n_instances: int
+    n: np.ndarray  # (M, A, I) responses that came back
+    k: np.ndarray  # (M, A, I) of those, correct
+    inst_kind: np.ndarray  # (I,) index into kinds
+    inst_digit: np.ndarray  # (I,) index into digits
+    labs: dict[str, str]
+    n_responses: int
+
+    @property
+    def n_instances(self) -> int:
+        return self.n.shape[2]
+
+    @property
+    def cells(self) -> tuple[np.ndarray, int]:
+        """Each instance's design cell (kind × digit), and how many cells there are."""
+        return self.inst_kind * len(self.digits) + self.inst_digit, len(self.kinds) * len(self.digits)
+
+    def bootstrap(self, values: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray, str | None]:
+        """Per-cell sums of `values` and their replicates, resampling instances within kind × digit (small
+        cells merged); and a note when cells were merged."""
+        cell, n_cells = self.cells
+        sizes = np.bincount(cell, minlength=n_cells)
+        strata = bootstrap.merge_small_strata(sizes, np.arange(n_cells) // len(self.digits))
+        obs, reps = bootstrap.cell_sums(values, cell, n_cells, n_boot, seed, strata=strata)
+        merged = int(np.sum((sizes > 0) & (np.bincount(strata, minlength=n_cells)[strata] > 1)))
+        note = None
+        if merged:
+            note = (
+                f"{merged} of {int((sizes > 0).sum())} kind × digit cells hold fewer than {bootstrap.MIN_INSTANCES}"
+                " instances and are resampled together (within their kind, else with every small cell)"
+            )
+        return obs, reps, note
 
 
-def _code(df: pd.DataFrame) -> _Coded:
-    m, models = pd.factorize(df["model"], sort=True)
-    a_found, arm_values = pd.factorize(df["arm"])
-    arms = [a for a in ARM_ORDER if a in set(arm_values)] + sorted(set(arm_values) - set(ARM_ORDER))
+def _design(instances: pd.DataFrame) -> _Design:
+    rows = check_instances(instances)
+    m, models = pd.factorize(rows["model"].astype(str), sort=True)
+    a_found, arm_values = pd.factorize(rows["arm"].astype(str))
+    arms = arm_order(arm_values)
     a = pd.Index(arms).get_indexer(arm_values)[a_found]  # codes in the arms' canonical order
-    i, instances = pd.factorize(df["problem_id"])
-    k, kinds = pd.factorize(df["kind"], sort=True)
-    digit = df["digit"].fillna(0).to_numpy(np.int64)
+    i, problem_ids = pd.factorize(rows["problem_id"].astype(str), sort=True)
+    k_code, kinds = pd.factorize(rows["kind"].astype(str), sort=True)
+    digit = rows["digit"].fillna(0).to_numpy(np.int64)
     digits = np.unique(digit)
-    n_inst = len(instances)
+    d_code = np.searchsorted(digits, digit)
+    n_inst = len(problem_ids)
     inst_kind = np.zeros(n_inst, dtype=np.int64)
-    inst_kind[i] = k
+    inst_kind[i] = k_code
     inst_digit = np.zeros(n_inst, dtype=np.int64)
-    inst_digit[i] = np.searchsorted(digits, digit)
-    return _Coded(
+    inst_digit[i] = d_code
+    clash = (inst_kind[i] != k_code) | (inst_digit[i] != d_code)
+    if clash.any():
+        pid = problem_ids[i[np.flatnonzero(clash)[0]]]
+        raise ValueError(f"problem_id {pid} has more than one kind or digit: an instance has one of each")
+    shape = (len(models), len(arms), n_inst)
+    n = np.zeros(shape)
+    k = np.zeros(shape)
+    n[m, a, i] = rows["n"].to_numpy(float)
+    k[m, a, i] = rows["n_correct"].to_numpy(float)
+    return _Design(
         list(models),
         arms,
         list(kinds),
         digits,
-        m.astype(np.int64),
-        a.astype(np.int64),
-        i.astype(np.int64),
-        df["is_correct"].fillna(False).to_numpy(bool),
-        pd.factorize(df["seed"].fillna(0))[0].astype(np.int64),
-        pd.factorize(df["sample"].fillna(0))[0].astype(np.int64),
+        n,
+        k,
         inst_kind,
         inst_digit,
-        n_inst,
+        _labs(rows, list(models)),
+        int(n.sum()),
     )
 
 
-def _cell_sums(codes: np.ndarray, n_rows: int, n_inst: int, weights: np.ndarray | None = None) -> np.ndarray:
-    """(n_rows × instances) sums from row codes (row * n_inst + instance)."""
-    return np.bincount(codes, weights=weights, minlength=n_rows * n_inst).reshape(n_rows, n_inst)
+def _labs(rows: pd.DataFrame, models: list[str]) -> dict[str, str]:
+    known = {}
+    if "lab" in rows.columns:
+        known = rows.dropna(subset=["lab"]).drop_duplicates("model").set_index("model")["lab"].to_dict()
+    return {m: str(known.get(m) or m.split("/")[0]) for m in models}
 
 
-@dataclass
-class _Pairs:
-    model: np.ndarray
-    instance: np.ndarray
-    treatment: np.ndarray
-    control: np.ndarray
+def _per_cell(x: np.ndarray, cells: np.ndarray, n_cells: int) -> np.ndarray:
+    """(C, R) sums over the instances of each cell of x (R × I)."""
+    onehot = sparse.csr_matrix((np.ones(len(cells)), (np.arange(len(cells)), cells)), shape=(len(cells), n_cells))
+    return np.asarray((sparse.csr_matrix(x) @ onehot).todense()).T
 
 
-def _pairs(c: _Coded, treatment: int, control: int) -> _Pairs:
-    """Treatment and control responses of the same model, instance, seed and sample."""
-    n_seed = int(c.seed.max(initial=0)) + 1
-    n_sample = int(c.sample.max(initial=0)) + 1
-    key = ((c.m * c.n_instances + c.i) * n_seed + c.seed) * n_sample + c.sample
-    t_rows = np.flatnonzero(c.a == treatment)
-    c_rows = np.flatnonzero(c.a == control)
-    t_keys, t_first = np.unique(key[t_rows], return_index=True)
-    c_keys, c_first = np.unique(key[c_rows], return_index=True)
-    _, ti, ci = np.intersect1d(t_keys, c_keys, assume_unique=True, return_indices=True)
-    tr, cr = t_rows[t_first[ti]], c_rows[c_first[ci]]
-    return _Pairs(c.m[tr], c.i[tr], c.correct[tr], c.correct[cr])
+def _answered_per_cell(design: _Design, answered: np.ndarray) -> np.ndarray:
+    """(C, (M+1)·A): instances answered per cell by each model × arm, then by any model per arm."""
+    cell, n_cells = design.cells
+    M, A, I = answered.shape  # noqa: E741 (models, arms, instances)
+    per_model = _per_cell(answered.reshape(M * A, I), cell, n_cells)
+    any_model = _per_cell(answered.max(axis=0), cell, n_cells)
+    return np.concatenate([per_model, any_model], axis=1)
 
 
-def _anova(y: np.ndarray, a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> pd.DataFrame | None:
-    """Type II two-way ANOVA with interaction, or None without two levels of each factor."""
-    if len(np.unique(a)) < 2 or len(np.unique(b)) < 2:
-        return None
-    return anova_two_way(y, a, b, names)
+def _small_intervals(tables: dict[str, pd.DataFrame], merged: str | None) -> list[str]:
+    """Notes (and one SmallCellWarning) for intervals that rest on fewer than MIN_INSTANCES instances, and
+    for the small cells resampled together."""
+    notes = [merged] if merged else []
+    small = {
+        name: t[(t["n_instances"] > 0) & (t["n_instances"] < bootstrap.MIN_INSTANCES)] for name, t in tables.items()
+    }
+    n_small = sum(len(t) for t in small.values())
+    if n_small:
+        name, worst = min(
+            ((n, t.loc[t["n_instances"].idxmin()]) for n, t in small.items() if len(t)),
+            key=lambda x: x[1]["n_instances"],
+        )
+        where = ", ".join(f"{worst[c]}" for c in worst.index if c in ("model", "arm", "kind", "digit"))
+        notes.append(
+            f"{n_small} of {sum(len(t) for t in tables.values())} intervals rest on fewer than"
+            f" {bootstrap.MIN_INSTANCES} instances (fewest: {int(worst['n_instances'])}, {name} {where});"
+            " they cover less than 95%"
+        )
+    if notes:
+        warnings.warn("; ".join(notes), bootstrap.SmallCellWarning, stacklevel=3)
+    return notes
 
 
-def _check(responses: pd.DataFrame) -> None:
-    missing = set(RESPONSE_COLUMNS) - set(responses.columns)
-    if missing:
-        raise ValueError(f"responses lack column(s) {', '.join(sorted(missing))}")
-    if responses.empty:
-        raise ValueError("no graded responses to analyse")
+# ---- the analyses ------------------------------------------------------------------------------------
 
 
-def _strata(c: _Coded) -> tuple[np.ndarray, int]:
-    """Each instance's design cell (kind × digit): the strata the bootstrap resamples within."""
-    return c.inst_kind * len(c.digits) + c.inst_digit, len(c.kinds) * len(c.digits)
-
-
-def accuracy(responses: pd.DataFrame, n_boot: int = bootstrap.N_BOOT, seed: int = 0) -> AccuracyResult:
+def accuracy(instances: pd.DataFrame, n_boot: int = bootstrap.N_BOOT, seed: int = 0) -> AccuracyResult:
     """Accuracy per model × arm (× kind, × digit, pooled) with instance-bootstrap intervals, any arms."""
-    _check(responses)
-    c = _code(responses)
-    M, A, I = len(c.models), len(c.arms), c.n_instances  # noqa: E741 (models, arms, instances)
-    cell = (c.m * A + c.a) * I + c.i
-    values = np.vstack([_cell_sums(cell, M * A, I, c.correct.astype(float)), _cell_sums(cell, M * A, I)])
-    stratum, n_strata = _strata(c)
-    obs, reps = bootstrap.stratum_sums(values, stratum, n_strata, n_boot, seed)
-    labs = _labs(responses, c.models)
-    acc = _accuracy_tables(
-        c, obs.reshape(len(c.kinds), len(c.digits), -1), reps.reshape(n_boot, len(c.kinds), len(c.digits), -1), labs
-    )
-    return AccuracyResult(n_boot, seed, len(responses), I, labs, acc["kind"], acc["arm"], acc["digit"])
+    d = _design(instances)
+    M, A, I = len(d.models), len(d.arms), d.n_instances  # noqa: E741 (models, arms, instances)
+    answered = (d.n > 0).astype(float)
+    values = np.vstack([d.k.reshape(M * A, I), d.n.reshape(M * A, I)])
+    obs, reps, merged = d.bootstrap(values, n_boot, seed)
+    acc = _accuracy_tables(d, obs, reps, _answered_per_cell(d, answered))
+    notes = _small_intervals({f"accuracy by {level}": acc[level] for level in ("arm", "kind", "digit")}, merged)
+    return AccuracyResult(n_boot, seed, d.n_responses, I, d.labs, acc["kind"], acc["arm"], acc["digit"], notes)
 
 
 def code_vs_nl(
-    responses: pd.DataFrame,
+    instances: pd.DataFrame,
     treatment: str = "code",
     control: str = "nl",
     n_boot: int = bootstrap.N_BOOT,
     seed: int = 0,
     criteria: Criteria | None = None,
 ) -> CodeVsNLResult:
-    """Run Phases 3–4 on graded responses (one row per response that came back)."""
-    _check(responses)
-    c = _code(responses)
+    """Run Phases 3–4 on one row per model × problem instance × arm (`n`, `n_correct` over its replicates)."""
+    d = _design(instances)
     for arm in (treatment, control):
-        if arm not in c.arms:
-            raise ValueError(f"no responses in arm {arm!r} (arms: {', '.join(c.arms)})")
-    t_arm, c_arm = c.arms.index(treatment), c.arms.index(control)
-    M, A, I = len(c.models), len(c.arms), c.n_instances  # noqa: E741 (models, arms, instances)
-    labs = _labs(responses, c.models)
+        if arm not in d.arms:
+            raise ValueError(f"no responses in arm {arm!r} (arms: {', '.join(d.arms)})")
+    ti, ci = d.arms.index(treatment), d.arms.index(control)
+    M, A, I = len(d.models), len(d.arms), d.n_instances  # noqa: E741 (models, arms, instances)
+    answered = (d.n > 0).astype(float)
 
-    # Per-instance sums: accuracy rows (model × arm) and paired-difference rows (model).
-    cell = (c.m * A + c.a) * I + c.i
-    n = _cell_sums(cell, M * A, I)
-    k = _cell_sums(cell, M * A, I, c.correct.astype(float))
-    p = _pairs(c, t_arm, c_arm)
-    pair_cell = p.model * I + p.instance
-    n_pairs = _cell_sums(pair_cell, M, I)
-    t_sum = _cell_sums(pair_cell, M, I, p.treatment.astype(float))
-    c_sum = _cell_sums(pair_cell, M, I, p.control.astype(float))
-    if n_pairs.sum() == 0:
-        raise ValueError(
-            f"no {treatment}/{control} pairs: no instance has both arms for the same model, seed and sample"
-        )
+    # Per-instance accuracies and paired differences (model × instance).
+    paired_mask = (d.n[:, ti] > 0) & (d.n[:, ci] > 0)
+    if not paired_mask.any():
+        raise ValueError(f"no {treatment}/{control} pairs: no instance has both arms for the same model")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc_t = np.where(paired_mask, d.k[:, ti] / d.n[:, ti], 0.0)
+        acc_c = np.where(paired_mask, d.k[:, ci] / d.n[:, ci], 0.0)
+    diff = acc_t - acc_c
 
     # Bootstrap over instances within kind × digit, all statistics at once.
-    n_digits = len(c.digits)
-    stratum, n_strata = _strata(c)
-    values = np.vstack([k, n, t_sum - c_sum, n_pairs])
-    obs, reps = bootstrap.stratum_sums(values, stratum, n_strata, n_boot, seed)
-    obs = obs.reshape(len(c.kinds), n_digits, -1)
-    reps = reps.reshape(n_boot, len(c.kinds), n_digits, -1)
-
-    acc = _accuracy_tables(c, obs, reps, labs)
-    delta = _delta_table(c, obs, reps, M, A)
-    model_delta = delta[delta["kind"] == "all"].set_index("model")
-
-    # Per-instance differences for Wilcoxon / d; pairs for McNemar.
-    rows, diffs_all = [], []
-    has = n_pairs > 0
-    for mi, model in enumerate(c.models):
-        sel = p.model == mi
-        if not sel.any():  # the model lacks one of the arms: nothing to pair, nothing to test
-            continue
-        inst = np.flatnonzero(has[mi])
-        diffs = (t_sum[mi, inst] - c_sum[mi, inst]) / n_pairs[mi, inst]
-        diffs_all.append(diffs)
-        w = wilcoxon_signed_rank(diffs)
-        mc = mcnemar_exact(p.treatment[sel], p.control[sel])
-        d = model_delta.loc[model]
-        rows.append(
-            {
-                "model": model,
-                "lab": labs[model],
-                "n_pairs": int(sel.sum()),
-                "n_instances": len(inst),
-                "accuracy_treatment": float(p.treatment[sel].mean()),
-                "accuracy_control": float(p.control[sel].mean()),
-                "delta": d["delta"],
-                "delta_ci_low": d["ci_low"],
-                "delta_ci_high": d["ci_high"],
-                "cohens_d": cohens_d_paired(diffs),
-                "wilcoxon_stat": w.statistic,
-                "wilcoxon_n_nonzero": w.n_nonzero,
-                "wilcoxon_p": w.p_value,
-                "wilcoxon_p_greater": w.p_greater,
-                "mcnemar_both": mc.both,
-                "mcnemar_b": mc.treatment_only,
-                "mcnemar_c": mc.control_only,
-                "mcnemar_neither": mc.neither,
-                "mcnemar_p": mc.p_value,
-            }
-        )
-    paired = pd.DataFrame(rows)
-    for test in ("wilcoxon", "mcnemar"):
-        for method in ("bonferroni", "holm"):
-            paired[f"{test}_p_{method}"] = adjust(paired[f"{test}_p"].tolist(), method)
-
-    # ANOVAs on per-instance accuracies and per-instance differences.
-    cells = np.flatnonzero(n.ravel() > 0)
-    row = cells // I
-    anova = _anova(
-        k.ravel()[cells] / n.ravel()[cells], np.array(c.models)[row // A], np.array(c.arms)[row % A], ("model", "arm")
-    )
-    pm, pi = np.nonzero(has)
-    interaction = _anova(
-        (t_sum[pm, pi] - c_sum[pm, pi]) / n_pairs[pm, pi],
-        np.array(c.models)[pm],
-        np.array(c.kinds)[c.inst_kind[pi]],
-        ("model", "kind"),
+    values = np.vstack([d.k.reshape(M * A, I), d.n.reshape(M * A, I), diff, paired_mask.astype(float)])
+    obs, reps, merged = d.bootstrap(values, n_boot, seed)
+    acc = _accuracy_tables(d, obs, reps, _answered_per_cell(d, answered))
+    delta = _delta_table(d, obs[:, 2 * M * A :], reps[:, :, 2 * M * A :])
+    notes = _small_intervals(
+        {
+            **{f"accuracy by {level}": acc[level] for level in ("arm", "kind", "digit")},
+            f"{treatment} − {control}": delta,
+        },
+        merged,
     )
 
-    answered = pd.DataFrame({"model": np.array(c.models)[c.m], "seed": responses["seed"].to_numpy(), "i": c.i})
-    per_seed = answered.groupby(["model", "seed"])["i"].nunique().rename("n_instances").reset_index()
+    tested = [mi for mi in range(M) if paired_mask[mi].any()]
+    paired = _paired_table(d, tested, paired_mask, acc_t, acc_c, delta)
+    rows = [np.flatnonzero(paired_mask[mi]) for mi in tested]
+    pooled_d = pooled_dz(
+        np.concatenate([diff[mi, r] for mi, r in zip(tested, rows)]), np.repeat(tested, list(map(len, rows)))
+    )
+    pooled_h = cohens_h(
+        float(np.concatenate([acc_t[mi, r] for mi, r in zip(tested, rows)]).mean()),
+        float(np.concatenate([acc_c[mi, r] for mi, r in zip(tested, rows)]).mean()),
+    )
+
+    anova, interaction = _anovas(d, tested, paired_mask, acc_t, acc_c, diff, (ti, ci))
+    for table, what in ((anova, "model × arm"), (interaction, "model × kind")):
+        if table is not None and table.n_dropped:
+            notes.append(
+                f"ANOVA {what}: {table.n_dropped:,} instances lack a tested model's {treatment}/{control} pair"
+                f" and are left out (repeated measures need complete instances); {table.n_subjects:,} used"
+            )
 
     return CodeVsNLResult(
         treatment=treatment,
         control=control,
         n_boot=n_boot,
         seed=seed,
-        n_responses=len(responses),
+        n_responses=d.n_responses,
         n_instances=I,
-        labs=labs,
+        labs=d.labs,
         accuracy=acc["kind"],
         accuracy_by_arm=acc["arm"],
         accuracy_by_digit=acc["digit"],
         delta=delta,
         paired=paired,
+        tests=_tests_long(paired),
         anova=anova,
         interaction=interaction,
-        instances_per_model_seed=per_seed,
-        pooled_cohens_d=cohens_d_paired(np.concatenate(diffs_all)),
+        instances_per_model=pd.DataFrame(
+            {
+                "model": d.models,
+                "n_treatment": (d.n[:, ti] > 0).sum(axis=1),
+                "n_control": (d.n[:, ci] > 0).sum(axis=1),
+                "n_paired": paired_mask.sum(axis=1),
+            }
+        ),
+        pooled_cohens_d=pooled_d,
+        pooled_cohens_h=pooled_h,
+        notes=notes,
         criteria=criteria or Criteria(),
     )
 
 
-def _labs(responses: pd.DataFrame, models: list[str]) -> dict[str, str]:
-    if "lab" in responses.columns:
-        known = responses.dropna(subset=["lab"]).drop_duplicates("model").set_index("model")["lab"].to_dict()
-    else:
-        known = {}
-    return {m: str(known.get(m) or m.split("/")[0]) for m in models}
+def _paired_table(
+    d: _Design,
+    tested: list[int],
+    paired_mask: np.ndarray,
+    acc_t: np.ndarray,
+    acc_c: np.ndarray,
+    delta: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per tested model: the paired instances' accuracies, Δ with its bootstrap CI, d_z, h, and
+    the Wilcoxon, paired t and McNemar tests on the per-instance values."""
+    model_delta = delta[delta["kind"] == "all"].set_index("model")
+    rows = []
+    for mi in tested:
+        model = d.models[mi]
+        inst = np.flatnonzero(paired_mask[mi])
+        t, c = acc_t[mi, inst], acc_c[mi, inst]
+        diffs = t - c
+        w, tt, mc = wilcoxon_signed_rank(diffs), paired_t(diffs), mcnemar_instances(t, c)
+        md = model_delta.loc[model]
+        rows.append(
+            {
+                "model": model,
+                "lab": d.labs[model],
+                "n_instances": len(inst),
+                "accuracy_treatment": float(t.mean()),
+                "accuracy_control": float(c.mean()),
+                "delta": float(diffs.mean()),
+                "delta_ci_low": md["ci_low"],
+                "delta_ci_high": md["ci_high"],
+                "cohens_dz": cohens_dz(diffs),
+                "cohens_h": cohens_h(float(t.mean()), float(c.mean())),
+                "wilcoxon_v": w.statistic,
+                "wilcoxon_n_nonzero": w.n_nonzero,
+                "wilcoxon_exact": w.exact,
+                "wilcoxon_p": w.p_value,
+                "wilcoxon_p_greater": w.p_greater,
+                "t_statistic": tt.statistic,
+                "t_df": tt.df,
+                "t_ci_low": tt.ci_low,
+                "t_ci_high": tt.ci_high,
+                "t_p": tt.p_value,
+                "mcnemar_test": mc.test,
+                "mcnemar_b": mc.treatment_better,
+                "mcnemar_c": mc.control_better,
+                "mcnemar_statistic": mc.statistic,
+                "mcnemar_p": mc.p_value,
+            }
+        )
+    paired = pd.DataFrame(rows)
+    for test in ("wilcoxon", "t", "mcnemar"):
+        for method in ("bonferroni", "holm"):
+            paired[f"{test}_p_{method}"] = adjust(paired[f"{test}_p"].tolist(), method)
+    return paired
+
+
+def _tests_long(paired: pd.DataFrame) -> pd.DataFrame:
+    """The per-model tests as rows of TEST_COLUMNS (a GLMM's rows fit beside them)."""
+    rows = []
+    for r in paired.itertuples():
+        common = {"scope": r.model, "kind": "all", "unit": "instance", "n_units": r.n_instances}
+        rows += [
+            common
+            | {
+                "test": "wilcoxon",
+                "estimate": r.delta,
+                "estimate_label": "mean per-instance difference (bootstrap CI)",
+                "ci_low": r.delta_ci_low,
+                "ci_high": r.delta_ci_high,
+                "statistic": r.wilcoxon_v,
+                "statistic_label": "V",
+                "df": np.nan,
+                "p": r.wilcoxon_p,
+                "p_bonferroni": r.wilcoxon_p_bonferroni,
+                "p_holm": r.wilcoxon_p_holm,
+                "r_equivalent": "wilcox.test(x, y, paired = TRUE)",
+            },
+            common
+            | {
+                "test": "paired_t",
+                "estimate": r.delta,
+                "estimate_label": "mean per-instance difference (t CI)",
+                "ci_low": r.t_ci_low,
+                "ci_high": r.t_ci_high,
+                "statistic": r.t_statistic,
+                "statistic_label": "t",
+                "df": r.t_df,
+                "p": r.t_p,
+                "p_bonferroni": r.t_p_bonferroni,
+                "p_holm": r.t_p_holm,
+                "r_equivalent": "t.test(x, y, paired = TRUE)",
+            },
+            common
+            | {
+                "test": f"mcnemar_{r.mcnemar_test}",
+                "estimate": np.nan,
+                "estimate_label": "",
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "statistic": r.mcnemar_statistic,
+                "statistic_label": "b" if r.mcnemar_test == "exact" else "X2",
+                "df": np.nan if r.mcnemar_test == "exact" else 1.0,
+                "p": r.mcnemar_p,
+                "p_bonferroni": r.mcnemar_p_bonferroni,
+                "p_holm": r.mcnemar_p_holm,
+                "r_equivalent": "binom.test(b, b + c)"
+                if r.mcnemar_test == "exact"
+                else "clust.bin.pair(ak, bk, ck, dk, method = 'durkalski')",
+            },
+        ]
+    return pd.DataFrame(rows, columns=TEST_COLUMNS)
+
+
+def _anovas(
+    d: _Design,
+    tested: list[int],
+    paired_mask: np.ndarray,
+    acc_t: np.ndarray,
+    acc_c: np.ndarray,
+    diff: np.ndarray,
+    arm_index: tuple[int, int],
+) -> tuple[Anova | None, Anova | None]:
+    """Model × arm (repeated measures) and model × kind on the differences (split plot), on the instances
+    every tested model answered under both arms; None without two models or two such instances."""
+    if len(tested) < 2:
+        return None, None
+    rows = paired_mask[tested]
+    complete = rows.all(axis=0)
+    dropped = int((rows.any(axis=0) & ~complete).sum())
+    if complete.sum() < 2:
+        return None, None
+    # arms in presentation order, as R would order the factor's levels (the sums of squares do not depend on it)
+    by_arm = {arm_index[0]: acc_t[tested][:, complete], arm_index[1]: acc_c[tested][:, complete]}
+    y = np.stack([by_arm[a] for a in sorted(by_arm)], axis=-1).transpose(1, 0, 2)  # (instances, models, arms)
+    anova = within_two_way(y, ("model", "arm"), n_dropped=dropped)
+    kinds = d.inst_kind[complete]
+    interaction = None
+    if len(np.unique(kinds)) >= 2:
+        interaction = split_plot(
+            diff[tested][:, complete].T, np.array(d.kinds)[kinds], ("model", "kind"), n_dropped=dropped
+        )
+    return anova, interaction
 
 
 def _interval_frame(num: np.ndarray, den: np.ndarray, num_b: np.ndarray, den_b: np.ndarray) -> dict[str, np.ndarray]:
@@ -540,43 +786,46 @@ def _interval_frame(num: np.ndarray, den: np.ndarray, num_b: np.ndarray, den_b: 
     return {"value": bootstrap.ratio(num, den), "ci_low": lo, "ci_high": hi}
 
 
-def _accuracy_tables(c: _Coded, obs: np.ndarray, reps: np.ndarray, labs: dict[str, str]) -> dict[str, pd.DataFrame]:
-    """Accuracy with CIs for model × arm by kind, overall and by digit; `All models` pools every model."""
-    M, A = len(c.models), len(c.arms)
+def _accuracy_tables(d: _Design, obs: np.ndarray, reps: np.ndarray, answered: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Accuracy with CIs for model × arm by kind, overall and by digit; `All models` pools every model.
+
+    `obs` (S, R) and `reps` (B, S, R) hold the stratum sums whose first 2·M·A rows are n_correct and n;
+    `answered` (S, (M+1)·A) counts the instances answered per stratum by each model × arm, then by any model."""
+    M, A = len(d.models), len(d.arms)
     R = M * A
-    k_obs, n_obs = obs[..., :R], obs[..., R : 2 * R]  # (kinds, digits, R)
-    k_rep, n_rep = reps[..., :R], reps[..., R : 2 * R]  # (B, kinds, digits, R)
+    K, D = len(d.kinds), len(d.digits)
+    k_obs, n_obs = obs[:, :R].reshape(K, D, R), obs[:, R : 2 * R].reshape(K, D, R)
+    k_rep, n_rep = reps[:, :, :R].reshape(-1, K, D, R), reps[:, :, R : 2 * R].reshape(-1, K, D, R)
+    i_obs = answered.reshape(K, D, (M + 1) * A)
 
     def with_all(x: np.ndarray) -> np.ndarray:
         """Append the pooled 'All models' rows: (…, M*A) → (…, (M+1)*A)."""
         shaped = x.reshape(*x.shape[:-1], M, A)
         return np.concatenate([shaped, shaped.sum(axis=-2, keepdims=True)], axis=-2).reshape(*x.shape[:-1], (M + 1) * A)
 
-    names = [*c.models, ALL_MODELS]
+    names = [*d.models, ALL_MODELS]
     levels = {
-        "kind": (c.kinds, k_obs.sum(axis=1), n_obs.sum(axis=1), k_rep.sum(axis=2), n_rep.sum(axis=2)),
-        "digit": (c.digits.tolist(), k_obs.sum(axis=0), n_obs.sum(axis=0), k_rep.sum(axis=1), n_rep.sum(axis=1)),
-        "arm": (
-            [None],
-            k_obs.sum(axis=(0, 1))[None],
-            n_obs.sum(axis=(0, 1))[None],
-            k_rep.sum(axis=(1, 2))[:, None],
-            n_rep.sum(axis=(1, 2))[:, None],
-        ),
+        "kind": (d.kinds, (1,), (2,)),
+        "digit": (d.digits.tolist(), (0,), (1,)),
+        "arm": ([None], (0, 1), (1, 2)),
     }
     out = {}
-    for level, (labels, ko, no, kr, nr) in levels.items():
-        ko, no, kr, nr = with_all(ko), with_all(no), with_all(kr), with_all(nr)
+    for level, (labels, axes, rep_axes) in levels.items():
+        ko, no = (x.sum(axis=axes).reshape(len(labels), R) for x in (k_obs, n_obs))
+        kr, nr = (x.sum(axis=rep_axes).reshape(-1, len(labels), R) for x in (k_rep, n_rep))
+        ko, no, kr, nr = map(with_all, (ko, no, kr, nr))
+        io = i_obs.sum(axis=axes).reshape(len(labels), (M + 1) * A)
         stats = _interval_frame(ko, no, kr, nr)
         model_col = np.tile(np.repeat(names, A), len(labels))
         frame = pd.DataFrame(
             {
                 "model": model_col,
-                "lab": [labs.get(m, "") for m in model_col],
-                "arm": np.tile(c.arms, (M + 1) * len(labels)),
+                "lab": [d.labs.get(m, "") for m in model_col],
+                "arm": np.tile(d.arms, (M + 1) * len(labels)),
                 **({} if level == "arm" else {level: np.repeat(labels, (M + 1) * A)}),
-                "n": no.ravel().astype(int),
-                "n_correct": ko.ravel().astype(int),
+                "n": no.ravel().astype(np.int64),
+                "n_correct": ko.ravel().astype(np.int64),
+                "n_instances": io.ravel().astype(np.int64),
                 "accuracy": stats["value"].ravel(),
                 "ci_low": stats["ci_low"].ravel(),
                 "ci_high": stats["ci_high"].ravel(),
@@ -586,35 +835,29 @@ def _accuracy_tables(c: _Coded, obs: np.ndarray, reps: np.ndarray, labs: dict[st
     return out
 
 
-def _delta_table(c: _Coded, obs: np.ndarray, reps: np.ndarray, M: int, A: int) -> pd.DataFrame:
-    """Treatment − control on pairs, per model × kind, per model ('all' kinds), and for All models."""
-    R = M * A
-    d_obs, p_obs = obs[..., 2 * R : 2 * R + M], obs[..., 2 * R + M :]  # (kinds, digits, M)
-    d_rep, p_rep = reps[..., 2 * R : 2 * R + M], reps[..., 2 * R + M :]
+def _delta_table(d: _Design, obs: np.ndarray, reps: np.ndarray) -> pd.DataFrame:
+    """Mean per-instance treatment − control per model × kind, per model ('all' kinds) and for All
+    models, with bootstrap CIs: `obs` (S, 2M) and `reps` (B, S, 2M) hold Σ differences then Σ paired."""
+    M = len(d.models)
+    K, D = len(d.kinds), len(d.digits)
+    d_obs, p_obs = obs[:, :M].reshape(K, D, M), obs[:, M:].reshape(K, D, M)
+    d_rep, p_rep = reps[:, :, :M].reshape(-1, K, D, M), reps[:, :, M:].reshape(-1, K, D, M)
 
     def with_all(x: np.ndarray) -> np.ndarray:
         return np.concatenate([x, x.sum(axis=-1, keepdims=True)], axis=-1)
 
-    by_kind = [with_all(x) for x in (d_obs.sum(axis=1), p_obs.sum(axis=1), d_rep.sum(axis=2), p_rep.sum(axis=2))]
-    overall = [
-        with_all(x)
-        for x in (
-            d_obs.sum(axis=(0, 1))[None],
-            p_obs.sum(axis=(0, 1))[None],
-            d_rep.sum(axis=(1, 2))[:, None],
-            p_rep.sum(axis=(1, 2))[:, None],
-        )
-    ]
-    names = [*c.models, ALL_MODELS]
+    names = [*d.models, ALL_MODELS]
     frames = []
-    for kinds, (do, po, dr, pr) in ((c.kinds, by_kind), (["all"], overall)):
+    for kinds, axes, rep_axes in ((d.kinds, (1,), (2,)), (["all"], (0, 1), (1, 2))):
+        do, po = (with_all(x.sum(axis=axes).reshape(len(kinds), M)) for x in (d_obs, p_obs))
+        dr, pr = (with_all(x.sum(axis=rep_axes).reshape(-1, len(kinds), M)) for x in (d_rep, p_rep))
         stats = _interval_frame(do, po, dr, pr)
         frames.append(
             pd.DataFrame(
                 {
                     "model": np.tile(names, len(kinds)),
                     "kind": np.repeat(kinds, M + 1),
-                    "n_pairs": po.ravel().astype(int),
+                    "n_instances": po.ravel().astype(np.int64),
                     "delta": stats["value"].ravel(),
                     "ci_low": stats["ci_low"].ravel(),
                     "ci_high": stats["ci_high"].ravel(),
@@ -622,4 +865,4 @@ def _delta_table(c: _Coded, obs: np.ndarray, reps: np.ndarray, M: int, A: int) -
             )
         )
     out = pd.concat(frames, ignore_index=True)
-    return out[out["n_pairs"] > 0].reset_index(drop=True)
+    return out[out["n_instances"] > 0].reset_index(drop=True)

@@ -4,6 +4,8 @@ The plan names 4 models; its counts are read as shares so they carry to any numb
 ("at least 3/4 models" → at least 75% of them, "≥ 2 models" → at least half). A model is *significant
 for treatment > control* at level x when its two-sided Wilcoxon p < x and its paired delta is positive
 (a two-sided test with a direction, more conservative than the one-sided test, which is reported too).
+The plan's "samples per model per seed" are read as problem instances per model (a seed replicates an
+instance; it adds no sample): the instances each tested model answered under both arms.
 
 Outcome: **failure** if any failure criterion holds; otherwise **success** if every success criterion
 holds and no ambiguous-zone flag is raised; otherwise **ambiguous** (the plan: "requires follow-up").
@@ -13,12 +15,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .format import num, tex
+import pandas as pd
 
-if TYPE_CHECKING:
-    from .code_vs_nl import CodeVsNLResult
+from .format import num, p_value, tex
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Criteria:
     """Thresholds, defaulting to the plan's."""
 
     alpha: float = 0.05
-    min_instances_per_model_seed: int = 3000  # "≥ 3,000 samples per model per seed"
+    min_instances_per_model: int = 3000  # "≥ 3,000 samples per model per seed": paired instances per model
     success_share_significant: float = 0.75  # "p < 0.0125 (Bonferroni) … in at least 3/4 models"
     failure_share_not_significant: float = 0.5  # "p > 0.05 … in ≥ 2 models"
     d_success: float = 0.5  # "Cohen's d ≥ 0.5 (medium effect)"
@@ -99,9 +100,17 @@ class Verdict:
         )
 
 
-def evaluate(result: CodeVsNLResult, criteria: Criteria) -> Verdict:
+def evaluate(
+    criteria: Criteria,
+    paired: pd.DataFrame,
+    kind_deltas: pd.DataFrame,
+    pooled_dz: float,
+    interaction_p: float | None,
+) -> Verdict:
+    """The verdict from the per-model tests (`paired`: model, n_instances, delta, wilcoxon_p,
+    wilcoxon_p_bonferroni), the all-models delta per kind, the pooled within-model d_z and the model × kind
+    interaction's p (None when it could not be computed)."""
     a = criteria.alpha
-    paired = result.paired
     m = len(paired)
     positive = paired["delta"] > 0
     sig_bonf = (paired["wilcoxon_p_bonferroni"] < a) & positive
@@ -109,25 +118,23 @@ def evaluate(result: CodeVsNLResult, criteria: Criteria) -> Verdict:
     need = math.ceil(criteria.success_share_significant * m)
     fail_at = max(1, math.ceil(criteria.failure_share_not_significant * m))
     n_sig, n_not = int(sig_bonf.sum()), int((~sig_raw).sum())
-    min_inst = result.instances_per_model_seed["n_instances"].min()
-    worst = result.instances_per_model_seed.loc[result.instances_per_model_seed["n_instances"].idxmin()]
-    d = result.pooled_cohens_d
-    kinds = result.delta[(result.delta["model"] == "All models") & (result.delta["kind"] != "all")]
+    worst = paired.loc[paired["n_instances"].idxmin()]
+    min_inst = int(worst["n_instances"])
+    d = pooled_dz
+    kinds = kind_deltas
     share_up = float((kinds["delta"] > 0).mean()) if len(kinds) else float("nan")
     spread = float(kinds["delta"].std(ddof=1)) if len(kinds) > 1 else float("nan")
     below = paired[paired["delta"] < 0]
-    inter_p = None
-    if result.interaction is not None and "model:kind" in result.interaction.index:
-        inter_p = float(result.interaction.loc["model:kind", "PR(>F)"])
+    inter_p = interaction_p
     names = lambda frame: ", ".join(frame["model"]) or "none"
 
     checks = (
         Check(
             "success",
             "sample size",
-            bool(min_inst >= criteria.min_instances_per_model_seed),
-            f"min {min_inst:,} instances per model×seed ({worst['model']}, seed {worst['seed']})",
-            f"≥ {criteria.min_instances_per_model_seed:,}",
+            bool(min_inst >= criteria.min_instances_per_model),
+            f"min {min_inst:,} paired instances per model ({worst['model']})",
+            f"≥ {criteria.min_instances_per_model:,}",
         ),
         Check(
             "success",
@@ -137,7 +144,11 @@ def evaluate(result: CodeVsNLResult, criteria: Criteria) -> Verdict:
             f"≥ {need} of {m} models with Bonferroni p < {a} and Δ > 0",
         ),
         Check(
-            "success", "effect size", bool(d >= criteria.d_success), f"pooled d_z = {num(d)}", f"≥ {criteria.d_success}"
+            "success",
+            "effect size",
+            bool(d >= criteria.d_success),
+            f"pooled within-model d_z = {num(d)}",
+            f"≥ {criteria.d_success}",
         ),
         Check(
             "success",
@@ -154,7 +165,11 @@ def evaluate(result: CodeVsNLResult, criteria: Criteria) -> Verdict:
             f"≥ {fail_at} of {m} models",
         ),
         Check(
-            "failure", "small effect", bool(d < criteria.d_failure), f"pooled d_z = {num(d)}", f"< {criteria.d_failure}"
+            "failure",
+            "small effect",
+            bool(d < criteria.d_failure),
+            f"pooled within-model d_z = {num(d)}",
+            f"< {criteria.d_failure}",
         ),
         Check(
             "failure",
@@ -181,7 +196,7 @@ def evaluate(result: CodeVsNLResult, criteria: Criteria) -> Verdict:
             "ambiguous",
             "model × kind interaction",
             inter_p is not None and inter_p < a,
-            "not computed (one model or one kind)" if inter_p is None else f"ANOVA p = {inter_p:.3g}",
+            "not computed (one model or one kind)" if inter_p is None else f"ANOVA p = {p_value(inter_p)}",
             f"p < {a}",
         ),
     )

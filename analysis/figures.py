@@ -18,11 +18,12 @@ import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.lines import Line2D
 
-from .format import slug
+from evalhouse.vocabulary import arm_order
 
-ARM_ORDER = ["nl", "sim", "controlsim", "code"]
+from .format import slug
+from .instances import ALL_MODELS
+
 ARM_LABELS = {"nl": "NL", "sim": "Sim", "controlsim": "ControlSim", "code": "Code"}
-ALL_MODELS = "All models"
 STYLE = {
     "figure.dpi": 110,
     "savefig.dpi": 150,
@@ -106,8 +107,7 @@ def short(model: str) -> str:
 
 
 def _arms(frame: pd.DataFrame) -> list[str]:
-    present = set(frame["arm"])
-    return [a for a in ARM_ORDER if a in present] + sorted(present - set(ARM_ORDER))
+    return arm_order(frame["arm"])
 
 
 def _lines_over(

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+P_FLOOR = 1e-300  # below this a p-value is printed as `< 1e-300`: doubles underflow to 0 near 1e-308
+
 
 def p_text(p: float) -> str:
     """A p-value as a paper prints it: `p < 0.001`, else three decimals."""
@@ -18,6 +20,28 @@ def p_text(p: float) -> str:
 def p_latex(p: float) -> str:
     """`p_text` in math mode: `$p < 0.001$`."""
     return "$" + p_text(p) + "$"
+
+
+def p_value(p: float | None) -> str:
+    """A p-value to three significant digits for tables (`0.0123`, `4.5e-13`); `< 1e-300` where it
+    underflows (never `0`), `n/a` where there is none. JSON keeps the float itself."""
+    if p is None or not math.isfinite(p):
+        return "n/a"
+    if p < P_FLOOR:
+        return "< 1e-300"
+    return f"{p:.3g}"
+
+
+def p_value_latex(p: float | None) -> str:
+    """`p_value` for LaTeX: `$4.5\\times10^{-13}$`, `$<10^{-300}$`."""
+    if p is None or not math.isfinite(p):
+        return "n/a"
+    if p < P_FLOOR:
+        return "$<10^{-300}$"
+    if p >= 0.001:
+        return f"{p:.3f}"
+    mantissa, exponent = f"{p:.2e}".split("e")
+    return rf"${mantissa}\times10^{{{int(exponent)}}}$"
 
 
 def tex(text: str) -> str:

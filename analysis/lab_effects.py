@@ -479,18 +479,10 @@ DESCRIPTIVE = ("model", "lab", "category", "is_flagship", "display_name", "model
 
 
 def load_metrics(source: str = "marts.model_metrics", warehouse_path=None) -> pd.DataFrame:
-    """Long-form metrics from the warehouse mart (with registry display names) or from a CSV/Parquet
-    file, long (`metric`, `value` columns) or wide (one numeric column per metric, as the seed's table)."""
-    from .sources import load_frame, query
+    """Long-form metrics from the warehouse mart (display names included) or from a CSV/Parquet file,
+    long (`metric`, `value` columns) or wide (one numeric column per metric, as the seed's table)."""
+    from .sources import load_frame
 
-    if source == "marts.model_metrics":
-        return query(
-            """
-            select m.*, reg.display_name
-            from marts.model_metrics as m left join seeds.model_registry as reg using (model)
-        """,
-            warehouse_path,
-        )
     frame = load_frame(source, warehouse_path=warehouse_path)
     if {"metric", "value"} <= set(frame.columns):
         return frame

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,17 +40,21 @@ def write_result(result, stem: Path) -> list[Path]:
 
 
 def responses_from_warehouse(warehouse_path: Path | None = None, n_boot: int = 1000, **options):
-    """Code vs NL on the warehouse's graded responses; accuracy alone when there is no code/nl pair;
-    None when there are no responses. Returns (result, why Code vs NL was not run or None)."""
-    from .code_vs_nl import accuracy, code_vs_nl, load_responses
+    """Code vs NL on the warehouse's instances (marts.acc_model_arm_instance); accuracy alone when there is
+    no code/nl pair; None when there are no responses. Returns (result, why Code vs NL was not run or None)."""
+    from .bootstrap import SmallCellWarning
+    from .code_vs_nl import accuracy, code_vs_nl
+    from .sources import load_instances
 
-    responses = load_responses(warehouse_path)
-    if responses.empty:
+    instances = load_instances(warehouse_path=warehouse_path)
+    if instances.empty:
         return None, "no graded responses"
-    try:
-        return code_vs_nl(responses, n_boot=n_boot, **options), None
-    except ValueError as exc:  # no code or nl arm, or no pair: the accuracy figures still stand
-        return accuracy(responses, n_boot=n_boot), str(exc)
+    with warnings.catch_warnings():  # small cells are listed in the result's notes
+        warnings.simplefilter("ignore", SmallCellWarning)
+        try:
+            return code_vs_nl(instances, n_boot=n_boot, **options), None
+        except ValueError as exc:  # no code or nl arm, or no pair: the accuracy figures still stand
+            return accuracy(instances, n_boot=n_boot), str(exc)
 
 
 def figures_from_warehouse(

@@ -69,6 +69,19 @@ def query(sql: str, warehouse_path: Path | None = None) -> pd.DataFrame:
             raise SourceError(f"{str(exc).splitlines()[0]}; run `evalhouse build` first") from None
 
 
+def load_instances(where: str | None = None, warehouse_path: Path | None = None) -> pd.DataFrame:
+    """The analysis unit from the warehouse: one row per model × problem instance × arm with its replicate
+    counts (`marts.acc_model_arm_instance`), optionally filtered (`--where`, SQL on the mart's columns)."""
+    sql = "select * from marts.acc_model_arm_instance" + (f" where ({where})" if where else "")
+    with warehouse(warehouse_path) as con:
+        try:
+            return _run(con, sql, "marts.acc_model_arm_instance")
+        except SourceError as exc:
+            if "does not exist" in str(exc):
+                raise SourceError(f"{exc}; run `evalhouse build` first") from None
+            raise
+
+
 def _run(con: duckdb.DuckDBPyConnection, sql: str, source: str) -> pd.DataFrame:
     try:
         return con.execute(sql).df()

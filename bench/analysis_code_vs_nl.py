@@ -1,12 +1,15 @@
 """Benchmark: every analysis over ~1,000,000 graded responses (deterministic synthetic data).
 
-Times, on the same data in the same run (and code_vs_nl again on a second shape with 250,000 instances):
-  - reading graded.graded_responses from a DuckDB warehouse file (1M rows),
-  - `code_vs_nl` (1,000-resample instance bootstrap, paired tests, ANOVAs, criteria),
+The responses are counted per model × instance × arm in DuckDB (the mart marts.acc_model_arm_instance,
+~1/3 of the rows with 3 seeds). Times, on the same data in the same run (and code_vs_nl again on a second
+shape with 250,000 instances):
+  - reading marts.acc_model_arm_instance from a DuckDB warehouse file (`load_instances`),
+  - `code_vs_nl` (1,000-resample instance bootstrap, paired tests, repeated-measures ANOVAs, criteria),
   - drawing every figure (PNG + PDF),
   - `fit_mixedlm` on all rows (is_correct ~ arm + (1|problem_id)),
 and prints each against a baseline measured here: a per-replicate pandas bootstrap (timed on a few
-replicates, scaled to 1,000), statsmodels' formula ANOVA on the same instance-level table, and
+replicates, scaled to 1,000), statsmodels' AnovaRM on a 150-instance subsample (`within_two_way` on the
+same instances, for the ratio), and
 statsmodels' MixedLM on a 20,000-row subsample (our fit on the same subsample, for the ratio).
 
     .venv/bin/python bench/analysis_code_vs_nl.py [--rows 1000000]
@@ -24,10 +27,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from evalhouse.analysis.code_vs_nl import code_vs_nl, load_responses
+from evalhouse.analysis.anova import within_two_way
+from evalhouse.analysis.code_vs_nl import code_vs_nl, instances_from_responses
 from evalhouse.analysis.figures import draw_all
 from evalhouse.analysis.mixedlm import fit_mixedlm
 from evalhouse.analysis.simulate import simulate_responses
+from evalhouse.analysis.sources import load_instances
 
 
 def timed(label: str, fn, *args, **kwargs):
@@ -40,18 +45,20 @@ def timed(label: str, fn, *args, **kwargs):
 
 
 def write_warehouse(responses: pd.DataFrame, path: Path) -> None:
+    """The instance mart as the dbt build makes it: responses counted per model × problem_id × arm."""
     con = duckdb.connect(str(path))
     con.execute("set memory_limit = '2GB'")
-    con.execute("create schema graded; create schema seeds")
+    con.execute("create schema marts")
     frame = responses.astype({c: str for c in ("model", "lab", "kind", "arm", "problem_id")})
     con.register("frame", frame)
     con.execute("""
-        create table graded.graded_responses as
-        select model, kind, digit, arm, seed, sample, problem_id, is_correct, true as is_answered,
-               case when is_correct then 'correct' else 'wrong' end as verdict
+        create table marts.acc_model_arm_instance as
+        select model, any_value(lab) as lab, problem_id, any_value(kind) as kind, any_value(digit) as digit, arm,
+               count(*) as n, count(*) filter (where is_correct) as n_correct,
+               avg(cast(is_correct as int)) as accuracy, 0 as n_reported, 0 as n_correct_reported
         from frame
+        group by model, problem_id, arm
     """)
-    con.execute("create table seeds.model_registry as select distinct model, lab from frame")
     con.close()
 
 
@@ -80,7 +87,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
         write_warehouse(responses, db)
-        loaded, t_load = timed("read graded.graded_responses (DuckDB → pandas)", load_responses, db)
+        loaded, t_load = timed("read marts.acc_model_arm_instance (DuckDB → pandas)", load_instances, warehouse_path=db)
+        print(f"  ({len(loaded):,} model × instance × arm rows)")
         result, t_cvn = timed("code_vs_nl (1,000 bootstrap resamples)", code_vs_nl, loaded)
         _, t_fig = timed("draw every figure (PNG + PDF)", draw_all, Path(tmp) / "figures", accuracy=result)
     _, _t_mixed = timed(
@@ -102,7 +110,8 @@ def main() -> None:
         f"\n{len(wide):,} responses, many instances: 2 models × 2 arms × 100 kind×digit cells × "
         f"{wide_per_cell:,} instances × 1 seed ({wide['problem_id'].nunique():,} instances)"
     )
-    timed("code_vs_nl (1,000 bootstrap resamples)", code_vs_nl, wide)
+    wide_instances, _ = timed("instances_from_responses (pandas groupby)", instances_from_responses, wide)
+    timed("code_vs_nl (1,000 bootstrap resamples)", code_vs_nl, wide_instances)
 
     print("\nbaselines (same data, same run)")
     few = 5
@@ -113,23 +122,19 @@ def main() -> None:
     )
 
     import statsmodels.formula.api as smf
-    from statsmodels.stats.anova import anova_lm
+    from statsmodels.stats.anova import AnovaRM
 
-    from evalhouse.analysis.anova import anova_two_way
-
-    inst = responses.groupby(["model", "arm", "problem_id"], observed=True, as_index=False)["is_correct"].mean()
-    inst = inst.astype({"model": str, "arm": str})
+    # AnovaRM builds a dense design with a column per subject: a 150-instance subsample is what it can hold in reasonable time
+    keep = np.sort(loaded["problem_id"].unique())[:: max(1, loaded["problem_id"].nunique() // 150)][:150]
+    cells = loaded[loaded.arm.isin(["code", "nl"]) & loaded.problem_id.isin(keep)]
+    cells = cells[["model", "arm", "problem_id", "accuracy"]]
     _, t_sm = timed(
-        f"statsmodels ols + anova_lm typ=2 ({len(inst):,} instance cells)",
-        lambda: anova_lm(smf.ols("is_correct ~ C(model) * C(arm)", inst).fit(), typ=2),
+        f"statsmodels AnovaRM model × arm within instance ({len(keep)} instances)",
+        lambda: AnovaRM(cells, "accuracy", "problem_id", within=["model", "arm"]).fit(),
     )
-    _, t_ours = timed(
-        "anova_two_way from cell sums (same table)",
-        anova_two_way,
-        inst.is_correct.to_numpy(float),
-        inst.model.to_numpy(),
-        inst.arm.to_numpy(),
-    )
+    cube = cells.pivot_table(index="problem_id", columns=["model", "arm"], values="accuracy").to_numpy()
+    cube = cube.reshape(len(cube), -1, 2)
+    _, t_ours = timed("within_two_way (same instances)", within_two_way, cube, ("model", "arm"))
     print(f"  → {t_sm / t_ours:,.0f}× faster")
 
     sub = responses.sample(20_000, random_state=0).astype({"arm": str, "problem_id": str})

@@ -39,8 +39,8 @@ KINDS, DIGITS, SEEDS, ARMS = "add,sub,mul", "2,3,4,5", "0,1", "nl,sim,controlsim
 def bodies(n: int) -> list[bytes]:
     """Request bodies like the collector's (nl and sim prompts of the same problems)."""
     from evalhouse.ingest import prompts
-    from evalhouse.ingest.client import payload
     from evalhouse.ingest.problems import generate
+    from evalhouse.ingest.providers.openai_chat import OpenAIChat
 
     problems = list(generate(KINDS.split(","), [int(d) for d in DIGITS.split(",")], n))
     out = []
@@ -48,7 +48,8 @@ def bodies(n: int) -> list[bytes]:
         for seed in (0, 1):
             for problem in problems:
                 for arm in ("nl", "sim"):
-                    body = payload(model, prompts.messages(arm, problem), seed=seed, temperature=0.0, max_tokens=4096)
+                    messages = prompts.messages(arm, problem)
+                    body = OpenAIChat().build_request(model, messages, seed=seed, temperature=0.0, max_tokens=4096)
                     out.append(json.dumps(body).encode())
     return out
 

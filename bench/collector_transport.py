@@ -1,9 +1,10 @@
-"""Why the collector's transport is aiohttp: CPU per request of aiohttp and httpx at a window of 64.
+"""Why the project's one HTTP client is aiohttp: CPU per request of aiohttp and httpx at a window of 64.
 
 Both clients post the same body to the zero-latency synthetic endpoint (its own process) through a
-window of 64 and parse the JSON answer; each runs in a fresh process, timed by `wait4`.
+window of 64 and parse the JSON answer; each runs in a fresh process, timed by `wait4`. httpx is not a
+dependency of evalhouse (this benchmark is why): install it into the virtualenv to re-run the comparison.
 
-    .venv/bin/python bench/collector_transport.py
+    .venv/bin/pip install httpx && .venv/bin/python bench/collector_transport.py
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def main() -> None:
         run = with_aiohttp if args.client == "aiohttp" else with_httpx
         asyncio.run(run(args.url, args.requests, args.window))
         return
+    try:
+        import httpx  # noqa: F401
+    except ImportError:
+        raise SystemExit("httpx is not installed (it is not a dependency): .venv/bin/pip install httpx") from None
     print(f"transport benchmark: {args.requests} requests, window {args.window}; {load()}")
     with endpoint(Path(tempfile.mkdtemp()) / "none") as (url, _):
         cpu = {}

@@ -37,8 +37,9 @@ MEDIAN_MS, SIGMA = 200.0, 1.0
 async def batch_barrier(url: str, bodies: list[bytes], size: int) -> tuple[float, int]:
     """Send `bodies` in batches of `size`, each batch waiting for its slowest request."""
     from evalhouse.ingest.client import ChatClient
+    from evalhouse.ingest.providers.openai_chat import OpenAIChat
 
-    client = ChatClient(url, None, pool=size)
+    client = ChatClient(OpenAIChat(), url, None, pool=size)
     start = time.perf_counter()
     try:
         for i in range(0, len(bodies), size):
@@ -52,12 +53,14 @@ def baseline_bodies(count: int) -> list[bytes]:
     import json
 
     from evalhouse.ingest import prompts
-    from evalhouse.ingest.client import payload
     from evalhouse.ingest.problems import generate
+    from evalhouse.ingest.providers.openai_chat import OpenAIChat
 
     problems = list(generate(KINDS, DIGITS, math.ceil(count / (len(KINDS) * len(DIGITS)))))[:count]
     return [
-        json.dumps(payload(MODELS[0], prompts.messages("nl", p), seed=0, temperature=0.0, max_tokens=4096)).encode()
+        json.dumps(
+            OpenAIChat().build_request(MODELS[0], prompts.messages("nl", p), seed=0, temperature=0.0, max_tokens=4096)
+        ).encode()
         for p in problems
     ]
 

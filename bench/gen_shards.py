@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from evalhouse.ingest.answers import EXTRACTOR_VERSION
 from evalhouse.ingest.shards import RESPONSE_SCHEMA
 
 MODELS = [
@@ -148,6 +149,7 @@ select
     case when is_error then [429, 500, null, null][1 + (hash(b, 'cls') % 4)::bigint] end::integer as status_code,
     case when not is_error and not is_unparseable then answer end as parsed_answer,
     case when not is_error and is_unparseable then 'no_json_object' end as parse_error,
+    '{extractor_version}' as extractor_version,
     case when is_error then null when is_unparseable then 'parse_error' when is_right then 'correct' else 'wrong' end as verdict,
     case when is_error then null when is_unparseable then 'no_json_object' when is_right then 'ok' else 'wrong_value' end as verdict_reason,
     case when arm = 'code' and not is_error then 'ok' end as exec_status,
@@ -176,6 +178,7 @@ def constants() -> dict:
         digits=sql_list([d for _, d in CELLS]),
         cells=len(CELLS),
         errors=sql_list(ERROR_CLASSES),
+        extractor_version=EXTRACTOR_VERSION,
         legacy_from=LEGACY_FROM,
     )
     c["gold"] = GOLD.format(**c)

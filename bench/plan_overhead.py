@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from evalhouse.config import Paths
+from evalhouse.ingest import work
 from evalhouse.ingest.collector import Collector, RunConfig, collect
 from evalhouse.ingest.store import load_state
 from evalhouse.synthetic import CATALOG, ServerConfig, SyntheticServer
@@ -56,9 +57,7 @@ def main() -> None:
         config = RunConfig(**plan)
 
         def planning() -> int:
-            c = Collector(config, paths, None)
-            problems = c.problems()
-            return len(list(c.units(problems, load_state(paths.responses))))
+            return len(work.units(config, work.problems(config), load_state(paths.responses))[0])
 
         def whole_plan() -> int:
             return Collector(config, paths, None).plan().requests

@@ -31,8 +31,10 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from .build_plan import BuildError, BuildPlan, plan_build, project_fingerprint
+from .build_plan import BuildError, BuildPlan, input_fingerprints, plan_build, project_fingerprint
 from .config import Paths, dbt_project_dir
+from .ingest.answers.reread import UnreadableShard, regrade
+from .raw_tables import ensure_schema_shards
 
 __all__ = ["BuildError", "BuildPlan", "BuildResult", "build"]
 
@@ -66,6 +68,12 @@ def build(
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(warehouse):
         timings: dict[str, float] = {}
+        ensure_schema_shards(f"{paths.data_uri}/raw" if paths.data_uri else paths.raw)
+        try:
+            regrade(f"{paths.data_uri}/raw" if paths.data_uri else paths.raw, progress=not quiet)
+        except UnreadableShard as exc:
+            raise BuildError(f"cannot build: {exc}") from None
+        timings["regrade"] = time.perf_counter() - start
         if paths.data_uri:
             # the file listing and fingerprints that make a build incremental are local-folder checks
             plan = BuildPlan(False, "shards on object storage: a full build", project_fingerprint(project))
@@ -86,6 +94,7 @@ def build(
             "EVALHOUSE_DATA": paths.data_uri or str(paths.data),
             "EVALHOUSE_WAREHOUSE": str(warehouse),
             "EVALHOUSE_PROJECT_FINGERPRINT": plan.fingerprint,
+            "EVALHOUSE_INPUT_FINGERPRINTS": "" if paths.data_uri else input_fingerprints(paths.raw),
             "EVALHOUSE_TEMP_DIRECTORY": ".tmp",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
@@ -184,7 +193,6 @@ def _dbt_args(project: Path, warehouse: Path, plan: BuildPlan, select: str | Non
         args += ["--select", *select.split()]
     elif plan.select:
         args += ["--select", *plan.select]
-        exclude += plan.exclude
     if not plan.incremental:
         args.append("--full-refresh")
     if plan.verified:
@@ -212,6 +220,7 @@ def run_dbt(args: list[str], env: dict[str, str]) -> str:
             result = dbtRunner(callbacks=[collect]).invoke(args)
         finally:
             _close_dbt_connections()
+            _close_dbt_log_files()
     log = "\n".join(lines)
     if result.success:
         return log
@@ -236,6 +245,17 @@ def _close_dbt_connections() -> None:
         if DuckDBConnectionManager._ENV is not None:
             DuckDBConnectionManager._ENV.close()
             DuckDBConnectionManager._ENV = None
+
+
+def _close_dbt_log_files() -> None:
+    """dbt opens its log file on each in-process run and drops the previous handler unclosed when the next
+    run starts: close them as each run ends, so a long process (tests, rerun) leaks no file handles."""
+    from dbt_common.events.event_manager_client import get_event_manager
+
+    for logger in get_event_manager().loggers:
+        python_logger = getattr(logger, "_python_logger", None)
+        for handler in getattr(python_logger, "handlers", []):
+            handler.close()
 
 
 @contextmanager

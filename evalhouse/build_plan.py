@@ -6,9 +6,10 @@ only a rebuild from scratch is then right. Otherwise it is incremental and runs 
 downstream of what changed, because each dbt node costs a tenth of a second of start-up whether or not
 it has work to do:
 
-- new response shards: `stg_shards+` (the load log, graded_responses, the marts);
-- new columns in those shards: also the staging views, which list the columns shards have;
-- changed problem, metric or quarantine files: `stg_problems+`, `stg_metrics+`, `stg_quarantine+`.
+- new response shards: `stg_shards+` (the load log, the winning attempts, graded_responses, the marts);
+- changed problem, metric, quarantine or re-read answer files: `stg_problems+`, `stg_metrics+`,
+  `stg_quarantine+`, `stg_answers+`;
+- changed harness shards (benchmark_samples, benchmark_scores): the benchmark models.
 
 The seeds, the unit tests and everything else are the same project's and cannot have changed. With
 nothing new, there is nothing to run.
@@ -17,6 +18,7 @@ nothing new, there is nothing to run.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -29,12 +31,20 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .raw_tables import is_schema_shard
+
 # What the project fingerprint covers: everything that changes what a build computes.
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
 VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
 # Raw folders other than responses, each feeding one staging model (and what is downstream of it).
-FOLDERS = {"problems": "stg_problems", "metrics": "stg_metrics", "quarantine": "stg_quarantine"}
-RESPONSE_VIEWS = ("stg_response_attempts", "stg_responses", "stg_response_texts")
+FOLDERS = {
+    "problems": "stg_problems",
+    "metrics": "stg_metrics",
+    "quarantine": "stg_quarantine",
+    "answers": "stg_answers",
+    "benchmark_samples": "stg_benchmark_samples",
+    "benchmark_scores": "stg_benchmark_scores",
+}
 # Above this share of free blocks an incremental build would mostly copy holes: rebuild instead.
 MAX_FREE_SHARE = 0.5
 
@@ -55,7 +65,6 @@ class BuildPlan:
     fingerprint: str
     select: list[str] = field(default_factory=list)
     verified: bool = False
-    exclude: list[str] = field(default_factory=list)
 
     @property
     def up_to_date(self) -> bool:
@@ -78,12 +87,15 @@ def project_fingerprint(project: Path) -> str:
 
 
 def folder_fingerprint(folder: Path) -> str:
-    """A hash of the Parquet files under a raw folder (names, sizes, modification seconds).
-
-    The macro `folder_fingerprint` computes the same in SQL for marts.builds."""
+    """A hash of the Parquet files under a raw folder (names, sizes, modification seconds)."""
     files = sorted(map(str, folder.rglob("*.parquet"))) if folder.exists() else []
     lines = [f"{f}|{os.stat(f).st_size}|{int(os.stat(f).st_mtime)}" for f in files]
     return hashlib.md5("\n".join(lines).encode()).hexdigest()
+
+
+def input_fingerprints(raw: Path) -> str:
+    """The fingerprints of the raw folders other than responses, as marts.builds stores them (JSON)."""
+    return json.dumps({folder: folder_fingerprint(raw / folder) for folder in FOLDERS}, sort_keys=True)
 
 
 def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = False) -> BuildPlan:
@@ -94,10 +106,9 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
     with open_for_reading(warehouse) as con:
         try:
             last = con.execute(
-                "select project_fingerprint, problems_files, metrics_files, quarantine_files "
-                "from marts.builds order by started_at desc limit 1"
+                "select project_fingerprint, input_fingerprints from marts.builds order by started_at desc limit 1"
             ).fetchone()
-            shards = con.execute("select file, size_bytes, modified_at, columns from staging.stg_shards").fetchall()
+            shards = con.execute("select file, size_bytes, modified_at from staging.stg_shards").fetchall()
             free, total = con.execute(
                 "select sum(free_blocks), sum(total_blocks) from pragma_database_size()"
             ).fetchone()
@@ -116,7 +127,7 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
         return full("the warehouse file is more than half free space")
 
     loaded = set()
-    for file, size, modified_at, _ in shards:
+    for file, size, modified_at in shards:
         try:
             st = os.stat(file)
         except OSError:
@@ -125,26 +136,23 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
             return full(f"shard {file} changed")
         loaded.add(file)
     responses = raw / "responses"
-    new = [p for p in responses.rglob("*.parquet") if str(p) not in loaded] if responses.exists() else []
+    listed = [p for p in responses.rglob("*.parquet") if not is_schema_shard(p)] if responses.exists() else []
+    new = [p for p in listed if str(p) not in loaded]
 
-    select, exclude, reasons = [], [], []
+    select, reasons = [], []
     if new:
+        for shard in new:
+            shard_columns(shard)  # a file that is not Parquet fails here, named, not inside dbt
         select += ["stg_shards+"]
         reasons.append(f"{len(new)} new shard" + ("s" if len(new) > 1 else ""))
-        known = {c for *_, columns in shards for c in (columns or [])}
-        if any(name not in known for p in new for name in shard_columns(p)):
-            select += list(RESPONSE_VIEWS)
-            reasons.append("new columns")
-        else:
-            # downstream of graded_responses, but a view over the shards by name: new rows need no new view
-            exclude.append("stg_response_texts")
-    for (folder, model), before in zip(FOLDERS.items(), last[1:]):
-        if folder_fingerprint(raw / folder) != before:
+    before = json.loads(last[1] or "{}")
+    for folder, model in FOLDERS.items():
+        if folder_fingerprint(raw / folder) != before.get(folder):
             select.append(f"{model}+")
             reasons.append(f"{folder} changed")
     if select:
         select.append("builds")
-    return BuildPlan(True, ", ".join(reasons) or "nothing new", fingerprint, select, verified=True, exclude=exclude)
+    return BuildPlan(True, ", ".join(reasons) or "nothing new", fingerprint, select, verified=True)
 
 
 def shard_columns(shard: Path) -> list[str]:

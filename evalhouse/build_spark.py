@@ -5,23 +5,18 @@ place: dbt replaces each table as it goes, so there is no file to swap in. The b
 DuckDB's, taken on the Spark warehouse folder. Spark runs in this process (dbt-spark's `session`
 method, local cores); on a cluster the `spark_thrift` target does the same work (docs/scaling.md).
 
-Spark cannot ask whether a glob matches any file without failing when none does, so the raw folders
-are listed here first and their columns handed to dbt (macros/read_raw.sql, `raw_columns`).
+Each raw folder's schema.parquet (evalhouse/raw_tables.py) is written first: Spark then never meets an
+empty folder, and merges every shard's columns with it (spark.sql.parquet.mergeSchema, in the profile).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
 import time
 from pathlib import Path
 
 from .build import BuildError, BuildResult, build_lock, run_dbt
-from .build_plan import shard_columns
 from .config import Paths, dbt_project_dir
-
-# The raw folders the models read (models/staging/__sources.yml and stg_imported_responses).
-LOCATIONS = ("responses", "responses/source=legacy-*", "problems", "metrics", "quarantine")
+from .raw_tables import ensure_schema_shards
 
 
 def build_spark(
@@ -42,6 +37,7 @@ def build_spark(
     warehouse = paths.spark_warehouse
     warehouse.mkdir(parents=True, exist_ok=True)
     with build_lock(warehouse):
+        ensure_schema_shards(paths.raw)
         data = str(paths.data)
         env = {
             "EVALHOUSE_DATA": data,
@@ -69,8 +65,6 @@ def build_spark(
             "none" if quiet else "info",
             "--log-level-file",
             "info",
-            "--vars",
-            json.dumps({"raw_columns": raw_columns(data)}),
         ]
         if select:
             args += ["--select", *select.split()]
@@ -78,21 +72,3 @@ def build_spark(
         log = run_dbt(args, env)
         timings = {"dbt": time.perf_counter() - dbt_start}
     return BuildResult(warehouse, time.perf_counter() - start, "full", "Spark builds in full", log, timings)
-
-
-def raw_columns(data: str) -> dict[str, list[str]]:
-    """The columns found in each raw folder's shards, keyed by the glob the models read it with."""
-    root = Path(data) / "raw"
-    found = {}
-    for location in LOCATIONS:
-        top, _, pattern = location.partition("/")
-        files = sorted(
-            p
-            for p in (root / top).rglob("*.parquet")
-            if not pattern or fnmatch.fnmatch(p.relative_to(root / top).parts[0], pattern)
-        )
-        names: list[str] = []
-        for path in files:
-            names += [n for n in shard_columns(path) if n not in names]
-        found[f"{data}/raw/{location}/**/*.parquet"] = names
-    return found

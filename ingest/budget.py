@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 
-from .client import Completion
-from .provider import Price
+from .endpoint import Price
+from .provider import Completion
 
 TEMPLATE_TOKENS = 16  # chat-template tokens around the messages, beyond the body's bytes
 

@@ -1,185 +1,79 @@
-"""Collecting responses: plan what is missing, ask for it through a sliding window, store each answer.
+"""Collecting responses: plan what is missing, ask for it through the request window, store each answer.
 
-Before the first request, a pre-flight (`plan.py`) checks the key, the model ids and the credit left
-against an estimate of the cost; with `max_cost` a budget (`budget.py`) stops starting requests before
-the plan's cost could pass the cap. A fixed number of requests is in flight; each finished request frees
-its slot at once, so one slow answer never holds up a batch. A request waiting out a backoff holds no
-slot. Every answer is journaled the moment it lands and reaches a Parquet shard at the next checkpoint,
-so a killed run loses nothing it received. `response_id` is a hash of (model, problem, arm, seed,
-sample): a second run asks only for what is not stored yet (and, with `retry_errors`, for what is stored
-as an error).
+A run, top to bottom (`Collector.run`):
+
+1. Recover what a killed run left (its journal becomes shards) and read what is stored (`store.py`).
+2. List the units with work left (`work.py`); before the first request, a pre-flight (`plan.py`) checks
+   the key, the model ids and the credit left against an estimate of the cost.
+3. Start units as the window has room. A unit is started only once its bucket is claimed (`claims.py`),
+   so two runs over one data folder share the plan instead of paying twice.
+4. Each request arm (`nl`, `sim`, `controlsim`) is built by the provider (`providers/`), sent through
+   the window (`window.py`: slots, pacing, cost cap, retries) and graded (`rows.py`); the code arm runs
+   the sim answer's program in the sandbox (`execution.py`).
+5. Every row is journaled the moment it lands and reaches a Parquet shard at the next checkpoint
+   (`shards.py`, `journal.py`), so a killed run loses nothing it received; a full disk stops the run
+   with what was journaled kept.
+
+`response_id` is a hash of (model, problem, arm, seed, sample): a second run asks only for what is not
+stored yet (and, with `retry_errors`, for what is stored as an error).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import hashlib
 import json
 import logging
-import os
-import random
 import signal
+import sys
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import stamina
-import stamina.instrumentation
 from tqdm import tqdm
 
-from evalhouse import __version__
 from evalhouse.config import Paths
+from evalhouse.files import DiskFull, clean_leftovers
+from evalhouse.vocabulary import CODE_ARMS, DEPENDENT_ARMS, response_id
 
-from . import prompts
+from . import prompts, rows, work
+from .answers import extract_code
 from .budget import Budget, CapReached
-from .client import APIError, ChatClient, Completion, EmptyAnswer, MalformedBody, RetryableError, RunStopper, payload
-from .extract import extract_code, parse_printed
-from .grading import Graded, grade_text, grade_value
-from .journal import recover, shard_exists
-from .plan import Plan, check, estimate, spent, tally
-from .problems import GENERATOR_VERSION, Problem, generate
-from .provider import probe
+from .claims import Claims, Snapshot, bucket_of
+from .client import ChatClient
+from .endpoint import Endpoint, probe, probe_now
+from .errors import RunStopper
+from .execution import execute
+from .journal import recover
+from .plan import Plan, check, make_plan
+from .problems import Problem
+from .providers import make_provider
 from .ratelimit import Limits as RateLimits
-from .sandbox import Limits, run_code
-from .shards import RESPONSE_SCHEMA, ShardWriter, clean_leftovers, table_from_rows, write_atomic
-from .store import StoredState, load_state, problems_schema, stored_usage
+from .run_config import RunConfig, make_run_id
+from .runlog import others_running, run_records
+from .sandbox import SandboxUnavailable, require
+from .shards import RESPONSE_SCHEMA, ShardWriter, table_from_rows, write_shard
+from .store import StoredState, load_state
+from .summary import Interrupted, PreflightFailed, RunAborted, Summary
+from .window import RetryPolicy, Window
+from .work import Unit
+
+__all__ = [
+    "Collector",
+    "Interrupted",
+    "PreflightFailed",
+    "RunAborted",
+    "RunConfig",
+    "Summary",
+    "collect",
+    "response_id",
+]
 
 log = logging.getLogger("evalhouse.collector")
-
-
-@dataclass
-class RunConfig:
-    """Everything that defines a collection; an experiment spec is this, as TOML."""
-
-    models: list[str]
-    kinds: list[str]
-    digits: list[int]
-    n: int
-    seeds: list[int] = field(default_factory=lambda: [0])
-    arms: list[str] = field(default_factory=lambda: list(prompts.ARMS))
-    base_url: str = "https://openrouter.ai/api/v1"
-    concurrency: int = 16
-    problem_seed: int = 0
-    samples: int = 1
-    temperature: float = 0.0
-    max_tokens: int = 4096
-    checkpoint_every: int = 1000
-    exec_workers: int = 2
-    retry_errors: bool = False
-    resume: bool = True
-    max_attempts: int = 6
-    timeout_s: float = 120.0
-    requests_per_minute: float | None = None
-    tokens_per_minute: float | None = None
-    max_retry_wait: float = 300.0  # a Retry-After longer than this is not waited out: stored as an error
-    retry_wait_initial: float = 1.0
-    retry_wait_max: float = 60.0
-    require_parameters: bool | None = None  # OpenRouter: refuse providers that would drop seed etc.
-    allow_fallbacks: bool | None = None  # OpenRouter: false keeps the model from changing under you
-    provider_order: list[str] | None = None  # OpenRouter: providers to try, in order
-    max_cost: float | None = None  # USD cap on the plan's total cost (stored + this run); see budget.py
-    preflight: bool = True  # check key, model ids and credit before the first request
-    progress: bool = True
-
-    def provider(self) -> dict[str, Any] | None:
-        """OpenRouter's `provider` routing object, when any routing option is set."""
-        routing = {
-            "require_parameters": self.require_parameters,
-            "allow_fallbacks": self.allow_fallbacks,
-            "order": self.provider_order,
-        }
-        routing = {k: v for k, v in routing.items() if v is not None}
-        return routing or None
-
-
-def response_id(model: str, problem_id: str, arm: str, seed: int, sample: int) -> str:
-    return hashlib.sha256(f"{model}|{problem_id}|{arm}|{seed}|{sample}".encode()).hexdigest()[:32]
-
-
-def make_run_id() -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return f"run_{stamp}_{random.getrandbits(32):08x}"
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
-
-
-class RunAborted(Exception):
-    """The provider refused the run itself (key rejected, no credit); what landed before is stored."""
-
-
-class PreflightFailed(RunAborted):
-    """The pre-flight found a problem (key, model id, credit): nothing was sent."""
-
-
-class Interrupted(Exception):
-    """The run was stopped by a signal; what landed before is stored."""
-
-
-@dataclass
-class Summary:
-    planned: int = 0
-    done: int = 0
-    errors: Counter = field(default_factory=Counter)
-    retries: Counter = field(default_factory=Counter)
-    pending: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-    requests: int = 0
-    executions: int = 0
-    skipped: int = 0
-    recovered: int = 0
-    elapsed_s: float = 0.0
-    max_cost: float | None = None
-    spent_before: float = 0.0  # USD the plan's stored responses had cost when the run began
-    spent: float = 0.0  # USD this run spent, as the cap counts it (reported cost, else tokens at prices)
-    cap_reached: bool = False
-    unasked: int = 0  # responses not asked because of the cap
-
-    @property
-    def rate(self) -> float:
-        return self.done / self.elapsed_s if self.elapsed_s else 0.0
-
-    def lines(self) -> list[str]:
-        errors = ", ".join(f"{k}={v}" for k, v in sorted(self.errors.items())) or "none"
-        retries = ", ".join(f"{k}={v}" for k, v in sorted(self.retries.items())) or "none"
-        lines = [
-            f"stored {self.done} of {self.planned} responses ({self.requests} requests, {self.executions} code runs); "
-            f"{self.skipped} were already stored",
-            f"errors (stored as error rows): {errors}",
-            f"retries: {retries}",
-            f"tokens: {self.prompt_tokens} prompt, {self.completion_tokens} completion; cost {self.cost:.4f}",
-            f"elapsed {self.elapsed_s:.1f}s, {self.rate:.1f} responses/s",
-        ]
-        if self.pending:
-            lines.append(f"pending: {self.pending} controlsim/code responses wait for a sim answer that failed")
-        if self.recovered:
-            lines.append(f"recovered {self.recovered} responses from the journal of a killed run")
-        if self.max_cost is not None:
-            lines.append(
-                f"cost cap ${self.max_cost:g} over the plan: ${self.spent_before + self.spent:.4f} spent "
-                f"(${self.spent:.4f} by this run)"
-            )
-        if self.cap_reached:
-            lines.append(
-                f"stopped at the cost cap: {self.unasked} responses not asked; rerun with a higher "
-                "--max-cost to go on (what is stored is kept and not asked again)"
-            )
-        return lines
-
-    def as_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["errors"], d["retries"] = dict(self.errors), dict(self.retries)
-        return d
+Buckets = dict[int, list[Unit]]
 
 
 class Collector:
@@ -195,86 +89,34 @@ class Collector:
         self.run_id = run_id or make_run_id()
         self.summary = Summary(max_cost=config.max_cost)
         self._notify = notify or (lambda line: None)  # where the pre-flight's lines go (the CLI: stderr)
-        self._budget: Budget | None = None
-        self.root = paths.responses / "source=collector"  # the journal and run manifests: always local
+        self.provider = make_provider(config)
+        self.root = paths.responses / "source=collector"  # the journal, claims and run manifests: always local
         self.folder = self.root / f"run_id={self.run_id}"
         self.stored = paths.stored(paths.responses)  # where shards are: this folder or the bucket (s3://…)
-        self._provider = config.provider()
+        self._budget: Budget | None = None
         self._bar: tqdm | None = None
 
     # -- planning -------------------------------------------------------------------------
-    def problems(self) -> list[Problem]:
-        c = self.config
-        return list(generate(c.kinds, c.digits, c.n, c.problem_seed))
-
-    def write_problems(self, problems: list[Problem]) -> Path | str:
-        """Store the instances once per plan (same plan, same file), beside the responses' shards."""
-        ids = hashlib.sha256("|".join(p.problem_id for p in problems).encode()).hexdigest()[:16]
-        folder = self.paths.stored(self.paths.problems)
-        if not shard_exists(folder, f"problems-{ids}"):
-            rows = [p.as_row(self.config.problem_seed) for p in problems]
-            write_atomic(table_from_rows(rows, problems_schema()), folder, f"problems-{ids}")
-        return f"{folder}/problems-{ids}.parquet"
-
-    def units(
-        self, problems: list[Problem], state: StoredState
-    ) -> Iterator[tuple[str, Problem, int, int, frozenset[str]]]:
-        """(model, problem, seed, sample, arms still needed) for every cell with work left."""
-        c = self.config
-        for model in c.models:
-            for seed in c.seeds:
-                for sample in range(c.samples):
-                    for problem in problems:
-                        needed = frozenset(
-                            arm
-                            for arm in c.arms
-                            if not state.has(response_id(model, problem.problem_id, arm, seed, sample), c.retry_errors)
-                        )
-                        if needed:
-                            yield model, problem, seed, sample, needed
-                        self.summary.skipped += len(c.arms) - len(needed)
-
     def plan(self) -> Plan:
         """What a run would ask and what it would cost, checked against the endpoint; sends no completion."""
-        problems = self.problems()
-        state = load_state(self.stored) if self.config.resume else StoredState.empty()
-        return self._plan(problems, state, list(self.units(problems, state)))
-
-    def _plan(self, problems: list[Problem], state: StoredState, work: list) -> Plan:
         c = self.config
-        endpoint = probe(c.base_url, self._api_key, timeout_s=min(c.timeout_s, 30.0))
-        ids = [
-            response_id(model, problem.problem_id, arm, seed, sample)
-            for model in c.models
-            for problem in problems
-            for arm in c.arms
-            if arm in prompts.REQUEST_ARMS
-            for seed in c.seeds
-            for sample in range(c.samples)
-        ]
-        usage = stored_usage(self.stored, ids)
+        instances = work.problems(c)
+        state = self._read_state()
+        units, self.summary.skipped = work.units(c, instances, state)
+        endpoint = probe_now(self.provider, c.base_url, self._api_key, timeout_s=min(c.timeout_s, 30.0))
+        return self._plan(instances, state, units, endpoint)
 
-        def stored_sim(model: str, problem: Problem, seed: int, sample: int) -> str | None:
-            return state.sim_text(response_id(model, problem.problem_id, "sim", seed, sample))
-
-        lines, executions, pending = tally(c, work, stored_sim)
-        plan = Plan(
-            c.base_url,
-            estimate(lines, usage, c.max_tokens, endpoint),
-            self.summary.skipped,
-            executions,
-            pending,
-            spent(usage, endpoint),
-            endpoint,
-            c.max_cost,
-        )
+    def _plan(self, instances: list[Problem], state: StoredState, units: list[Unit], endpoint: Endpoint) -> Plan:
+        c = self.config
+        plan = make_plan(c, self.stored, instances, state, units, self.summary.skipped, endpoint)
         check(plan, c.models, key_given=self._api_key is not None)
         return plan
 
-    async def _preflight(self, problems: list[Problem], state: StoredState, work: list) -> None:
+    async def _preflight(self, instances: list[Problem], state: StoredState, units: list[Unit]) -> None:
         """Check before spending; set up the budget when there is a cap. Raises PreflightFailed."""
         c = self.config
-        plan = await asyncio.to_thread(self._plan, problems, state, work)
+        endpoint = await probe(self.provider, c.base_url, self._api_key, timeout_s=min(c.timeout_s, 30.0))
+        plan = await asyncio.to_thread(self._plan, instances, state, units, endpoint)
         if c.preflight:
             for line in plan.lines_out():
                 self._notify(line)
@@ -286,111 +128,111 @@ class Collector:
             self._budget = Budget(c.max_cost, plan.spent, plan.prices(), c.max_tokens)
             self.summary.spent_before = plan.spent
 
+    def _read_state(self) -> StoredState:
+        return load_state(self.stored) if self.config.resume else StoredState.empty()
+
     # -- running --------------------------------------------------------------------------
     async def run(self) -> Summary:
-        c = self.config
+        c, s = self.config, self.summary
         start = time.perf_counter()
-        clean_leftovers(self.paths.responses)
-        self.summary.recovered = recover(self.root, _write_rows, self.paths.stored)
-        problems = self.problems()
-        state = load_state(self.stored) if c.resume else StoredState.empty()
-        work = list(self.units(problems, state))
-        self.summary.planned = sum(len(arms) for *_, arms in work)
-        if work and (c.preflight or c.max_cost is not None):
-            await self._preflight(problems, state, work)
-        self.write_problems(problems)
-        with self._run_log() as manifest:
-            log.info(
-                "run %s: %d responses to collect, %d already stored",
-                self.run_id,
-                self.summary.planned,
-                self.summary.skipped,
-            )
-            manifest("running")
-            self._bar = tqdm(
-                total=self.summary.planned,
-                unit="resp",
-                disable=not c.progress,
-                dynamic_ncols=True,
-                smoothing=0.05,
-                desc="collect",
-            )
-            self._window = asyncio.Semaphore(c.concurrency)
-            self._limits = RateLimits(c.requests_per_minute, c.tokens_per_minute, c.max_tokens)
-            self._exec_pool = ThreadPoolExecutor(max_workers=max(1, c.exec_workers), thread_name_prefix="sandbox")
-            self._client = ChatClient(c.base_url, self._api_key, timeout_s=c.timeout_s, pool=c.concurrency)
-            self.writer = ShardWriter(
-                self.folder, every=c.checkpoint_every, journal=True, target=self.paths.stored(self.folder)
-            )
-            status = "failed"
+        if set(c.arms) & set(CODE_ARMS):  # before any request: a run that cannot sandbox pays for nothing
             try:
-                await self._drain(work, state)
-                status = "capped" if self._cap_reached() else "done"
-            except RunAborted:
-                status = "aborted"
-                raise
-            except asyncio.CancelledError:
-                status = "interrupted"
-                raise
-            finally:
-                await self._client.aclose()
-                self._exec_pool.shutdown(wait=True, cancel_futures=True)
-                self.writer.close()
-                self._bar.close()
-                self.summary.elapsed_s = time.perf_counter() - start
-                if self._budget is not None:
-                    self.summary.spent = self._budget.spent
-                    self.summary.cap_reached = self._budget.reached
-                    self.summary.unasked = self.summary.planned - self.summary.done - self.summary.pending
-                for line in self.summary.lines():
-                    log.info("%s", line)
-                manifest(status)
-        return self.summary
-
-    @contextlib.contextmanager
-    def _run_log(self):
-        """The run's log file (`data/logs/ingest-<run>.log`) and its manifest (`run.json` in the run folder)."""
-        self.paths.logs.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(self.paths.logs / f"ingest-{self.run_id}.log", encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        old_level, old_hooks = log.level, stamina.instrumentation.get_on_retry_hooks()
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        stamina.instrumentation.set_on_retry_hooks([])  # retries are logged here, not on stderr
-        started = datetime.now(timezone.utc).isoformat()
-        config = dataclasses.asdict(self.config)
-
-        def manifest(status: str) -> None:
-            doc = {
-                "run_id": self.run_id,
-                "status": status,
-                "pid": os.getpid(),
-                "started_at": started,
-                "updated_at": datetime.now(timezone.utc).isoformat(),
-                "evalhouse_version": __version__,
-                "prompt_version": prompts.PROMPT_VERSION,
-                "generator_version": GENERATOR_VERSION,
-                "config": config,
-                "summary": self.summary.as_dict(),
-            }
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / f".run.json.tmp-{os.getpid()}"
-            tmp.write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
-            tmp.replace(self.folder / "run.json")
-
+                require(c.unsafe_sandbox)
+            except SandboxUnavailable as exc:
+                raise PreflightFailed(f"code arm: {exc} (nothing was sent)") from None
+        clean_leftovers(self.paths.responses)
+        self.claims = Claims(self.root / ".claims")
         try:
-            yield manifest
+            self._seen = self.claims.snapshot()  # then what dead runs left, then the state (see claims.py)
+            s.recovered = recover(self.root, _write_rows, self.paths.stored)
+            self.instances = work.problems(c)
+            self._state = self._read_state()
+            units, s.skipped = work.units(c, self.instances, self._state)
+            s.planned = _responses(units)
+            if units and (c.preflight or c.max_cost is not None):
+                await self._preflight(self.instances, self._state, units)
+            work.write_problems(self.paths, c, self.instances)
+            with run_records(self.paths.logs, self.folder, self.run_id, c, s) as manifest:
+                log.info("run %s: %d responses to collect, %d already stored", self.run_id, s.planned, s.skipped)
+                manifest("running")
+                status = "failed"
+                self._open()
+                try:
+                    left = await self._drain(_by_bucket(units))
+                    if left:  # a second look, now that this run's own work is done: their holders may be gone
+                        left = await self._drain(left)
+                    self._leave_to_others(left)
+                    status = "capped" if self._cap_reached() else "done"
+                except RunAborted:
+                    status = "aborted"
+                    raise
+                except asyncio.CancelledError:
+                    status = "interrupted"
+                    raise
+                finally:
+                    try:
+                        await self._close(start, failing=sys.exc_info()[1] is not None)
+                    finally:
+                        manifest(status)
         finally:
-            log.removeHandler(handler)
-            log.setLevel(old_level)
-            stamina.instrumentation.set_on_retry_hooks(old_hooks)
-            handler.close()
+            self.claims.close()
+        return s
 
-    async def _drain(self, work: list, state: StoredState) -> None:
-        """Start a unit as soon as there is room; a few units per slot keep every slot busy."""
+    def _open(self) -> None:
+        """The run's machinery: progress bar, window, sandbox pool, shard writer."""
+        c = self.config
+        self._bar = tqdm(
+            total=self.summary.planned,
+            unit="resp",
+            disable=not c.progress,
+            dynamic_ncols=True,
+            smoothing=0.05,
+            desc="collect",
+        )
+        self._client = ChatClient(self.provider, c.base_url, self._api_key, timeout_s=c.timeout_s, pool=c.concurrency)
+        self.window = Window(
+            self._client.complete,
+            c.concurrency,
+            RetryPolicy(c.max_attempts, c.max_retry_wait, c.retry_wait_initial, c.retry_wait_max),
+            RateLimits(c.requests_per_minute, c.tokens_per_minute, c.max_tokens),
+            self._budget,
+        )
+        self._exec_pool = ThreadPoolExecutor(max_workers=max(1, c.exec_workers), thread_name_prefix="sandbox")
+        self.writer = ShardWriter(
+            self.folder, every=c.checkpoint_every, journal=True, target=self.paths.stored(self.folder)
+        )
+
+    async def _close(self, start: float, failing: bool) -> None:
+        """Tear the machinery down; when the run is already failing, a full disk at the last shard is only logged."""
+        s = self.summary
+        try:
+            await self._client.aclose()
+            self._exec_pool.shutdown(wait=True, cancel_futures=True)
+            try:
+                self.writer.close()
+            except DiskFull:
+                if not failing:
+                    raise
+                log.error("the disk is full: the last rows wait in the journal for the next run")
+        finally:
+            self._bar.close()
+            s.requests, s.retries = self.window.requests, self.window.retries
+            s.elapsed_s = time.perf_counter() - start
+            if self._budget is not None:
+                s.spent, s.cap_reached = self._budget.spent, self._budget.reached
+                s.unasked = s.planned - s.done - s.pending
+            for line in s.lines():
+                log.info("%s", line)
+
+    async def _drain(self, buckets: Buckets) -> Buckets:
+        """Start the units of every bucket this run can claim as the window has room; wait for them.
+
+        Returns the buckets another live run holds. A few units per slot keep every slot busy.
+        """
         room = asyncio.Semaphore(2 * self.config.concurrency + 2 * self.config.exec_workers)
         live: set[asyncio.Task] = set()
         failures: list[BaseException] = []
+        held: Buckets = {}
 
         def finished(task: asyncio.Task) -> None:
             live.discard(task)
@@ -398,14 +240,24 @@ class Collector:
             if not task.cancelled() and task.exception() is not None:
                 failures.append(task.exception())
 
+        order = sorted(buckets)
         try:
-            for unit in work:
-                await room.acquire()
+            for i, bucket in enumerate(order):
+                moved = self.claims.claim(bucket, self._seen)
+                if moved is None:
+                    held[bucket] = buckets[bucket]
+                    continue
+                if moved and self.config.resume:  # worked on by a run that has ended since the state was read
+                    buckets = await self._read_again(buckets, order[i:])
+                for unit in buckets.get(bucket, []):
+                    await room.acquire()
+                    if failures or self._cap_reached():
+                        break
+                    task = asyncio.create_task(self._unit(unit, self._state))
+                    live.add(task)
+                    task.add_done_callback(finished)
                 if failures or self._cap_reached():
                     break
-                task = asyncio.create_task(self._unit(*unit, state))
-                live.add(task)
-                task.add_done_callback(finished)
             while live and not failures:
                 await asyncio.wait(set(live), return_when=asyncio.FIRST_EXCEPTION)
         finally:
@@ -415,30 +267,63 @@ class Collector:
                 await asyncio.gather(*live, return_exceptions=True)
         if failures:
             raise failures[0]
+        return held
+
+    async def _read_again(self, buckets: Buckets, ahead: list[int]) -> Buckets:
+        """The units of the buckets `ahead`, from the stored state read anew (dead runs' journals recovered first).
+
+        What another run stored meanwhile is no longer this run's to collect.
+        """
+
+        def read() -> tuple[Snapshot, StoredState]:
+            seen = self.claims.snapshot()
+            recover(self.root, _write_rows, self.paths.stored)
+            return seen, load_state(self.stored)
+
+        self._seen, self._state = await asyncio.to_thread(read)
+        fresh = _by_bucket(work.units(self.config, self.instances, self._state)[0])
+        done = sum(_responses(buckets.get(b, [])) - _responses(fresh.get(b, [])) for b in ahead)
+        self.summary.planned -= done
+        self.summary.skipped += done
+        self._shrink_bar(done)
+        return {**buckets, **{b: fresh.get(b, []) for b in ahead}}
+
+    def _leave_to_others(self, held: Buckets) -> None:
+        left = sum(_responses(units) for units in held.values())
+        if left:
+            self.summary.planned -= left
+            self.summary.left_to_others = left
+            self.summary.others = others_running(self.root, self.run_id)
+            self._shrink_bar(left)
+            log.info("left %d responses to other live runs: %s", left, self.summary.others)
+
+    def _shrink_bar(self, n: int) -> None:
+        if self._bar is not None and n:
+            self._bar.total -= n
+            self._bar.refresh()
 
     def _cap_reached(self) -> bool:
         return self._budget is not None and self._budget.reached
 
-    async def _unit(
-        self, model: str, problem: Problem, seed: int, sample: int, needed: frozenset[str], state: StoredState
-    ) -> None:
+    # -- one unit: its arms ---------------------------------------------------------------
+    async def _unit(self, unit: Unit, state: StoredState) -> None:
         jobs = []
-        if "nl" in needed:
-            jobs.append(self._ask(model, problem, "nl", seed, sample))
-        if needed & {"sim", "controlsim", "code"}:
-            jobs.append(self._sim_chain(model, problem, seed, sample, needed, state))
+        if "nl" in unit.needed:
+            jobs.append(self._ask(unit, "nl"))
+        if unit.needed & {"sim", "controlsim", "code"}:
+            jobs.append(self._sim_chain(unit, state))
         await _together(jobs)
 
-    async def _sim_chain(self, model, problem, seed, sample, needed, state) -> None:
+    async def _sim_chain(self, unit: Unit, state: StoredState) -> None:
         """sim first; controlsim and code depend on the program in the sim answer."""
-        if "sim" in needed:
-            row = await self._ask(model, problem, "sim", seed, sample)
+        if "sim" in unit.needed:
+            row = await self._ask(unit, "sim")
             if row is None:  # not asked: the cost cap was reached; controlsim and code wait for it
                 return
             sim_text = None if row["error"] else row["response_text"]
         else:
-            sim_text = state.sim_text(response_id(model, problem.problem_id, "sim", seed, sample))
-        dependent = needed & {"controlsim", "code"}
+            sim_text = state.sim_text(unit.response_id("sim"))
+        dependent = unit.needed & set(DEPENDENT_ARMS)
         if sim_text is None:
             # The sim request failed: controlsim and code stay pending for a later run.
             self.summary.pending += len(dependent)
@@ -447,35 +332,61 @@ class Collector:
         code = extract_code(sim_text)
         jobs = []
         if "controlsim" in dependent:
-            jobs.append(self._ask(model, problem, "controlsim", seed, sample, code=code))
+            jobs.append(self._ask(unit, "controlsim", code=code))
         if "code" in dependent:
-            jobs.append(self._execute(model, problem, seed, sample, code))
+            jobs.append(self._execute(unit, code))
         await _together(jobs)
 
-    def _base_row(self, model, problem: Problem, arm, seed, sample) -> dict[str, Any]:
+    async def _ask(self, unit: Unit, arm: str, code: str | None = None) -> dict[str, Any] | None:
+        """Ask, store and return the row; None when the cost cap kept the request from being sent."""
         c = self.config
-        return {
-            "response_id": response_id(model, problem.problem_id, arm, seed, sample),
-            "run_id": self.run_id,
-            "source": "collector",
-            "model": model,
-            "problem_id": problem.problem_id,
-            "kind": problem.kind,
-            "digit": problem.digit,
-            "arm": arm,
-            "seed": seed,
-            "sample": sample,
-            "gold_answer": problem.gold_answer,
-            "reported_correct": None,
-            "prompt_version": prompts.PROMPT_VERSION,
-            "temperature": c.temperature,
-            "max_tokens": c.max_tokens,
-            "created_at": _now_us(),
-            "error": None,
-        }
+        row = rows.base_row(self.run_id, c, unit, arm)
+        if arm == "controlsim" and code is None:  # no program in the sim answer: recorded, not asked
+            row.update(prompt="", **rows.no_code_fields())
+            self._store(row)
+            return row
+        messages = prompts.messages(arm, unit.problem, code)
+        row["prompt"] = messages[-1]["content"]
+        request = self.provider.build_request(
+            unit.model, messages, seed=unit.seed, temperature=c.temperature, max_tokens=c.max_tokens
+        )
+        try:
+            outcome = await self.window.ask(json.dumps(request).encode(), unit.model)
+        except CapReached:
+            return None
+        completion, error = outcome.completion, outcome.error
+        if error is not None and error.completion is not None:  # still empty at the last attempt: the answer
+            completion, error = error.completion, None
+        if isinstance(error, RunStopper):
+            raise RunAborted(
+                f"the endpoint refused the run (HTTP {error.status_code}: {error}); "
+                "fix the key or the credit and run again: nothing stored is asked again"
+            )
+        row["attempt"] = outcome.attempts
+        if error is not None:
+            row.update(rows.error_fields(error))
+        else:
+            row.update(rows.completion_fields(completion))
+            row.update(rows.grade_fields(rows.grade_completion(unit.problem, completion)))
+            self.summary.prompt_tokens += completion.prompt_tokens or 0
+            self.summary.completion_tokens += completion.completion_tokens or 0
+            self.summary.cost += completion.cost or 0.0
+        self._store(row)
+        return row
 
+    async def _execute(self, unit: Unit, code: str | None) -> None:
+        row = rows.base_row(self.run_id, self.config, unit, "code")
+        row["prompt"] = code or ""
+        if code is None:
+            row.update(rows.no_code_fields(), exec_status="no_code")
+        else:
+            row.update(await execute(self._exec_pool, unit.problem, code, self.config.unsafe_sandbox))
+            self.summary.executions += 1
+        self._store(row)
+
+    # -- the writer side ------------------------------------------------------------------
     def _store(self, row: dict[str, Any]) -> None:
-        self.writer.add(row)
+        self.writer.add(row)  # journaled before it returns; a full disk raises DiskFull here
         self.summary.done += 1
         if row.get("error_class"):
             self.summary.errors[row["error_class"]] += 1
@@ -488,198 +399,16 @@ class Collector:
                 self._bar.set_postfix_str(f"errors={sum(self.summary.errors.values())}", refresh=False)
             self._bar.update(n)
 
-    # -- one request ----------------------------------------------------------------------
-    async def _ask(self, model, problem: Problem, arm, seed, sample, code: str | None = None) -> dict[str, Any] | None:
-        """Ask, store and return the row; None when the cost cap kept the request from being sent."""
-        row = self._base_row(model, problem, arm, seed, sample)
-        if arm == "controlsim" and code is None:
-            # No program in the sim answer: record it, do not send a request.
-            row.update(
-                prompt="", response_text="", parse_error="no_code", verdict="parse_error", verdict_reason="no_code"
-            )
-            self._store(row)
-            return row
-        c = self.config
-        messages = prompts.messages(arm, problem, code)
-        row["prompt"] = messages[-1]["content"]
-        body = payload(
-            model, messages, seed=seed, temperature=c.temperature, max_tokens=c.max_tokens, provider=self._provider
-        )
-        data = json.dumps(body).encode()
-        try:
-            completion, error, attempts = await self._send(data, model)
-        except CapReached:
-            return None
-        row["attempt"] = attempts
-        if isinstance(error, EmptyAnswer):  # still empty after the last attempt: that is the model's answer
-            completion, error = error.completion, None
-        if isinstance(error, RunStopper):
-            raise RunAborted(
-                f"the endpoint refused the run (HTTP {error.status_code}: {error}); "
-                "fix the key or the credit and run again: nothing stored is asked again"
-            )
-        if error is not None:
-            row.update(
-                error=str(error) or error.error_class, error_class=error.error_class, status_code=error.status_code
-            )
-        else:
-            self._fill_completion(row, completion, problem)
-        self._store(row)
-        return row
 
-    async def _send(self, body: bytes, model: str) -> tuple[Completion | None, APIError | None, int]:
-        """Send with retries; returns (completion, None, attempts) or (None, last error, attempts).
+def _by_bucket(units: Iterable[Unit]) -> Buckets:
+    buckets: Buckets = defaultdict(list)
+    for unit in units:
+        buckets[bucket_of(unit.key)].append(unit)
+    return dict(buckets)
 
-        The first attempt goes out bare: most requests succeed at once, and setting up stamina's retry
-        machinery costs about a tenth of the collector's CPU budget per response. When it fails, stamina
-        takes over with that failure as its attempt 1, so waits and the attempt bound are stamina's.
-        """
-        c = self.config
-        try:
-            return await self._attempt(body, model), None, 1
-        except RetryableError as exc:
-            last = exc
-        except APIError as exc:
-            return None, exc, 1
-        attempts = 1
-        try:
-            async for attempt in stamina.retry_context(
-                on=self._retry_wait,
-                attempts=c.max_attempts,
-                timeout=None,
-                wait_initial=c.retry_wait_initial,
-                wait_max=c.retry_wait_max,
-                wait_jitter=c.retry_wait_initial,
-            ):
-                with attempt:
-                    if attempt.num == 1:
-                        raise last
-                    attempts = attempt.num
-                    self.summary.retries[last.error_class] += 1
-                    log.info("retry %d after %s: %s", attempts, last.error_class, last)
-                    try:
-                        completion = await self._attempt(body, model)
-                    except APIError as exc:
-                        last = exc
-                        raise
-        except APIError as exc:
-            return None, exc, attempts
-        return completion, None, attempts
 
-    async def _attempt(self, body: bytes, model: str) -> Completion:
-        """One request: within the rate limits and the cost cap, holding one slot of the window while in flight."""
-        limits = self._limits
-        if limits.active:
-            reserved = await limits.take(len(body))
-        async with self._window:
-            completion = await self._within_budget(body, model)
-        if limits.active:
-            used = (completion.prompt_tokens or 0) + (completion.completion_tokens or 0)
-            limits.settle(
-                reserved, used if completion.completion_tokens is not None else None, completion.completion_tokens
-            )
-        return completion
-
-    async def _within_budget(self, body: bytes, model: str) -> Completion:
-        """Send, with the most it can cost reserved first when there is a cap (CapReached: not sent)."""
-        budget = self._budget
-        if budget is None:
-            self.summary.requests += 1
-            return await self._client.complete(body)
-        bound = await budget.reserve(model, len(body))
-        completion, answered = None, False
-        try:
-            self.summary.requests += 1
-            completion = await self._client.complete(body)
-            answered = True
-            return completion
-        except EmptyAnswer as exc:
-            completion, answered = exc.completion, True
-            raise
-        except APIError as exc:
-            # An HTTP error is not billed; a body cut off in transit (MalformedBody) may have been.
-            answered = exc.status_code is not None and not isinstance(exc, MalformedBody)
-            raise
-        finally:
-            budget.settle(model, bound, completion, answered)
-
-    def _retry_wait(self, exc: Exception) -> bool | float:
-        """stamina's hook: retry only what can succeed later; a Retry-After is the minimum wait."""
-        if not isinstance(exc, RetryableError):
-            return False
-        if exc.retry_after is None:
-            return True
-        if exc.retry_after > self.config.max_retry_wait:
-            return False
-        return exc.retry_after + random.uniform(0, self.config.retry_wait_initial)
-
-    def _fill_completion(self, row: dict[str, Any], completion: Completion, problem: Problem) -> None:
-        row.update(
-            response_text=completion.text or "",
-            latency_ms=completion.latency_ms,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            cost=completion.cost,
-            provider_model=completion.provider_model,
-            finish_reason=completion.finish_reason,
-            native_finish_reason=completion.native_finish_reason,
-            reasoning=completion.reasoning,
-            reasoning_tokens=completion.reasoning_tokens,
-            generation_id=completion.generation_id,
-            provider_name=completion.provider,
-        )
-        s = self.summary
-        s.prompt_tokens += completion.prompt_tokens or 0
-        s.completion_tokens += completion.completion_tokens or 0
-        s.cost += completion.cost or 0.0
-        self._fill_grade(row, _grade(problem, completion))
-
-    @staticmethod
-    def _fill_grade(row: dict[str, Any], graded: Graded) -> None:
-        row.update(
-            parsed_answer=graded.parsed_answer,
-            parse_error=graded.parse_error,
-            verdict=graded.verdict,
-            verdict_reason=graded.verdict_reason,
-        )
-
-    # -- the code arm ---------------------------------------------------------------------
-    async def _execute(self, model, problem: Problem, seed, sample, code: str | None) -> None:
-        row = self._base_row(model, problem, "code", seed, sample)
-        row["prompt"] = code or ""
-        if code is None:
-            row.update(
-                response_text="",
-                parse_error="no_code",
-                verdict="parse_error",
-                verdict_reason="no_code",
-                exec_status="no_code",
-            )
-            self._store(row)
-            return
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._exec_pool, run_code, code, Limits())
-        self.summary.executions += 1
-        row.update(
-            response_text=result.stdout,
-            latency_ms=result.duration_ms,
-            exec_status=result.status,
-            exec_exit_code=result.exit_code,
-            exec_limit=result.limit,
-            exec_stderr=result.stderr[-2000:],
-        )
-        if not result.ok:
-            reason = result.reason or f"execution {result.status}" + (
-                f" ({result.limit} limit)" if result.limit else ""
-            )
-            self._fill_grade(row, Graded(None, "exec_failed", "parse_error", reason))
-        else:
-            value = parse_printed(result.stdout)
-            if value is None:
-                self._fill_grade(row, Graded(None, "no_output", "parse_error", "program printed nothing"))
-            else:
-                self._fill_grade(row, grade_value(problem.kind, problem.instance, value))
-        self._store(row)
+def _responses(units: Iterable[Unit]) -> int:
+    return sum(len(u.needed) for u in units)
 
 
 async def _together(jobs: list) -> None:
@@ -697,28 +426,8 @@ async def _together(jobs: list) -> None:
         raise
 
 
-def _grade(problem: Problem, completion: Completion) -> Graded:
-    """Grade the answer; when it cannot be read, say how the model stopped if that explains it."""
-    graded = grade_text(problem.kind, problem.instance, completion.text)
-    if graded.parse_error is None:
-        return graded
-    if completion.finish_reason == "length":
-        if completion.text:
-            return Graded(None, "truncated", "parse_error", "answer cut off by max_tokens")
-        why = "max_tokens spent before any answer" + (" (on reasoning)" if completion.reasoning else "")
-        return Graded(None, "truncated", "parse_error", why)
-    if completion.finish_reason not in ("stop", None):
-        return Graded(
-            None,
-            graded.parse_error,
-            "parse_error",
-            f"{graded.verdict_reason} (finish_reason {completion.finish_reason})",
-        )
-    return graded
-
-
 def _write_rows(rows: list[dict[str, Any]], folder: Path | str, stem: str) -> None:
-    write_atomic(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
+    write_shard(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
 
 
 def collect(

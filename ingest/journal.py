@@ -8,6 +8,8 @@ its segment for as long as it lives, so a later run can tell a live segment from
 Recovery is idempotent because the shard is named after its segment: if `part-000003.parquet` exists the
 segment was already written (the process died between rename and delete) and is only removed; otherwise
 its complete lines become that shard. A torn last line is the row that was being written at the kill.
+A row that does not fit on a full disk is cut off again (the segment keeps only whole rows) and the
+append raises `DiskFull`: the rows before it stay journaled for the next run to recover.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
+
+from evalhouse.files import DiskFull, is_full
 
 _SEGMENT = re.compile(r"^(?:\.journal-|part-)(\d+)\.(?:jsonl|parquet)$")
 
@@ -75,20 +79,42 @@ class Segment:
         # Created under a temporary name and locked before it is renamed into view, so a recovering run
         # never finds this segment unlocked.
         fresh = folder / f"{segment_name(seq)}.tmp-{os.getpid()}"
-        self._fh = open(fresh, "a", encoding="utf-8")  # noqa: SIM115 (held open for the segment's life)
-        if not _try_lock(self._fh):
-            self._fh.close()
-            raise RuntimeError(f"{fresh} is locked by another process")
+        try:
+            self._fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as exc:
+            if is_full(exc):
+                raise DiskFull(self.path, exc) from exc
+            raise
+        self._size = 0
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            raise RuntimeError(f"{fresh} is locked by another process") from None
         os.replace(fresh, self.path)
 
     def append(self, row: Mapping[str, Any]) -> None:
-        self._fh.write(json.dumps(row, separators=(",", ":")) + "\n")
-        self._fh.flush()
+        """Hand one row to the kernel (one write: SIGKILL cannot lose it); on a full disk, cut it off again."""
+        line = (json.dumps(row, separators=(",", ":")) + "\n").encode()
+        try:
+            written = os.write(self._fd, line)
+            while written < len(line):  # a short write: the disk is filling up
+                written += os.write(self._fd, line[written:])
+        except OSError as exc:
+            os.ftruncate(self._fd, self._size)  # freeing space never fails for want of it
+            if is_full(exc):
+                raise DiskFull(self.path, exc) from exc
+            raise
+        self._size += len(line)
 
     def remove(self) -> None:
         """Delete the segment (its rows are in a shard now) and release the lock."""
         self.path.unlink(missing_ok=True)
-        self._fh.close()
+        os.close(self._fd)
+
+    def close(self) -> None:
+        """Release the segment, keeping its rows for the next run's recovery."""
+        os.close(self._fd)
 
 
 def read_segment(fh: IO[str]) -> list[dict[str, Any]]:
@@ -131,5 +157,5 @@ def recover(root: Path, write_shard, stored=lambda folder: folder) -> int:
                 if rows:
                     write_shard(rows, target, shard_stem(seq))
                     recovered += len(rows)
-            os.unlink(path)
+            path.unlink(missing_ok=True)  # a live writer may have removed it meanwhile
     return recovered

@@ -22,11 +22,13 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from evalhouse.vocabulary import DEPENDENT_ARMS, REQUEST_ARMS, response_id
+
 from . import prompts
-from .extract import extract_code
+from .answers import extract_code
+from .endpoint import Endpoint, Price
 from .problems import Problem
-from .provider import Endpoint, Price
-from .store import StoredUsage
+from .store import StoredState, StoredUsage, stored_usage
 
 CHARS_PER_TOKEN = 4.0
 
@@ -167,6 +169,35 @@ class Plan:
         return out
 
 
+def make_plan(config, stored, instances, state: StoredState, work, skipped: int, endpoint: Endpoint) -> Plan:
+    """The plan of the work list `work` (the collector's), priced from what `stored` holds and the endpoint says."""
+    ids = [
+        response_id(model, problem.problem_id, arm, seed, sample)
+        for model in config.models
+        for problem in instances
+        for arm in config.arms
+        if arm in REQUEST_ARMS
+        for seed in config.seeds
+        for sample in range(config.samples)
+    ]
+    usage = stored_usage(stored, ids)
+
+    def stored_sim(model: str, problem: Problem, seed: int, sample: int) -> str | None:
+        return state.sim_text(response_id(model, problem.problem_id, "sim", seed, sample))
+
+    lines, executions, pending = tally(config, work, stored_sim)
+    return Plan(
+        config.base_url,
+        estimate(lines, usage, config.max_tokens, endpoint),
+        skipped,
+        executions,
+        pending,
+        spent(usage, endpoint),
+        endpoint,
+        config.max_cost,
+    )
+
+
 def _usd(value: float | None) -> str:
     return "?" if value is None else f"${value:,.4f}"
 
@@ -189,7 +220,7 @@ def tally(
 
     for model in config.models:
         for arm in config.arms:
-            if arm in prompts.REQUEST_ARMS:
+            if arm in REQUEST_ARMS:
                 line(model, arm)
     for model, problem, seed, sample, needed in work:
         for arm in ("nl", "sim"):
@@ -197,7 +228,7 @@ def tally(
                 entry = line(model, arm)
                 entry.requests += 1
                 entry.prompt_chars += system + len(prompts.user_prompt(arm, problem))
-        dependent = needed & {"controlsim", "code"}
+        dependent = needed & set(DEPENDENT_ARMS)
         if not dependent:
             continue
         sim_text = None if "sim" in needed else stored_sim(model, problem, seed, sample)

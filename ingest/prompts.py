@@ -11,8 +11,6 @@ from .problems import Problem, get_kind
 # p2: every kind states its answer type; sim asks for standard-library code that prints JSON.
 PROMPT_VERSION = "p2"
 
-ARMS = ("nl", "sim", "controlsim", "code")
-REQUEST_ARMS = ("nl", "sim", "controlsim")
 
 SYSTEM = "You are a careful problem solver. Reply with exactly one JSON object and nothing else."
 

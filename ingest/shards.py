@@ -1,13 +1,13 @@
 """Parquet shards: the one way rows reach `data/raw/`.
 
-A shard is complete or absent, never torn: rows are written to a hidden temporary file in the same
-folder, flushed to disk, then renamed into place. Readers glob `*.parquet`, so a temporary file left by a
-killed process is never read, and `clean_leftovers` removes it.
+A shard is complete or absent, never torn: it is written with the project's one atomic writer
+(`evalhouse.files.write_atomic`: a hidden temporary file in the same folder, flushed, renamed into place).
+Readers glob `*.parquet`, so a temporary file left by a killed process is never read, and
+`clean_leftovers` removes it. On a full disk a write raises `DiskFull` and leaves no temporary file.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,7 +17,21 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evalhouse.files import clean_leftovers, fsync_path
+from evalhouse.files import write_atomic as write_file
+
 from .journal import Segment, next_sequence, shard_stem
+
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "RESPONSE_SCHEMA",
+    "ShardWriter",
+    "clean_leftovers",
+    "fsync_path",
+    "table_from_rows",
+    "write_atomic",
+    "write_shard",
+]
 
 # Required by the contract, in this order; then the collector's own columns.
 RESPONSE_SCHEMA = pa.schema(
@@ -53,12 +67,14 @@ RESPONSE_SCHEMA = pa.schema(
         ("status_code", pa.int32()),
         ("parsed_answer", pa.string()),
         ("parse_error", pa.string()),
+        ("extractor_version", pa.string()),
         ("verdict", pa.string()),
         ("verdict_reason", pa.string()),
         ("exec_status", pa.string()),
         ("exec_exit_code", pa.int32()),
         ("exec_limit", pa.string()),
         ("exec_stderr", pa.string()),
+        ("exec_isolation", pa.string()),  # the sandbox cage: namespaces | userns | landlock | basic, +seccomp
         ("reasoning", pa.string()),
         ("reasoning_tokens", pa.int64()),
         ("native_finish_reason", pa.string()),
@@ -75,57 +91,17 @@ def table_from_rows(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.
     return pa.table({f.name: pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema}, schema=schema)
 
 
-def write_atomic(table: pa.Table, folder: Path | str, stem: str | None = None) -> Path | str:
+def write_shard(table: pa.Table, folder: Path | str, stem: str | None = None) -> Path | str:
     """Write one shard atomically and return its path (an s3:// folder gets one atomic PUT)."""
     if isinstance(folder, str) and "://" in folder:
-        from evalhouse.storage import write_shard
+        from evalhouse.storage import write_shard as put_shard
 
-        return write_shard(table, folder, stem)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = stem or f"part-{uuid.uuid4().hex}"
-    final = folder / f"{stem}.parquet"
-    tmp = folder / f".{stem}.parquet.tmp-{os.getpid()}"
-    pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, final)
-    fsync_path(folder)
-    return final
+        return put_shard(table, folder, stem)
+    final = Path(folder) / f"{stem or f'part-{uuid.uuid4().hex}'}.parquet"
+    return write_file(final, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-def fsync_path(path: Path) -> None:
-    """Flush a file, or a folder's entries (so a rename survives a crash), to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def clean_leftovers(root: Path) -> int:
-    """Remove temporary files (`.<name>.tmp-<pid>`) that dead writers left behind; returns how many.
-
-    A file whose writer is still alive is another run's write in progress and is left alone.
-    """
-    removed = 0
-    if root.exists():
-        for tmp in root.rglob(".*.tmp-*"):
-            pid = tmp.name.rpartition(".tmp-")[2]
-            if pid.isdigit() and not _alive(int(pid)):
-                tmp.unlink(missing_ok=True)
-                removed += 1
-    return removed
+write_atomic = write_shard  # the name the importers, metrics and `problems generate` still call
 
 
 class ShardWriter:
@@ -136,6 +112,9 @@ class ShardWriter:
     named after their segment, while the event loop goes on; if the previous shard is still being written
     the rows simply stay journaled a little longer. Shards go to `target` when given (an s3:// folder:
     the journal stays in the local `folder`, each shard is one PUT), else beside the journal.
+
+    A write that fails (a full disk) fails the next `add`, `flush` or `close`; the segments whose shard
+    could not be written are left on disk, unlocked, for the next run to recover.
     """
 
     def __init__(
@@ -171,7 +150,7 @@ class ShardWriter:
         if not self.buffer:
             return
         if self._pool is None:
-            self._write(self.buffer, write_atomic(table_from_rows(self.buffer, self.schema), self.target))
+            self._write(self.buffer, write_shard(table_from_rows(self.buffer, self.schema), self.target))
             self.buffer = []
             return
         if self._pending is not None:
@@ -185,7 +164,11 @@ class ShardWriter:
             self._pending.result()
 
     def _write_segment(self, rows: list[Mapping[str, Any]], segment: Segment) -> None:
-        path = write_atomic(table_from_rows(rows, self.schema), self.target, shard_stem(segment.seq))
+        try:
+            path = write_shard(table_from_rows(rows, self.schema), self.target, shard_stem(segment.seq))
+        except BaseException:
+            segment.close()
+            raise
         segment.remove()
         self._write(rows, path)
 
@@ -201,6 +184,9 @@ class ShardWriter:
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
+            if self._segment is not None:  # its shard was never written: the rows wait in the journal
+                self._segment.close()
+                self._segment = None
 
     def __enter__(self) -> ShardWriter:
         return self

@@ -126,8 +126,9 @@ def load_spec(path: Path) -> dict[str, Any]:
 
 
 def _check(config: RunConfig) -> None:
+    from evalhouse.vocabulary import ARM_CODES as ARMS
+
     from .problems import KINDS
-    from .prompts import ARMS
 
     bad_arms = [a for a in config.arms if a not in ARMS]
     if bad_arms:

@@ -40,7 +40,8 @@ def with_metrics(small_warehouse, tmp_path_factory):
 
 
 def test_code_vs_nl_writes_json_latex_figures_and_agrees_with_the_mart(on_small, tmp_path):
-    """The command's paired deltas and accuracies are the marts' (code_nl_delta, acc_model_arm_kind)."""
+    """The command reads marts.acc_model_arm_instance: its accuracies are acc_model_arm_kind's and its paired
+    Δ is the mean per-instance difference computed in SQL from the instance mart."""
     out = tmp_path / "c.json"
     result = CliRunner().invoke(
         main,
@@ -59,14 +60,21 @@ def test_code_vs_nl_writes_json_latex_figures_and_agrees_with_the_mart(on_small,
     )
     assert result.exit_code == 0, result.output
     assert "VERDICT: AMBIGUOUS — sample size not met" in result.output
+    assert "Unit of every test and interval: the problem instance" in result.output
     data = json.loads(out.read_text())
     con = duckdb.connect(str(on_small.warehouse), read_only=True)
     mart = {
         (m, k): (n, d)
-        for m, k, n, d in con.execute("select model, kind, n_pairs, delta from marts.code_nl_delta").fetchall()
+        for m, k, n, d in con.execute("""
+            select t.model, t.kind, count(*), avg(t.accuracy - c.accuracy)
+            from marts.acc_model_arm_instance as t
+            join marts.acc_model_arm_instance as c using (model, problem_id)
+            where t.arm = 'code' and c.arm = 'nl'
+            group by all
+        """).fetchall()
     }
     ours = {
-        (r["model"], r["kind"]): (r["n_pairs"], r["delta"])
+        (r["model"], r["kind"]): (r["n_instances"], r["delta"])
         for r in data["delta"]
         if r["kind"] != "all" and r["model"] != "All models"
     }
@@ -80,14 +88,18 @@ def test_code_vs_nl_writes_json_latex_figures_and_agrees_with_the_mart(on_small,
     assert {
         (r["model"], r["arm"], r["kind"]): r["accuracy"] for r in data["accuracy"] if r["model"] != "All models"
     } == pytest.approx(acc)
-    assert len(data["paired"]) == 3 and (tmp_path / "c.tex").read_text().count(r"\begin{table}") == 3
+    assert len(data["paired"]) == 3 and (tmp_path / "c.tex").read_text().count(r"\begin{table}") == 5
     assert len(list((tmp_path / "fig").glob("*.png"))) == 4
 
 
-def test_code_vs_nl_user_mistakes(on_small, workdir):
-    """An arm that has no responses, or no warehouse at all, is one Error line."""
+def test_code_vs_nl_user_mistakes(on_small):
+    """An arm that has no responses, a filter that leaves nothing or names no column is one Error line."""
     result = CliRunner().invoke(main, ["analyze", "code-vs-nl", "--treatment", "simulate"])
-    assert result.exit_code == 1 and result.output.startswith("Error:") and "Traceback" not in result.output
+    assert result.exit_code == 1 and result.output.startswith("Error: no responses in arm 'simulate'")
+    result = CliRunner().invoke(main, ["analyze", "code-vs-nl", "--where", "kind = 'no such kind'"])
+    assert result.exit_code == 1 and "has no answered responses where kind = 'no such kind'" in result.output
+    result = CliRunner().invoke(main, ["analyze", "code-vs-nl", "--where", "seed = 0"])  # no seed: instances
+    assert result.exit_code == 1 and result.output.startswith("Error: bad --where") and "Traceback" not in result.output
 
 
 def test_code_vs_nl_without_warehouse(workdir):

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from evalhouse.cli import main
 from evalhouse.ingest.budget import Budget, CapReached
-from evalhouse.ingest.client import Completion
-from evalhouse.ingest.provider import Price, parse_models
+from evalhouse.ingest.endpoint import Price
+from evalhouse.ingest.provider import Completion
+from evalhouse.ingest.providers.openai_chat import parse_models
 from evalhouse.synthetic import CATALOG
 
 from .collector_kit import endpoint, stored

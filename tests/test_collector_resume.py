@@ -16,7 +16,7 @@ import pytest
 
 from evalhouse.ingest.collector import response_id
 from evalhouse.ingest.journal import Segment, recover
-from evalhouse.ingest.shards import RESPONSE_SCHEMA, ShardWriter, clean_leftovers, table_from_rows, write_atomic
+from evalhouse.ingest.shards import RESPONSE_SCHEMA, ShardWriter, clean_leftovers, table_from_rows, write_shard
 
 from .collector_kit import MODELS, endpoint, stored
 
@@ -39,7 +39,7 @@ def _row(i: int) -> dict:
 
 
 def _write(rows, folder, stem):
-    write_atomic(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
+    write_shard(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
 
 
 def _ids(folder) -> list[str]:

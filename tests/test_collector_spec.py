@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from evalhouse.cli import main
+from evalhouse.ingest.providers.openai_chat import OpenAIChat
 from evalhouse.ingest.spec import SpecError, load_spec, make_config
 
 from .collector_kit import endpoint, stored
@@ -49,7 +50,11 @@ def test_spec_keys_are_the_long_options(tmp_path):
         3,
         6000.0,
     )
-    assert config.provider() == {"require_parameters": True, "allow_fallbacks": False, "order": ["Mistral", "Together"]}
+    assert OpenAIChat.from_config(config).routing == {
+        "require_parameters": True,
+        "allow_fallbacks": False,
+        "order": ["Mistral", "Together"],
+    }
 
 
 def test_flags_override_the_spec(tmp_path):

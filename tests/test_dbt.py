@@ -101,12 +101,16 @@ def test_staging_keeps_the_winning_attempt_and_reads_older_shards(workdir):
     assert got["never-ran"] == ("not_run", "sim_failed", None)
     assert got["old-right"] == ("correct", "ok", "7")
     assert got["old-wrong"] == ("wrong", "wrong_value", "1234")
-    assert got["old-prose"] == ("parse_error", "no answer found", None)
-    assert query(workdir.warehouse, "select count(*), count(distinct response_id) from staging.stg_responses") == [
-        (8, 8)
-    ]
-    assert query(workdir.warehouse, "select count(*) from staging.stg_response_attempts") == [(10,)]
-    text = query(workdir.warehouse, "select response_text from staging.stg_response_texts where response_id = 'twice'")
+    assert got["old-prose"] == ("parse_error", "no_json_object", None)
+    assert query(
+        workdir.warehouse, "select count(*), count(distinct response_id) from graded.int_responses_latest"
+    ) == [(8, 8)]
+    assert query(workdir.warehouse, "select count(*) from staging.stg_responses") == [(10,)]
+    text = query(
+        workdir.warehouse,
+        "select t.response_text from staging.stg_response_texts as t join graded.graded_responses as g "
+        "using (shard_id, shard_row) where g.response_id = 'twice'",
+    )
     assert text == [('{"answer": 42}',)]
     # API errors and arms that never ran are not counted in n; the unparseable answer is, as not correct
     assert query(workdir.warehouse, "select sum(n), sum(n_correct) from marts.acc_model_arm_kind") == [(6, 3)]
@@ -148,7 +152,7 @@ def test_incremental_build_equals_a_full_rebuild(workdir, tmp_path):
         workdir.warehouse,
         "select response_id from staging.stg_response_texts where response_id in ('new-1', 'retried')",
     )
-    assert sorted(texts) == [("new-1",), ("retried",)]
+    assert sorted(texts) == [("new-1",), ("retried",), ("retried",)]  # one row per attempt
 
     scratch = workdir.__class__(data=workdir.data, warehouse=tmp_path / "scratch" / "evalhouse.duckdb")
     build(scratch, full_refresh=True)
@@ -168,12 +172,14 @@ def test_a_changed_shard_makes_the_next_build_full(workdir):
 
 
 def test_wilson_intervals_match_statsmodels(small_warehouse):
-    """Every cell's ci_low/ci_high equal statsmodels' Wilson interval for n_correct out of n."""
-    rows = query(small_warehouse.warehouse, "select n_correct, n, ci_low, ci_high from marts.acc_model_arm_kind")
-    assert rows
-    for k, n, low, high in rows:
-        want = proportion_confint(k, n, alpha=0.05, method="wilson")
-        assert (low, high) == pytest.approx(want, abs=1e-12)
+    """Every cell's ci_low/ci_high equal statsmodels' Wilson interval for its accuracy over its instances
+    (the unit: replicates of an instance count once)."""
+    for mart in ("acc_model_arm_kind", "acc_model_arm_kind_digit", "acc_model_arm", "acc_lab_arm_kind"):
+        rows = query(small_warehouse.warehouse, f"select n_correct, n, n_instances, ci_low, ci_high from marts.{mart}")
+        assert rows and any(n > units for _, n, units, _, _ in rows)  # the data has replicates
+        for k, n, units, low, high in rows:
+            want = proportion_confint(k / n * units, units, alpha=0.05, method="wilson")
+            assert (low, high) == pytest.approx(want, abs=1e-12), mart
 
 
 def test_plain_dbt_build_and_docs_describe_every_relation(tmp_path):
@@ -226,9 +232,9 @@ def test_seed_checks_run_until_the_same_project_has_built_the_warehouse(workdir,
     write_problems(workdir, {"p1": "42"})
     write_responses(workdir, [response("a")])
     first = build(workdir)
-    assert "unique_arms_arm" in first.log and "unique_graded_responses_response_id" in first.log
+    assert "unique_arms_arm" in first.log and "grain_graded_responses" in first.log
     again = build(workdir, full_refresh=True)
-    assert "unique_arms_arm" not in again.log and "unique_graded_responses_response_id" in again.log
+    assert "unique_arms_arm" not in again.log and "grain_graded_responses" in again.log
 
     project = tmp_path / "project"
     for name in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evalhouse.ingest.extract import extract_answer, extract_code, parse_printed
+from evalhouse.ingest.answers import extract_answer, extract_code, parse_printed
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from evalhouse.analysis.code_vs_nl import ALL_MODELS, code_vs_nl
+from evalhouse.analysis.code_vs_nl import ALL_MODELS, code_vs_nl, instances_from_responses
 from evalhouse.analysis.figures import (
     Styles,
     accuracy_by_arm_figure,
@@ -23,7 +23,9 @@ from .conftest import REPO
 
 @pytest.fixture(scope="module")
 def result():
-    return code_vs_nl(simulate_responses(n_models=4, kinds=3, digits=2, instances=8, seeds=2), n_boot=100)
+    return code_vs_nl(
+        instances_from_responses(simulate_responses(n_models=4, kinds=3, digits=2, instances=8, seeds=2)), n_boot=100
+    )
 
 
 def test_draw_all_writes_png_and_pdf(result, tmp_path):
@@ -66,7 +68,10 @@ def test_heatmap_cells_carry_the_deltas(result):
 
 def test_no_digit_figure_without_digits(result, tmp_path):
     """Kinds without difficulty levels (digit 0) give no digit figure rather than an empty one."""
-    flat = code_vs_nl(simulate_responses(n_models=2, kinds=2, digits=1, instances=10).assign(digit=0), n_boot=100)
+    flat = code_vs_nl(
+        instances_from_responses(simulate_responses(n_models=2, kinds=2, digits=1, instances=10).assign(digit=0)),
+        n_boot=100,
+    )
     assert accuracy_by_digit(flat, tmp_path / "d") == []
     assert not list(tmp_path.iterdir())
     assert isinstance(result.accuracy_by_digit, pd.DataFrame)
@@ -76,7 +81,7 @@ def test_accuracy_only_result_draws_without_heatmap(result, tmp_path):
     """Responses without a code/nl pair still get the accuracy figures (same accuracies), no heatmap."""
     from evalhouse.analysis.code_vs_nl import accuracy
 
-    data = simulate_responses(n_models=4, kinds=3, digits=2, instances=8, seeds=2)
+    data = instances_from_responses(simulate_responses(n_models=4, kinds=3, digits=2, instances=8, seeds=2))
     only = accuracy(data[data.arm.isin(["nl", "sim"])], n_boot=100)
     ours = only.accuracy_by_arm.set_index(["model", "arm"])["accuracy"]
     full = result.accuracy_by_arm.set_index(["model", "arm"])["accuracy"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from evalhouse.ingest.grading import grade_text, grade_value
+from evalhouse.ingest.answers import grade_reply, grade_value
 from evalhouse.ingest.problems import KINDS, generate, get_kind
 
 
@@ -12,7 +12,7 @@ def test_comparison_kind_stores_the_canonical_answer():
     """A right answer in any spelling is stored as exactly the gold string the warehouse compares."""
     p = next(generate(["mul"], [12], 1))
     spelled = f"{int(p.gold_answer):,}"
-    graded = grade_text("mul", p.instance, f'Result:\n```json\n{{"reasoning": "long", "answer": "{spelled}"}}\n```')
+    graded = grade_reply("mul", p.instance, f'Result:\n```json\n{{"reasoning": "long", "answer": "{spelled}"}}\n```')
     assert (graded.verdict, graded.parsed_answer, graded.parse_error) == ("correct", p.gold_answer, None)
 
 
@@ -32,9 +32,9 @@ def test_parse_errors_say_why():
         '{"result": 3}': ("no_answer_field", 'the JSON object has no "answer" field'),
     }
     for text, (error, reason) in cases.items():
-        graded = grade_text("add", inst, text)
+        graded = grade_reply("add", inst, text)
         assert (graded.verdict, graded.parse_error, graded.verdict_reason) == ("parse_error", error, reason)
-    graded = grade_text("add", inst, '{"answer": "three"}')
+    graded = grade_reply("add", inst, '{"answer": "three"}')
     assert (graded.verdict, graded.parse_error) == ("parse_error", "unreadable_answer")
     assert "is not an integer" in graded.verdict_reason
 
@@ -43,7 +43,7 @@ def test_verifier_kind_verdict_and_record():
     """For a verifier kind the verdict comes from the checker and the stored answer is a canonical record."""
     p = next(generate(["tsp"], [0], 3))
     tour = get_kind("tsp").solve(p.instance)
-    graded = grade_text("tsp", p.instance, f"{{'answer': {tuple(reversed(tour))!r}}}")
+    graded = grade_reply("tsp", p.instance, f"{{'answer': {tuple(reversed(tour))!r}}}")
     assert graded.verdict == "correct" and graded.parsed_answer == str(list(reversed(tour))).replace(" ", "")
     bad = grade_value("tsp", p.instance, tour + tour[:1] + [tour[1]])
     assert bad.verdict == "wrong" and bad.verdict_reason.startswith("invalid:")
@@ -54,5 +54,5 @@ def test_every_kind_grades_its_own_solution_as_correct_through_text():
     for name, kind in KINDS.items():
         for p in generate([name], [4], 2):
             text = json.dumps({"reasoning": "...", "answer": kind.solve(p.instance)})
-            graded = grade_text(name, p.instance, text)
+            graded = grade_reply(name, p.instance, text)
             assert graded.verdict == "correct", (name, graded)

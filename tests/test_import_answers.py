@@ -1,16 +1,14 @@
-"""Reading legacy answers: DuckDB's share and Python's share together read every reply as extract_answer does."""
+"""Reading legacy answers: the importers read every reply with the collector's own reader."""
 
 from __future__ import annotations
 
 import json
-import warnings
 
-import duckdb
-import pyarrow as pa
 import pytest
 
-from evalhouse.ingest.extract import extract_answer
-from evalhouse.ingest.importers.answers import extract, normalize, python_replies, read_payload, reply_answers_sql
+from evalhouse.ingest.answers import EXTRACTOR_VERSION, extract_answer, normalize
+from evalhouse.ingest.answers.text import _MISSING, _answer_in_broken_json, _answer_key, json_objects
+from evalhouse.ingest.importers.answers import read_answer, read_answers
 
 from .conftest import SHARED
 
@@ -46,61 +44,73 @@ def _texts() -> list[str]:
     return texts
 
 
-def _python(text: str):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return extract_answer(text)
+def _scan_everything(text: str):
+    """The reader without its shortcuts: every object read, then the first with an answer."""
+    if text is None or not text.strip():
+        return (False, "empty_response", None)
+    for obj in json_objects(text):
+        answer = _answer_key(obj)
+        if answer is not _MISSING:
+            return (True, None, answer)
+    return None
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_fast_extract_agrees_with_extract_answer():
-    """`answers.extract` (brace-to-quote scan) returns what `extract_answer` returns, on every shared reply."""
+def test_shortcuts_agree_with_reading_every_object():
+    """The whole-object shortcut and the first-answer stop give what reading every object gives, on every
+    shared reply (where the full scan finds an answer at all)."""
     for text in _texts():
-        a, b = extract(text), _python(text)
-        assert (a.ok, a.error) == (b.ok, b.error), text[:200]
-        if a.ok:
-            assert a.answer == b.answer, text[:200]
+        full = _scan_everything(_drop_thinking(text))
+        got = extract_answer(text)
+        if full is not None and full[0]:
+            assert got.ok and got.answer == full[2], text[:200]
+        elif full is not None:
+            assert (got.ok, got.error) == full[:2], text[:200]
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_duckdb_and_python_shares_read_replies_as_extract_answer_does():
-    """Whatever DuckDB settles, and whatever it hands to Python, ends as extract_answer + normalize."""
+def _drop_thinking(text: str) -> str:
+    from evalhouse.ingest.answers.text import _THINKING
+
+    return _THINKING.sub("", text) if text else text
+
+
+def test_importers_read_replies_as_the_collector_does():
+    """Every shared reply, read by the importer, is extract_answer + the kind's normalize, with the
+    reader's version; a reply repeated is read once and given to each row."""
     texts = _texts()
-    table = pa.table({"aid": list(range(len(texts))), "kind": ["add"] * len(texts), "text": texts})
-    con = duckdb.connect()
-    con.register("replies", table)
-    rows = con.execute(reply_answers_sql("replies") + " order by aid").fetchall()
-    settled = {aid: (answer_json, error) for aid, _, answer_json, error, needs_python, _ in rows if not needs_python}
-    fallback = python_replies((aid, "add", text) for aid, _, _, _, needs_python, text in rows if needs_python)
-    by_python = {r["aid"]: (r["parsed_answer"], r["parse_error"]) for r in fallback.to_pylist()}
-    assert len(settled) > len(texts) // 2 and by_python
-    for aid, text in enumerate(texts):
-        expected = _python(text)
-        want = normalize("add", expected.answer)[::2] if expected.ok else (None, expected.error)
-        if aid in by_python:
-            got = by_python[aid]
-        else:
-            answer_json, error = settled[aid]
-            got = read_payload("add", "reply", answer_json)[::2] if answer_json is not None else (None, error)
-        assert got == want, text[:200]
+    rows = [(aid, "add", "reply", text) for aid, text in enumerate(texts)] + [(len(texts), "add", "reply", texts[2])]
+    table = read_answers(rows).to_pylist()
+    assert len(table) == len(texts) + 1
+    for row, (_, _, _, text) in zip(table, rows):
+        expected = extract_answer(text)
+        want = normalize("add", expected.answer) if expected.ok else (None, None, expected.error)
+        assert (row["parsed_answer"], row["raw_answer"], row["parse_error"]) == want, text[:200]
+        assert row["extractor_version"] == EXTRACTOR_VERSION
+    assert _answer_in_broken_json('{broken "answer": 3') == 3
 
 
 @pytest.mark.parametrize(
     "kind, mode, payload, expected",
     [
-        ("add", "reply", '"3,922,018"', ("3922018", "3,922,018", None)),
-        ("sub", "reply", "-12.0", ("-12", "-12.0", None)),
-        ("add", "reply", '"no idea"', (None, "no idea", "unreadable_answer")),
-        ("add", "value", "-1", (None, "-1", "legacy_sentinel")),
-        ("add", "value", "", (None, None, "empty_response")),
-        ("add", "repr", "352", ("352", "352", None)),
-        ("add", "repr", "[352]", ("352", "[352]", None)),
-        ("gsm8k", "reply", '"18"', ("18", "18", None)),
-        ("gsm8k", "reply", '{"Path": [0, 3]}', ('{"Path":[0,3]}', '{"Path":[0,3]}', None)),
-        ("spp", "reply", '{"Path": [0, 3]}', ("[0,3]", '{"Path":[0,3]}', None)),
+        ("add", "reply", '{"answer": "3,922,018"}', ("3922018", "3,922,018", None, EXTRACTOR_VERSION)),
+        ("sub", "reply", '{"answer": -12.0}', ("-12", "-12.0", None, EXTRACTOR_VERSION)),
+        ("add", "reply", '{"answer": "no idea"}', (None, "no idea", "unreadable_answer", EXTRACTOR_VERSION)),
+        ("add", "reply", "no json at all", (None, None, "no_json_object", EXTRACTOR_VERSION)),
+        ("add", "value", "-1", (None, "-1", "legacy_sentinel", None)),
+        ("add", "value", "", (None, None, "empty_response", None)),
+        ("add", "repr", "352", ("352", "352", None, None)),
+        ("add", "repr", "[352]", ("352", "[352]", None, None)),
+        ("gsm8k", "reply", '{"answer": "18"}', ("18", "18", None, EXTRACTOR_VERSION)),
+        (
+            "gsm8k",
+            "reply",
+            '{"answer": {"Path": [0, 3]}}',
+            ('{"Path":[0,3]}', '{"Path":[0,3]}', None, EXTRACTOR_VERSION),
+        ),
+        ("spp", "reply", '{"answer": {"Path": [0, 3]}}', ("[0,3]", '{"Path":[0,3]}', None, EXTRACTOR_VERSION)),
     ],
 )
-def test_payloads_normalise_through_the_kind(kind, mode, payload, expected):
+def test_answers_normalise_through_the_kind(kind, mode, payload, expected):
     """Answers go through the kind's `normalize`; kinds the warehouse cannot grade keep the answer as given;
-    the per-run CSVs' `-1` is their parse-failure sentinel, not an answer."""
-    assert read_payload(kind, mode, payload) == expected
+    the per-run CSVs' `-1` is their parse-failure sentinel, not an answer; only replies carry the reader's
+    version (values were read by the legacy pipeline)."""
+    assert read_answer(kind, mode, payload) == expected

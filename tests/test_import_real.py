@@ -12,10 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from evalhouse.config import Paths
+from evalhouse.ingest.answers import extract_answer, normalize
 from evalhouse.ingest.collector import response_id
-from evalhouse.ingest.extract import extract_answer
 from evalhouse.ingest.importers import Options, import_paths
-from evalhouse.ingest.importers.answers import normalize
 
 from .conftest import SHARED
 

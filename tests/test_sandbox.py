@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from evalhouse.ingest import sandbox
-from evalhouse.ingest.sandbox import _UIDS, Limits, run_code
+from evalhouse.ingest.sandbox import _UIDS, Limits, SandboxUnavailable, run_code
 
 FAST = Limits(wall_s=10, cpu_s=2)
 KERNEL_ONLY = Limits(wall_s=10, cpu_s=2, audit=False)
@@ -61,10 +61,10 @@ def test_a_normal_program_runs():
     assert result.limit is None and result.exit_code == 0
 
 
-def test_isolation_is_namespaces_as_root():
-    """As root (CI), programs get the kernel cage, not the fallback."""
+def test_isolation_is_the_kernel_cage_with_the_filter():
+    """Programs get the kernel cage (namespaces as root, a user namespace otherwise) and the seccomp filter."""
     result = run_code("print(1)", FAST)
-    assert result.isolation == ("namespaces" if os.geteuid() == 0 else "basic")
+    assert result.isolation == ("namespaces" if os.geteuid() == 0 else "userns") + "+seccomp"
 
 
 def test_an_exception_is_an_error_with_its_message():
@@ -265,3 +265,98 @@ def test_basic_isolation_still_stops_hostile_code(secret):
     assert run_code("import socket\nsocket.socket().connect(('127.0.0.1', 9))", basic).limit == "network"
     assert run_code("bytearray(10 * 1024 ** 3)", basic).limit == "memory"
     assert run_code("while True: pass", basic).limit == "cpu"
+
+
+def test_the_filter_is_installed_and_can_be_switched_off():
+    """The program runs in seccomp filter mode (PR_GET_SECCOMP = 2) unless the filter is off, and says so."""
+    code = "import ctypes\nprint(ctypes.CDLL(None).prctl(21, 0, 0, 0, 0))"
+    on = run_code(code, KERNEL_ONLY)
+    off = run_code(code, Limits(wall_s=10, audit=False, seccomp=False))
+    assert (on.stdout, off.stdout) == ("2\n", "0\n")
+    assert on.isolation.endswith("+seccomp") and not off.isolation.endswith("+seccomp")
+
+
+def test_new_namespaces_are_refused_inside():
+    """unshare() of a user namespace (the first step of most container escapes) fails in the cage."""
+    code = "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nassert libc.unshare(0x10000000) == 0, os.strerror(ctypes.get_errno())"
+    for limits in (KERNEL_ONLY, Limits(wall_s=10, audit=False, seccomp=False)):
+        result = run_code(code, limits)
+        assert not result.ok and "Operation not permitted" in result.stderr, result
+
+
+def test_the_program_environment_is_the_allow_list(monkeypatch):
+    """Nothing of the caller's environment reaches the program: not the API key, not PYTHONPATH."""
+    monkeypatch.setenv("EVALHOUSE_API_KEY", "sk-canary-env-0123456789")
+    result = run_code("import os, json\nprint(json.dumps(dict(os.environ)))", FAST)
+    env = json.loads(result.stdout)
+    assert set(env) == {*sandbox.CHILD_ENV, "TMPDIR"}
+    assert "sk-canary" not in result.stdout
+
+
+def test_the_caller_is_made_non_dumpable():
+    """After run_code the calling process is non-dumpable, so its /proc files are closed to its own uid."""
+    import ctypes
+
+    run_code("print(1)", FAST)
+    assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
+
+
+def test_basic_isolation_is_refused_unless_allowed(monkeypatch):
+    """Where only rlimits would hold, auto isolation refuses with the remedy; `unsafe` runs it, and says so."""
+    monkeypatch.setattr(sandbox, "best_cage", lambda: ("basic", "user namespaces are off (test)"))
+    with pytest.raises(SandboxUnavailable, match="--unsafe-sandbox"):
+        run_code("print(1)", FAST)
+    with pytest.raises(SandboxUnavailable, match="user namespaces are off"):
+        sandbox.require(unsafe=False)
+    assert sandbox.require(unsafe=True) == "basic"
+    result = run_code("print(1)", Limits(wall_s=10, unsafe=True))
+    assert result.ok and result.isolation == "basic+seccomp"
+
+
+def test_basic_isolation_still_has_no_sockets():
+    """Even the basic fallback has no network: the filter refuses every socket, with the hook off too."""
+    code = "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_STREAM).connect(('127.0.0.1', 9))"
+    result = run_code(code, Limits(wall_s=10, isolation="basic", audit=False))
+    assert (result.status, result.limit) == ("killed", "network")
+
+
+def test_userns_is_not_a_cage_for_root():
+    """As root the cage is `namespaces` (a fresh uid); asking for `userns` is a programming error."""
+    if os.geteuid() != 0:
+        assert run_code("print(1)", Limits(wall_s=10, isolation="userns")).isolation.startswith("userns")
+        return
+    with pytest.raises(ValueError, match="as root"):
+        run_code("print(1)", Limits(isolation="userns"))
+
+
+def test_ingest_run_refuses_the_code_arm_without_a_sandbox(workdir, server, monkeypatch):
+    """`ingest run` with the code arm and only basic isolation stops before any request with one Error line;
+    --unsafe-sandbox runs it, and every code row records the isolation it ran under."""
+    from click.testing import CliRunner
+
+    from evalhouse.cli import main
+
+    from .collector_kit import stored
+
+    monkeypatch.setattr(sandbox, "best_cage", lambda: ("basic", "user namespaces are off (test)"))
+    args = ["ingest", "run", "--base-url", server.url, "--model", "synthetic/atlas-large", "--kinds", "add"]
+    args += ["--digits", "2", "--n", "3", "--arms", "sim,code", "--no-progress", "--no-preflight"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1 and refused.output.startswith("Error: code arm: no sandbox"), refused.output
+    assert "--unsafe-sandbox" in refused.output and "Traceback" not in refused.output
+    assert server.stats["requests"] == 0 and stored(workdir) == []
+    allowed = CliRunner().invoke(main, [*args, "--unsafe-sandbox"])
+    assert allowed.exit_code == 0, allowed.output
+    rows = stored(workdir, "arm, exec_isolation, exec_status", "arm = 'code'")
+    assert len(rows) == 3 and {r[1] for r in rows} == {"basic+seccomp"}, rows
+
+
+def test_code_rows_record_the_cage(workdir, server):
+    """A collected code row stores the cage its program ran in."""
+    from evalhouse.ingest.collector import collect
+
+    from .collector_kit import fast_config, stored
+
+    collect(fast_config(server.url, arms=["sim", "code"], n=2), workdir, api_key=None)
+    cage = "namespaces" if os.geteuid() == 0 else "userns"
+    assert stored(workdir, "distinct exec_isolation", "arm = 'code'") == [(f"{cage}+seccomp",)]

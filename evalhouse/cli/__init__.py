@@ -18,7 +18,9 @@ from evalhouse import __version__
 COMMANDS = {
     "ingest": "evalhouse.cli.ingest:ingest",
     "build": "evalhouse.cli.build:build",
+    "regrade": "evalhouse.cli.build:regrade",
     "analyze": "evalhouse.cli.analyze:analyze",
+    "export": "evalhouse.cli.export:export",
     "problems": "evalhouse.cli.problems:problems",
     "synthetic": "evalhouse.cli.synthetic:synthetic",
     "rerun": "evalhouse.cli.ops:rerun",

@@ -6,6 +6,7 @@ Each analysis prints its console summary and writes JSON (`--json`) and LaTeX (`
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import click
@@ -205,14 +206,19 @@ def _criteria(min_instances: int | None, alpha: float):
     defaults = Criteria()
     return Criteria(
         alpha=alpha,
-        min_instances_per_model_seed=defaults.min_instances_per_model_seed if min_instances is None else min_instances,
+        min_instances_per_model=defaults.min_instances_per_model if min_instances is None else min_instances,
     )
 
 
 @analyze.command("code-vs-nl")
 @click.option("--treatment", default="code", show_default=True, help="The arm tested against the control.")
 @click.option("--control", default="nl", show_default=True, help="The baseline arm.")
-@click.option("--where", default=None, help="SQL filter on graded.graded_responses, e.g. \"kind in ('add','mul')\".")
+@click.option(
+    "--where",
+    default=None,
+    help="SQL filter on marts.acc_model_arm_instance (model, lab, problem_id, kind, digit, arm, n, n_correct),"
+    " e.g. \"kind in ('add','mul')\".",
+)
 @click.option("--n-boot", default=1000, show_default=True, type=click.IntRange(100), help="Bootstrap resamples.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
 @click.option(
@@ -226,7 +232,7 @@ def _criteria(min_instances: int | None, alpha: float):
     "--min-instances",
     type=click.IntRange(1),
     default=None,
-    help="Instances per model and seed the sample-size criterion asks for [default: the plan's 3000].",
+    help="Paired instances per model the sample-size criterion asks for [default: the plan's 3000].",
 )
 @click.option(
     "--figures",
@@ -239,30 +245,37 @@ def _criteria(min_instances: int | None, alpha: float):
 def code_vs_nl_cmd(
     treatment, control, where, n_boot, seed, alpha, min_instances, figures_dir, json_out, latex_out
 ) -> None:
-    """Code vs NL, the scale-up plan's Phases 3–4, from graded.graded_responses.
+    """Code vs NL, the scale-up plan's Phases 3–4, from marts.acc_model_arm_instance.
 
-    Accuracy per model × arm × kind with 95% intervals from a bootstrap over problem instances (stratified
-    by kind × digit); per model a paired Wilcoxon signed-rank test over instances and an exact McNemar test
-    over paired responses, paired Cohen's d, Bonferroni and Holm corrections; a two-way ANOVA model × arm;
-    and the plan's success / failure / ambiguous criteria with the reason.
+    The problem instance is the unit of every test and interval (an instance's seeds and samples are
+    averaged into its accuracy, so more seeds never shrink a p-value). Accuracy per model × arm × kind
+    with 95% intervals from a bootstrap of instances within kind × digit; per model, over the instances
+    answered under both arms, the Wilcoxon signed-rank test and paired t-test of the per-instance
+    differences (R's wilcox.test / t.test, paired), McNemar's test (exact on one binary pair per instance,
+    else Durkalski's clustered version), d_z and Cohen's h, Bonferroni and Holm corrections; repeated-
+    measures ANOVAs with the instance as subject; and the plan's success / failure / ambiguous criteria.
 
     \b
     Example:
         evalhouse analyze code-vs-nl --json out/code_vs_nl.json --latex out/code_vs_nl.tex --figures out/figures
     """
-    from evalhouse.analysis.code_vs_nl import code_vs_nl, load_responses
+    from evalhouse.analysis.bootstrap import SmallCellWarning
+    from evalhouse.analysis.code_vs_nl import code_vs_nl
     from evalhouse.analysis.figures import draw_all
+    from evalhouse.analysis.sources import load_instances
 
-    responses = load_responses(where=where)
-    if responses.empty:
+    instances = load_instances(where=where)
+    if instances.empty:
         raise click.ClickException(
-            "graded.graded_responses has no answered responses"
+            "marts.acc_model_arm_instance has no answered responses"
             + (f" where {where}" if where else "")
             + "; collect or import, then build"
         )
-    result = code_vs_nl(
-        responses, treatment, control, n_boot=n_boot, seed=seed, criteria=_criteria(min_instances, alpha)
-    )
+    with warnings.catch_warnings():  # small cells are listed under Notes in the output itself
+        warnings.simplefilter("ignore", SmallCellWarning)
+        result = code_vs_nl(
+            instances, treatment, control, n_boot=n_boot, seed=seed, criteria=_criteria(min_instances, alpha)
+        )
     _emit(result, json_out, latex_out)
     if figures_dir:
         for path in draw_all(figures_dir, accuracy=result):

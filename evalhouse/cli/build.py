@@ -75,3 +75,33 @@ def _build_spark(select: str | None, threads: int | None, verbose: bool):
     from evalhouse.build_spark import build_spark
 
     return build_spark(paths(), select=select, quiet=not verbose, threads=threads)
+
+
+@click.command()
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def regrade(quiet: bool) -> None:
+    """Read again the stored replies that the current answer reader has not read.
+
+    Shards written by older versions or by other tools (only the contract's columns, no parsed answer),
+    and rows read by an older version of the reader, are read with the one reader the collector and the
+    importers use; what it reads goes to data/raw/answers/ and the warehouse prefers it. `evalhouse build`
+    runs this first, so it is needed only to look before a build. Running it again reads nothing.
+
+    \b
+    Example:
+        evalhouse regrade && evalhouse build
+    """
+    from evalhouse.ingest.answers.reread import UnreadableShard
+    from evalhouse.ingest.answers.reread import regrade as run_regrade
+
+    where = paths()
+    if where.data_uri:
+        raise click.ClickException(
+            "regrade reads a local data folder; shards in object storage are read by the collector"
+        )
+    try:
+        summary = run_regrade(where.raw, progress=not quiet)
+    except UnreadableShard as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in summary.lines():
+        click.echo(line)

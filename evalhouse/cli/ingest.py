@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 
 from evalhouse.config import DEFAULT_BASE_URL, api_key, paths
+from evalhouse.files import DiskFull
 from evalhouse.ingest.collector import Collector, Interrupted, RunAborted, RunConfig, collect
 from evalhouse.ingest.metrics import MetricsError, load_metrics
+from evalhouse.ingest.providers import PROVIDERS
 from evalhouse.ingest.spec import SpecError, load_spec, make_config
 from evalhouse.storage import StorageError, local_snapshot, mirror_changes
 
@@ -18,7 +20,7 @@ from .common import csv_list, user_errors
 
 @click.group()
 def ingest() -> None:
-    """Take data in: collect from an API, import legacy results, load metrics."""
+    """Take data in: collect from an API, import legacy results and harness logs, load metrics."""
 
 
 # The options that define a collection: `ingest run` and `ingest plan` take the same ones (and specs).
@@ -30,6 +32,12 @@ _CONFIG_OPTIONS = [
         help="Experiment spec (TOML); flags override it.",
     ),
     click.option("--base-url", default=None, help=f"OpenAI-compatible endpoint [default: {DEFAULT_BASE_URL}]."),
+    click.option(
+        "--api",
+        type=click.Choice(sorted(PROVIDERS)),
+        default=None,
+        help="The endpoint's wire protocol [default: openai-chat].",
+    ),
     click.option("--model", "models", multiple=True, help="Model id; repeat for several."),
     click.option("--kinds", help="Comma-separated problem kinds, e.g. add,sub,lcs."),
     click.option("--digits", help="Comma-separated digits (difficulties), e.g. 2,4,8."),
@@ -53,6 +61,13 @@ _CONFIG_OPTIONS = [
     ),
     click.option("--checkpoint-every", type=int, help="Write a shard every N responses [default: 1000]."),
     click.option("--exec-workers", type=int, help="Parallel sandboxed code runs (code arm) [default: 2]."),
+    click.option(
+        "--unsafe-sandbox",
+        is_flag=True,
+        default=None,
+        help="Run the code arm even where no sandbox beyond rlimits can be built (model-written code "
+        "could then read your files and reach the network) [default: refuse].",
+    ),
     click.option("--max-attempts", type=int, help="Attempts per request before it is stored as an error [default: 6]."),
     click.option("--max-retry-wait", type=float, help="Longest Retry-After to wait out, in seconds [default: 300]."),
     click.option("--timeout", "timeout_s", type=float, help="Seconds to wait for one answer [default: 120]."),
@@ -119,6 +134,9 @@ def run_cmd(run_id, **options) -> None:
     are retried with jittered exponential backoff (a Retry-After is waited out at least); what still
     fails is stored as an error row and asked again with --retry-errors. Every answer is journaled as
     it lands, so a killed run resumes (run the same command again) without losing or repeating any.
+    Two runs over one data folder at once share the plan (each takes only work the other has not
+    claimed) instead of paying twice. A full disk stops the run with an Error line and keeps what was
+    journaled: free space and run the same command again.
     With --max-cost, no request is started that could take the plan's total cost past the cap; the run
     then lets those in flight finish, stores them and exits with status 3 (run again with a higher cap
     to go on). The API key is read from EVALHOUSE_API_KEY (or OPENROUTER_API_KEY), never from a flag.
@@ -136,6 +154,11 @@ def run_cmd(run_id, **options) -> None:
     except Interrupted as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(130) from None
+    except DiskFull as exc:
+        raise click.ClickException(
+            f"{exc}: the run stopped; every answer journaled before is kept. "
+            "Free some space and run the same command again to resume."
+        ) from None
     click.echo(f"run {run}")
     for line in summary.lines():
         click.echo("  " + line)
@@ -210,18 +233,22 @@ def metrics_cmd(file: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of text.")
 @click.option("--memory-limit", default="2GB", show_default=True, help="Memory DuckDB may use (it spills beyond).")
 def import_cmd(sources, model, progress, verbose, as_json, memory_limit) -> None:
-    """Import legacy result files (res.jsonl, res.csv, run_*_results_seed_N.csv), files or folders.
+    """Import legacy result files and other harnesses' logs, files or folders.
 
-    Folders are searched recursively and each file's format is detected; aggregate files (per-kind
-    tables, summaries, result tables, Markdown) are recognised and skipped. Each source row becomes
-    one response per arm that ran; rows that cannot be read go to the quarantine with file, line and
-    reason. Importing the same files again changes nothing; a newer copy of a run replaces the older.
-    Run `evalhouse build` afterwards.
+    Legacy results: res.jsonl, res.csv, run_*_results_seed_N.csv. Harness logs: inspect_ai .eval and
+    .json logs, lm-evaluation-harness results_*.json (with the samples_*.jsonl beside them), HELM run
+    folders (run_spec.json, stats.json, per_instance_stats.json, scenario_state.json) and Every Eval
+    Ever .json/.jsonl files. Folders are searched recursively and each file's format is detected;
+    aggregate files are recognised and skipped. Records that cannot be read go to the quarantine with
+    file, line and reason. Importing the same files again changes nothing. A file of no known format
+    named here is refused, and a folder in which nothing is recognised ends in an Error line that says
+    what it holds. Run `evalhouse build` afterwards.
 
     \b
     Example:
         evalhouse ingest import ../shared/realdata/toolproj
         evalhouse ingest import run_20250924_005007_results_seed_0.csv --model deepseek-ai/deepseek-coder-7b-instruct-v1.5
+        evalhouse ingest import logs/ lm-eval-output/ benchmark_output/runs/my-suite/
     """
     from evalhouse.ingest.importers import LegacyImportError, Options, import_paths
 
@@ -258,6 +285,11 @@ def import_cmd(sources, model, progress, verbose, as_json, memory_limit) -> None
             click.echo(line)
         if published is not None:
             click.echo(f"bucket: {published[0]} object(s) written to {where.stored(where.raw)}, {published[1]} deleted")
+    problems = []
     if summary.refused:
         names = ", ".join(str(p) for p, _ in summary.refused)
-        raise click.ClickException(f"{len(summary.refused)} file(s) not imported: {names} (reasons above)")
+        problems.append(f"{len(summary.refused)} file(s) not imported: {names} (reasons above)")
+    if summary.unrecognised:
+        problems.append("nothing recognised in " + "; ".join(summary.unrecognised_lines()))
+    if problems:
+        raise click.ClickException("; ".join(problems))

@@ -1,20 +1,23 @@
-"""The plan's Phase-2 validation, run against the warehouse: does the data hold what the experiments ask?
+"""The plan's Phase-2 validation, run against the warehouse's marts: does the data hold what the
+experiments ask?
 
 Five checks, each pass or fail with the offending rows named:
   counts    expected against collected responses per model × seed
   coverage  every kind × digit answered for every model × arm
   accuracy  every accuracy and interval in [0, 1], n_correct ≤ n, in every accuracy mart
-  verdicts  every answered response graded, and the marts count every one of them
+  verdicts  the marts agree: every answered response of run_health is counted in the accuracy marts
   balance   the same number of answered responses in every arm, per model × seed
 
-What is expected comes from the experiment specs (their exact cells); a model no spec names (an import,
-an ad-hoc run) is expected to have answered every problem it was asked, under every seed and arm it has.
+What is expected comes from the experiment specs (their exact cells, counted per model × seed × kind ×
+digit × arm); a model no spec names (an import, an ad-hoc run) is expected to have answered, under every
+seed and arm it has, as many instances of each kind × digit as it answered under any seed. What was
+collected comes from marts.coverage, like every number evalhouse publishes.
 """
 
 from __future__ import annotations
 
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,17 +27,18 @@ import pyarrow as pa
 
 from evalhouse.analysis.sources import SourceError, warehouse
 from evalhouse.config import Paths
+from evalhouse.vocabulary import ARM_CODES
 
 from .plan import cells, load_configs
 
-GRADED = "graded.graded_responses"  # one row per response with its verdict
-# Cells with nothing stored come out of a left join as NULLs, and DuckDB's count_if over NULLs alone is
-# NULL, not 0: every count over a left join below coalesces first.
 ACCURACY_MARTS = {  # mart -> its key columns
+    "acc_model_arm": ("model", "arm"),
     "acc_model_arm_kind": ("model", "arm", "kind"),
     "acc_model_arm_kind_digit": ("model", "arm", "kind", "digit"),
     "acc_lab_arm_kind": ("lab", "arm", "kind"),
+    "acc_arm_kind": ("arm", "kind"),
 }
+REQUIRED_MARTS = ("coverage", "run_health", "acc_model_arm_instance", *ACCURACY_MARTS)
 EPS = 1e-9  # interval bounds are floating point: 1 + 2e-16 is 1
 SHOW = 12  # offending rows listed per check; the count says how many there are
 
@@ -92,18 +96,25 @@ def validate(paths: Paths, experiments: Path) -> Validation:
     """Run every check; raises SourceError when there is no warehouse and SpecError for a bad spec."""
     configs = load_configs(experiments) if any(experiments.glob("*.toml")) else []
     with warehouse(paths.warehouse) as con:
-        try:
-            con.execute(
-                f"create temp table answered as select model, problem_id, kind, digit, arm, seed, sample, "
-                f"bool_or(is_answered) as answered, bool_or(not is_answered) as errored from {GRADED} group by all"
-            )
-        except duckdb.Error as exc:
-            raise SourceError(
-                f"{paths.warehouse}: cannot read {GRADED} ({str(exc).splitlines()[0]}); run `evalhouse build`"
-            ) from None
+        missing = [m for m in REQUIRED_MARTS if not _exists(con, m)]
+        if missing:
+            raise SourceError(f"{paths.warehouse} has no marts.{missing[0]}; run `evalhouse build`")
+        arms = ", ".join(f"n_{a} as '{a}'" for a in ARM_CODES)
+        con.execute(
+            f"create temp table collected as select model, seed, kind, digit, arm, answered "
+            f"from (unpivot marts.coverage on {arms} into name arm value answered)"
+        )
         expectation = _expect(con, configs, experiments)
         checks = [_guarded(check, con) for check in (_counts, _coverage, _accuracy, _verdicts, _balance)]
     return Validation(paths.warehouse, _built_at(paths.warehouse), expectation, checks, _freshness(paths))
+
+
+def _exists(con: duckdb.DuckDBPyConnection, mart: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = ?", [mart]
+        ).fetchone()[0]
+    )
 
 
 def _guarded(check, con: duckdb.DuckDBPyConnection) -> Check:
@@ -116,37 +127,38 @@ def _guarded(check, con: duckdb.DuckDBPyConnection) -> Check:
 
 
 def _expect(con: duckdb.DuckDBPyConnection, configs, experiments: Path) -> str:
-    """Create temp table `expected`: the specs' cells, plus what the data implies for models no spec names."""
-    rows = {
-        (c.model, c.problem_id, c.kind, c.digit, c.arm, c.seed, c.sample)
-        for _, config in configs
-        for c in cells(config)
-    }
-    names = ["model", "problem_id", "kind", "digit", "arm", "seed", "sample"]
+    """Create temp table `expected` (model, seed, kind, digit, arm, n): the specs' cells, plus what the
+    data implies for models no spec names."""
+    counted = Counter((c.model, c.seed, c.kind, c.digit, c.arm) for _, config in configs for c in cells(config))
+    names = ["model", "seed", "kind", "digit", "arm", "n"]
     spec_cells = pa.table(
-        {n: [r[i] for r in rows] for i, n in enumerate(names)},
-        schema=pa.schema([(n, pa.int64() if n in ("digit", "seed", "sample") else pa.string()) for n in names]),
+        {n: [key[i] for key in counted] if n != "n" else list(counted.values()) for i, n in enumerate(names)},
+        schema=pa.schema([(n, pa.int64() if n in ("seed", "digit", "n") else pa.string()) for n in names]),
     )
     con.register("spec_cells", spec_cells)
     con.execute(
         """
         create temp table expected as
         select * from spec_cells
-        union
-        select s.model, s.problem_id, s.kind, s.digit, a.arm, d.seed, d.sample
-        from (select distinct model, problem_id, kind, digit from answered) as s
-        join (select distinct model, seed, sample from answered) as d using (model)
-        join (select distinct model, arm from answered) as a using (model)
-        where s.model not in (select model from spec_cells)
+        union all
+        select c.model, s.seed, c.kind, c.digit, a.arm, c.n
+        from (
+            select model, kind, digit, max(n_instances) as n from marts.coverage group by model, kind, digit
+        ) as c
+        join (select distinct model, seed from marts.coverage) as s using (model)
+        join (select distinct model, arm from collected where answered > 0) as a using (model)
+        where c.model not in (select model from spec_cells)
         """
     )
-    spec_models = {r[0] for r in rows}
+    spec_models = {key[0] for key in counted}
     implied = con.execute(
         "select count(distinct model) from expected where model not in (select model from spec_cells)"
     ).fetchone()[0]
     parts = []
     if configs:
-        parts.append(f"{len(rows)} cells of {len(configs)} spec(s) in {experiments}/ ({len(spec_models)} models)")
+        parts.append(
+            f"{sum(counted.values())} cells of {len(configs)} spec(s) in {experiments}/ ({len(spec_models)} models)"
+        )
     if implied or not configs:
         parts.append(f"{implied} model(s) no spec names: every problem it was asked, under each of its seeds and arms")
     return "; ".join(parts)
@@ -155,18 +167,24 @@ def _expect(con: duckdb.DuckDBPyConnection, configs, experiments: Path) -> str:
 def _counts(con) -> Check:
     rows = con.execute(
         """
-        select e.model, e.seed, count(*) as expected, count_if(coalesce(a.answered, false)) as collected,
-               count_if(coalesce(a.errored and not a.answered, false)) as errors
-        from expected as e left join answered as a using (model, problem_id, arm, seed, sample)
-        group by all order by all
+        select e.model, e.seed, sum(e.n) as expected, sum(least(coalesce(c.answered, 0), e.n)) as collected,
+               any_value(u.unanswered) as errors
+        from expected as e
+        left join collected as c using (model, seed, kind, digit, arm)
+        left join (
+            select model, seed, sum(n_unanswered) as unanswered from marts.coverage group by model, seed
+        ) as u using (model, seed)
+        group by e.model, e.seed order by all
         """
     ).fetchall()
     short = [r for r in rows if r[3] < r[2]]
     total, got = sum(r[2] for r in rows), sum(r[3] for r in rows)
     details = [
-        f"{m} seed {s}: {c} of {e} collected ({e - c} missing, of which {err} stored as API errors)"
+        f"{m} seed {s}: {c} of {e} collected ({e - c} missing; {err or 0} stored as API errors or never run)"
         for m, s, e, c, err in short[:SHOW]
     ]
+    if not rows:
+        details = ["no responses in the warehouse: run `evalhouse ingest run …`, then `evalhouse build`"]
     return Check(
         "counts",
         "expected vs collected per model × seed",
@@ -179,9 +197,9 @@ def _counts(con) -> Check:
 def _coverage(con) -> Check:
     rows = con.execute(
         """
-        select e.model, e.arm, e.kind, e.digit, count_if(coalesce(a.answered, false)) as answered
-        from expected as e left join answered as a using (model, problem_id, arm, seed, sample)
-        group by all order by all
+        select e.model, e.arm, e.kind, e.digit, coalesce(sum(c.answered), 0) as answered
+        from expected as e left join collected as c using (model, seed, kind, digit, arm)
+        group by e.model, e.arm, e.kind, e.digit order by all
         """
     ).fetchall()
     holes = [r for r in rows if r[4] == 0]
@@ -228,26 +246,25 @@ def _accuracy(con) -> Check:
 
 
 def _verdicts(con) -> Check:
-    answered, ungraded, correct = con.execute(
-        f"select count(*), count_if(verdict is null or is_correct is null), count_if(is_correct) "
-        f"from {GRADED} where is_answered"
-    ).fetchone()
-    in_mart, correct_in_mart = con.execute(
-        "select coalesce(sum(n), 0), coalesce(sum(n_correct), 0) from marts.acc_model_arm_kind"
-    ).fetchone()
-    details = []
-    if ungraded:
-        details.append(f"{ungraded} answered responses have no verdict")
-    if in_mart != answered or correct_in_mart != correct:
+    answered = con.execute("select coalesce(sum(n_answered), 0) from marts.run_health").fetchone()[0]
+    counts = {
+        mart: con.execute(f"select coalesce(sum(n), 0), coalesce(sum(n_correct), 0) from marts.{mart}").fetchone()
+        for mart in ("acc_model_arm_instance", "acc_model_arm", "acc_model_arm_kind", "acc_model_arm_kind_digit")
+    }
+    details = [
+        f"marts.{mart} counts {n} answered responses ({k} correct); marts.run_health has {answered} answered"
+        for mart, (n, k) in counts.items()
+        if n != answered
+    ]
+    if len(set(counts.values())) > 1:
         details.append(
-            f"marts.acc_model_arm_kind counts {in_mart} responses ({correct_in_mart} correct); "
-            f"{GRADED} has {answered} answered ({correct} correct)"
+            "the accuracy marts disagree: " + "; ".join(f"{m} n={n}, n_correct={k}" for m, (n, k) in counts.items())
         )
     return Check(
         "verdicts",
-        "no missing verdicts; the marts count every answered response",
+        "the accuracy marts count every answered response of run_health",
         not details,
-        f"{answered - ungraded} of {answered} answered responses graded; {in_mart} counted in the marts",
+        f"{answered} answered responses; {counts['acc_model_arm_kind'][0]} counted in the accuracy marts",
         details,
     )
 
@@ -255,10 +272,10 @@ def _verdicts(con) -> Check:
 def _balance(con) -> Check:
     rows = con.execute(
         """
-        select model, seed, arm, count_if(answered) as n
+        select model, seed, arm, sum(answered) as n
         from (select distinct model, arm from expected) as arms
-        join answered using (model, arm)
-        group by all order by all
+        join collected using (model, arm)
+        group by model, seed, arm order by all
         """
     ).fetchall()
     per_cell: dict[tuple, dict[str, int]] = defaultdict(dict)

@@ -3,16 +3,17 @@
 Figures are embedded as base64 PNG and the style is inline, so the file opens anywhere, offline, and can
 be mailed as it is. The statistics and figures are the analysis package's (`analysis.outputs.refresh`:
 Code vs NL with instance-bootstrap intervals and paired tests, lab effects per metric), computed once
-per report into `analysis_dir`; the headline tables read the marts. The report is a list of sections;
-each is one small function that returns a Section (or None when its data is absent), so a new analysis
-becomes a new function in SECTIONS. A section may carry results objects (anything with `to_dict()`,
-optionally `latex()`); `evalhouse rerun` saves those beside the report.
+per report into `analysis_dir`; the tables read the marts. The report is a list of sections; each is one
+small function that returns a Section of blocks (paragraphs, notes, tables, preformatted text) or None
+when its data is absent, so a new analysis becomes a new function in SECTIONS. The page is the jinja2
+template `templates/report.html.j2`, autoescaped: text from the data never becomes markup. A section may
+carry results objects (anything with `to_dict()`, optionally `latex()`); `evalhouse rerun` saves those
+beside the report.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,20 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import jinja2
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from evalhouse import __version__
 from evalhouse.analysis.format import slug
 from evalhouse.analysis.outputs import Refresh, refresh
 from evalhouse.analysis.sources import SourceError, warehouse
 from evalhouse.config import Paths
-from evalhouse.ingest.prompts import ARMS
 from evalhouse.ingest.spec import SpecError
-
-from .checks import GRADED
-
-ARM_LABELS = {"nl": "NL", "sim": "Sim", "controlsim": "ControlSim", "code": "Code"}
+from evalhouse.vocabulary import ARM_LABELS, arm_order
 
 
 @dataclass
@@ -43,11 +40,47 @@ class Figure:
     png: bytes
     caption: str = ""
 
+    @property
+    def base64(self) -> str:
+        return base64.b64encode(self.png).decode()
+
+
+@dataclass
+class Block:
+    """One piece of a section: a paragraph (p), a note, a heading (h3), preformatted text (pre), a bullet
+    list, or a table whose cells are text or (text, small note) pairs."""
+
+    kind: str
+    text: str = ""
+    items: list[str] = field(default_factory=list)
+    headers: list[str] | None = None
+    rows: list[list[Any]] = field(default_factory=list)
+    numeric: set[int] = field(default_factory=set)
+    status_col: int | None = None
+
+    def cell_class(self, column: int, cell: Any) -> str:
+        classes = ["num"] if column in self.numeric else []
+        if column == self.status_col:
+            classes.append("pass" if cell == "PASS" else "fail")
+        return " ".join(classes)
+
+
+def p(text: str) -> Block:
+    return Block("p", text)
+
+
+def note(text: str) -> Block:
+    return Block("note", text)
+
+
+def table(headers: list[str] | None, rows: list[list[Any]], numeric: set[int], status_col: int | None = None) -> Block:
+    return Block("table", headers=headers, rows=rows, numeric=numeric, status_col=status_col)
+
 
 @dataclass
 class Section:
     title: str
-    html: str
+    blocks: list[Block] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
 
@@ -94,15 +127,17 @@ class Report:
         return {name: r for s in self.sections for name, r in s.results.items()}
 
     def html(self) -> str:
-        toc = "".join(f'<li><a href="#{s.anchor}">{_e(s.title)}</a></li>' for s in self.sections)
-        body = "".join(_section_html(s) for s in self.sections)
-        return (
-            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_e(self.title)}</title><style>{CSS}</style></head><body>"
-            f'<header><h1>{_e(self.title)}</h1><p class="meta">Generated {_e(self.generated_at)} by evalhouse '
-            f"{__version__}</p><nav><ol>{toc}</ol></nav></header><main>{body}</main></body></html>\n"
+        return _TEMPLATES.get_template("report.html.j2").render(
+            report=self, css=_TEMPLATES.loader.get_source(_TEMPLATES, "report.css")[0], version=__version__
         )
+
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("evalhouse.ops", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+)
 
 
 def build_report(paths: Paths, experiments: Path, analysis_dir: Path, n_boot: int = 1000) -> Report:
@@ -126,7 +161,7 @@ def _guarded(make: Callable[[Context], Section | None], ctx: Context) -> Section
         return make(ctx)
     except duckdb.Error as exc:
         title = make.__name__.replace("_", " ").capitalize()
-        return Section(title, f'<p class="note">not available: {_e(str(exc).splitlines()[0])}</p>')
+        return Section(title, [note(f"not available: {str(exc).splitlines()[0]}")])
 
 
 def write_report(report: Report, out: Path) -> Path:
@@ -142,11 +177,16 @@ def write_report(report: Report, out: Path) -> Path:
 
 
 def overview(ctx: Context) -> Section | None:
-    if not ctx.has(GRADED):
+    if not ctx.has("marts.run_health"):
         return None
-    total, answered, models, problems, kinds, seeds, synthetic = ctx.con.execute(
-        f"select count(*), count_if(is_answered), count(distinct model), count(distinct problem_id), "
-        f"count(distinct kind), count(distinct seed), bool_or(model like 'synthetic/%') from {GRADED}"
+    total, answered, models = ctx.con.execute(
+        "select coalesce(sum(n_total), 0), coalesce(sum(n_answered), 0), count(distinct model) from marts.run_health"
+    ).fetchone()
+    problems, kinds = ctx.con.execute(
+        "select count(distinct problem_id), count(distinct kind) from marts.acc_model_arm_instance"
+    ).fetchone()
+    seeds, synthetic = ctx.con.execute(
+        "select count(distinct seed), coalesce(bool_or(model like 'synthetic/%'), false) from marts.coverage"
     ).fetchone()
     built = datetime.fromtimestamp(ctx.paths.warehouse.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
     rows = [
@@ -159,34 +199,36 @@ def overview(ctx: Context) -> Section | None:
         ["responses stored", total],
         ["answered (no API error)", answered],
     ]
-    note = (
-        (
-            '<p class="note">These models are <strong>simulated (synthetic)</strong>: the figures show the '
-            "pipeline at work, not the behaviour of any real model.</p>"
+    blocks = [table(None, rows, numeric=set())]
+    if synthetic:
+        blocks.insert(
+            0,
+            note(
+                "These models are simulated (synthetic): the figures show the pipeline at work, not the "
+                "behaviour of any real model."
+            ),
         )
-        if synthetic
-        else ""
-    )
-    return Section("Overview", note + _table(None, rows, numeric=set()))
+    return Section("Overview", blocks)
 
 
 def headline_accuracy(ctx: Context) -> Section | None:
-    cells = _model_arm_cells(ctx)
-    if cells is None:
+    if not ctx.has("marts.acc_model_arm"):
+        return None
+    cells = ctx.df("select model, lab, arm, n, accuracy, ci_low, ci_high from marts.acc_model_arm")
+    if cells.empty:
         return None
     arms = _arms(cells)
-    rows = []
-    for (model, lab), g in cells.groupby(["model", "lab"], sort=True):
-        by_arm = g.groupby("arm")[["n", "n_correct"]].sum()
-        rows.append([model, lab, *[_acc_cell(by_arm, a) for a in arms]])
-    pooled = cells.groupby("arm")[["n", "n_correct"]].sum()
-    rows.append(["All models", "", *[_acc_cell(pooled, a) for a in arms]])
+    rows = [
+        [model, lab, *[_acc_cell(g.set_index("arm"), a) for a in arms]]
+        for (model, lab), g in cells.groupby(["model", "lab"], sort=True)
+    ]
     headers = ["model", "lab", *[ARM_LABELS.get(a, a) for a in arms]]
     text = (
-        "<p>Accuracy per model and arm over every kind, with Wilson 95% intervals and the number of answered "
-        "responses (API errors are not counted; an unparseable answer counts as wrong).</p>"
+        "Accuracy per model and arm over every kind (marts.acc_model_arm), with Wilson 95% intervals whose "
+        "unit is the problem instance, and the number of answered responses (API errors are not counted; an "
+        "unparseable answer counts as wrong)."
     )
-    return Section("Accuracy by model and arm", text + _table(headers, rows, numeric=set(range(2, len(headers)))))
+    return Section("Accuracy by model and arm", [p(text), table(headers, rows, numeric=set(range(2, len(headers))))])
 
 
 def figures(ctx: Context) -> Section | None:
@@ -196,28 +238,26 @@ def figures(ctx: Context) -> Section | None:
         return None
     return Section(
         "Figures",
-        "<p>Intervals are 95% instance-bootstrap intervals (resampling problem instances within kind × digit).</p>",
+        [p("Intervals are 95% instance-bootstrap intervals (resampling problem instances within kind × digit).")],
         figures=drawn,
     )
 
 
 def accuracy_by_kind(ctx: Context) -> Section | None:
-    if not ctx.has("marts.acc_model_arm_kind"):
+    if not ctx.has("marts.acc_arm_kind"):
         return None
-    cells = ctx.df(
-        "select kind, arm, sum(n) as n, sum(n_correct) as n_correct from marts.acc_model_arm_kind group by all"
-    )
+    cells = ctx.df("select kind, arm, n, accuracy, ci_low, ci_high from marts.acc_arm_kind")
     if cells.empty:
         return None
     arms = _arms(cells)
-    rows = []
-    for kind, g in cells.groupby("kind", sort=True):
-        by_arm = g.set_index("arm")
-        rows.append([kind, *[_acc_cell(by_arm, a) for a in arms]])
+    rows = [[kind, *[_acc_cell(g.set_index("arm"), a) for a in arms]] for kind, g in cells.groupby("kind", sort=True)]
     headers = ["kind", *[ARM_LABELS.get(a, a) for a in arms]]
     return Section(
         "Accuracy by kind and arm",
-        "<p>Every model pooled, Wilson 95% intervals.</p>" + _table(headers, rows, numeric=set(range(1, len(headers)))),
+        [
+            p("Every model pooled (marts.acc_arm_kind), Wilson 95% intervals whose unit is the problem instance."),
+            table(headers, rows, numeric=set(range(1, len(headers)))),
+        ],
     )
 
 
@@ -225,13 +265,18 @@ def code_vs_nl(ctx: Context) -> Section | None:
     result, skipped = ctx.analysis.accuracy, ctx.analysis.skipped.get("code_vs_nl")
     if result is None:
         return None
-    note = f'<p class="note">Code vs NL not tested: {_e(skipped)}; accuracy alone is shown.</p>' if skipped else ""
-    text = (
-        "<p>Accuracy per model and arm with instance-bootstrap intervals; per model, the paired Code − NL "
-        "difference with Wilcoxon and exact McNemar tests (Bonferroni and Holm adjusted), ANOVAs and the "
-        "plan's criteria.</p>"
-    )
-    return Section("Code versus NL", text + note + f"<pre>{_e(result.summary())}</pre>")
+    blocks = [
+        p(
+            "Accuracy per model and arm with instance-bootstrap intervals; per model, the paired Code − NL "
+            "difference on per-instance accuracy (Wilcoxon signed-rank and paired t, McNemar exact or "
+            "cluster-adjusted), Bonferroni and Holm adjusted, repeated-measures ANOVAs with the instance as "
+            "the subject, and the plan's criteria."
+        )
+    ]
+    if skipped:
+        blocks.append(note(f"Code vs NL not tested: {skipped}; accuracy alone is shown."))
+    blocks.append(Block("pre", result.summary()))
+    return Section("Code versus NL", blocks)
 
 
 def lab_effects(ctx: Context) -> Section | None:
@@ -239,9 +284,15 @@ def lab_effects(ctx: Context) -> Section | None:
     skipped = {k.split(":", 1)[1]: v for k, v in ctx.analysis.skipped.items() if k.startswith("lab_effects:")}
     if not effects and not skipped:
         return None
-    parts, shown = [], []
+    blocks = [
+        p(
+            "Per metric loaded with `evalhouse ingest metrics`: a naive comparison, then "
+            "value ~ is_flagship + (1 | lab) fitted as lme4 fits it, with sensitivity subsets."
+        )
+    ]
+    shown = []
     for metric, result in sorted(effects.items()):
-        parts.append(f"<h3>{_e(metric)}</h3><pre>{_e(result.summary())}</pre>")
+        blocks += [Block("h3", metric), Block("pre", result.summary())]
         forest = ctx.figure(f"forest_{slug(metric)}")
         if forest is not None:
             shown.append(
@@ -251,14 +302,9 @@ def lab_effects(ctx: Context) -> Section | None:
                     f"{metric}: mixed-model estimate of is_flagship, all models and each sensitivity subset",
                 )
             )
-    parts += [
-        f'<h3>{_e(metric)}</h3><p class="note">not analysed: {_e(why)}</p>' for metric, why in sorted(skipped.items())
-    ]
-    text = (
-        "<p>Per metric loaded with <code>evalhouse ingest metrics</code>: a naive comparison, then "
-        "<code>value ~ is_flagship + (1 | lab)</code> fitted as lme4 fits it, with sensitivity subsets.</p>"
-    )
-    return Section("Lab effects on model metrics", text + "".join(parts), figures=shown)
+    for metric, why in sorted(skipped.items()):
+        blocks += [Block("h3", metric), note(f"not analysed: {why}")]
+    return Section("Lab effects on model metrics", blocks, figures=shown)
 
 
 def run_health(ctx: Context) -> Section | None:
@@ -267,7 +313,7 @@ def run_health(ctx: Context) -> Section | None:
     d = ctx.df("select * from marts.run_health order by all")
     if d.empty:
         return None
-    return Section("Run health", "<p>How collection went, per model and arm (marts.run_health).</p>" + _frame_table(d))
+    return Section("Run health", [p("How collection went, per model and arm (marts.run_health)."), _frame_table(d)])
 
 
 def validation(ctx: Context) -> Section | None:
@@ -276,20 +322,14 @@ def validation(ctx: Context) -> Section | None:
     try:
         result = validate(ctx.paths, ctx.experiments)
     except (SpecError, SourceError) as exc:
-        return Section("Validation", f'<p class="note">not run: {_e(str(exc))}</p>')
+        return Section("Validation", [note(f"not run: {exc}")])
     rows = [[("PASS" if c.passed else "FAIL"), c.name, c.title, c.summary] for c in result.checks]
-    details = "".join(
-        f"<h3>{_e(c.name)}</h3><ul>{''.join(f'<li>{_e(d)}</li>' for d in c.details)}</ul>"
-        for c in result.checks
-        if c.details
-    )
-    notes = "".join(f'<p class="note">{_e(n)}</p>' for n in result.notes)
-    head = f"<p>Expected: {_e(result.expectation)}.</p>{notes}"
-    return Section(
-        "Validation",
-        head + _table(["", "check", "what", "result"], rows, numeric=set(), status_col=0) + details,
-        results={"validation": result},
-    )
+    blocks = [p(f"Expected: {result.expectation}."), *(note(n) for n in result.notes)]
+    blocks.append(table(["", "check", "what", "result"], rows, numeric=set(), status_col=0))
+    for c in result.checks:
+        if c.details:
+            blocks += [Block("h3", c.name), Block("list", items=list(c.details))]
+    return Section("Validation", blocks, results={"validation": result})
 
 
 SECTIONS: list[Callable[[Context], Section | None]] = [
@@ -313,60 +353,22 @@ FIGURES = {  # the analyses' figures, by file stem, in the order the report show
 # -- helpers ---------------------------------------------------------------------------------------
 
 
-def _model_arm_cells(ctx: Context) -> pd.DataFrame | None:
-    if not ctx.has("marts.acc_model_arm_kind"):
-        return None
-    registry = (
-        "left join seeds.model_registry as r using (model)"
-        if ctx.has("seeds.model_registry")
-        else "left join (select null::varchar as model, null::varchar as lab) as r using (model)"
-    )
-    cells = ctx.df(
-        f"select a.model, coalesce(r.lab, 'unregistered') as lab, a.arm, a.kind, a.n, a.n_correct "
-        f"from marts.acc_model_arm_kind as a {registry}"
-    )
-    return None if cells.empty else cells
-
-
 def _arms(cells: pd.DataFrame) -> list[str]:
-    present = set(cells["arm"])
-    return [a for a in ARMS if a in present] + sorted(present - set(ARMS))
+    return arm_order(cells["arm"])
 
 
 def _acc_cell(by_arm: pd.DataFrame, arm: str) -> str | tuple[str, str]:
-    """Accuracy with its Wilson 95% interval and n, or a dash when the arm has no answered response."""
+    """A mart's accuracy with its interval and n, or a dash when the arm has no answered response."""
     if arm not in by_arm.index or not by_arm.loc[arm, "n"]:
         return "—"
-    n, k = int(by_arm.loc[arm, "n"]), int(by_arm.loc[arm, "n_correct"])
-    lo, hi = proportion_confint(k, n, method="wilson")
-    return f"{100 * k / n:.1f}%", f"[{100 * lo:.1f}, {100 * hi:.1f}] n={n}"
+    row = by_arm.loc[arm]
+    return f"{100 * row['accuracy']:.1f}%", f"[{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}] n={int(row['n'])}"
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text))
-
-
-def _table(headers: list[str] | None, rows: list[list[Any]], numeric: set[int], status_col: int | None = None) -> str:
-    """An HTML table; a cell given as (text, note) shows the note small, under the text."""
-    head = f"<thead><tr>{''.join(f'<th>{_e(h)}</th>' for h in headers)}</tr></thead>" if headers else ""
-    body = []
-    for row in rows:
-        tds = []
-        for i, v in enumerate(row):
-            cls = ["num"] if i in numeric else []
-            if i == status_col:
-                cls.append("pass" if v == "PASS" else "fail")
-            attr = f' class="{" ".join(cls)}"' if cls else ""
-            text = f'{_e(v[0])}<br><span class="sub">{_e(v[1])}</span>' if isinstance(v, tuple) else _e(v)
-            tds.append(f"<td{attr}>{text}</td>")
-        body.append(f"<tr>{''.join(tds)}</tr>")
-    return f'<table class="data">{head}<tbody>{"".join(body)}</tbody></table>'
-
-
-def _frame_table(d: pd.DataFrame) -> str:
+def _frame_table(d: pd.DataFrame) -> Block:
     numeric = {i for i, t in enumerate(d.dtypes) if pd.api.types.is_numeric_dtype(t)}
     rows = [[_fmt(v) for v in row] for row in d.itertuples(index=False)]
-    return _table(list(d.columns), rows, numeric)
+    return table(list(d.columns), rows, numeric)
 
 
 def _fmt(v: Any) -> str:
@@ -375,30 +377,3 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)
-
-
-def _section_html(s: Section) -> str:
-    figures = "".join(
-        f'<figure><img alt="{_e(f.title)}" src="data:image/png;base64,{base64.b64encode(f.png).decode()}">'
-        f"<figcaption>{_e(f.caption or f.title)}</figcaption></figure>"
-        for f in s.figures
-    )
-    return f'<section id="{s.anchor}"><h2>{_e(s.title)}</h2>{s.html}{figures}</section>'
-
-
-CSS = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d1d1f;margin:0;background:#fafafa}
-header,main{max-width:1100px;margin:0 auto;padding:0 24px}
-header{padding-top:24px}h1{margin:0 0 4px}.meta{color:#666;margin:0 0 12px}
-nav ol{columns:2;margin:0 0 8px;padding-left:20px}
-section{background:#fff;border:1px solid #e3e3e3;border-radius:8px;padding:8px 20px 16px;margin:16px 0}
-h2{border-bottom:1px solid #eee;padding-bottom:4px}h3{margin:16px 0 4px;font-size:1em}
-table.data{border-collapse:collapse;font-size:13px;margin:8px 0;display:block;overflow-x:auto}
-table.data th,table.data td{padding:4px 10px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}
-table.data td:last-child{white-space:normal}table.data th{background:#f3f3f3}table.data td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.pass{color:#176b2c;font-weight:600}td.fail{color:#b00020;font-weight:600}
-.note{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px}
-.sub{color:#666;font-size:11px}
-pre{background:#f6f6f6;padding:10px;overflow-x:auto;font-size:12px}
-figure{margin:8px 0}figure img{max-width:100%;height:auto}figcaption{color:#555;font-size:13px}
-"""

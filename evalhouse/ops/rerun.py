@@ -19,15 +19,16 @@ from datetime import datetime, timezone
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
-import httpx
 
 from evalhouse.build import BuildError, build
 from evalhouse.config import API_KEY_ENV, Paths, api_key
 from evalhouse.ingest.collector import RunConfig, collect
 from evalhouse.ingest.spec import SpecError
 from evalhouse.ingest.store import load_state
+from evalhouse.ingest.transport import unreachable as unreachable_url
 
 from .lock import LockHeld, RerunLock
 from .logs import rerun_logging
@@ -160,7 +161,7 @@ def _collect(spec: Path, config: RunConfig, paths: Paths, log: logging.Logger, o
         log.error(f"{spec.name}: {outcome.failure}; skipped, nothing stored")
         return
     key = api_key()
-    if key is None and httpx.URL(config.base_url).host not in LOOPBACK:
+    if key is None and urlsplit(config.base_url).hostname not in LOOPBACK:
         log.warning(
             f"{spec.name}: no API key in {' or '.join(API_KEY_ENV)}; {config.base_url} may refuse every request"
         )
@@ -190,12 +191,7 @@ def unreachable(base_url: str, timeout_s: float = 10.0) -> str | None:
     Checked once per spec so an endpoint that is down costs one line in the log, not an error row per
     request after every retry.
     """
-    try:
-        with httpx.stream("GET", base_url.rstrip("/") + "/models", timeout=timeout_s):
-            pass  # the status line is enough; the body (a provider's model list) is not read
-    except httpx.TransportError as exc:
-        return type(exc).__name__ + (f": {exc}" if str(exc) else "")
-    return None
+    return unreachable_url(base_url.rstrip("/") + "/models", timeout_s)
 
 
 def refresh_outputs(paths: Paths, experiments: Path, log: logging.Logger) -> list[Path]:

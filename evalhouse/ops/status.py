@@ -15,12 +15,12 @@ from typing import Any
 import duckdb
 
 from evalhouse.config import Paths
-from evalhouse.ingest.prompts import ARMS
 from evalhouse.ingest.shards import RESPONSE_SCHEMA
 from evalhouse.ingest.spec import SpecError
 from evalhouse.ingest.store import has_shards, load_state
 from evalhouse.registry import lookup
 from evalhouse.storage import StorageError, read_columns
+from evalhouse.vocabulary import ARM_CODES as ARMS
 
 from .checks import modified_since
 from .lock import RerunLock

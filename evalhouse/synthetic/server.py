@@ -1,6 +1,6 @@
 """The project's own OpenAI-compatible endpoint, for offline runs and fault tests.
 
-A real HTTP/1.1 server (asyncio streams, keep-alive) on 127.0.0.1 with two faces:
+An aiohttp web application on 127.0.0.1 (HTTP/1.1, keep-alive) with two faces:
 
     /v1/...      a plain OpenAI-compatible server, as vLLM or Ollama: `POST /v1/chat/completions`,
                  `GET /v1/models` (ids only, no prices); `/v1/key` is a 404
@@ -26,7 +26,9 @@ so are faults, each drawn per request with its own probability, or scripted for 
     truncated  a 200 cut off by max_tokens (`finish_reason: length`)
 
 With `expect_key` set, a request without that bearer key gets a 401 whose message echoes the key it
-was sent, as some providers do, so tests can check that the client never stores it.
+was sent, as some providers do, so tests can check that the client never stores it. `stats` counts
+completion requests (`requests`), answers, faults drawn and other routes; `max_in_flight` is the most
+requests it held at once.
 """
 
 from __future__ import annotations
@@ -43,9 +45,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 from evalhouse.ingest.prompts import code_text, problem_text
 
-from .models import CATALOG, SyntheticModel, reply
+from .bodies import completion_body, key_info, model_entry
+from .models import CATALOG, reply
 
 FAULTS = (
     "429",
@@ -63,6 +68,9 @@ FAULTS = (
 )
 # The faults a well-behaved client retries, which `--fault-rate` spreads its rate over.
 TRANSIENT_FAULTS = ("429", "500", "503", "timeout", "slow", "reset", "malformed")
+# The faults that replace the answer (the others delay it, or change its content).
+ANSWERED_BY_FAULT = ("429", "500", "503", "reset", "malformed", "nochoices", "error200", "choiceerr")
+COMPLETIONS = ("/v1/chat/completions", "/api/v1/chat/completions")
 
 
 @dataclass
@@ -136,6 +144,15 @@ def _arm_of(prompt: str) -> str:
     return "nl"
 
 
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return web.Response(status=status, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return _json(status, {"error": {"code": status, "message": message}}, headers)
+
+
 class SyntheticServer:
     def __init__(self, config: ServerConfig | None = None, host: str = "127.0.0.1", port: int = 0):
         self.config = config or ServerConfig()
@@ -149,7 +166,7 @@ class SyntheticServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self._rng = random.Random(self.config.seed)
-        self._server: asyncio.AbstractServer | None = None
+        self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -169,15 +186,33 @@ class SyntheticServer:
         return self._spent
 
     # -- lifecycle ------------------------------------------------------------------------
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._every_request])
+        app.router.add_post("/v1/chat/completions", self._completion)
+        app.router.add_post("/api/v1/chat/completions", self._completion)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/api/v1/models", self._openrouter_models)
+        app.router.add_get("/api/v1/key", self._key)
+        app.router.add_get("/health", self._health)
+        app.router.add_get("/v1/health", self._health)
+        app.router.add_route("*", "/{tail:.*}", self._no_route)
+        return app
+
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port, backlog=1024)
-        self.port = self._server.sockets[0].getsockname()[1]
+        # handler_cancellation: a client that gave up (a `timeout` fault) frees its handler at once
+        self._runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
 
     async def serve_forever(self) -> None:
-        if self._server is None:
+        if self._runner is None:
             await self.start()
-        async with self._server:
-            await self._server.serve_forever()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self._runner.cleanup()
 
     def start_in_thread(self) -> SyntheticServer:
         ready = threading.Event()
@@ -194,15 +229,8 @@ class SyntheticServer:
         return self
 
     def stop(self) -> None:
-        if self._loop and self._server:
-
-            async def shutdown() -> None:
-                self._server.close()
-                for task in asyncio.all_tasks():
-                    if task is not asyncio.current_task():
-                        task.cancel()
-
-            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(5)
+        if self._loop and self._runner:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(5)
 
@@ -212,51 +240,116 @@ class SyntheticServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- HTTP -----------------------------------------------------------------------------
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    # -- every request --------------------------------------------------------------------
+    @web.middleware
+    async def _every_request(self, request: web.Request, handler) -> web.StreamResponse:
+        """Count it (completions as `requests`), track what is in flight, and check the key when one is expected."""
+        completion = request.method == "POST" and request.path in COMPLETIONS
+        self.stats["requests" if completion else f"{request.method} {request.path}"] += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            while True:
-                line = await reader.readline()
-                if not line:
-                    return
-                method, path, _ = line.decode("latin-1").split(" ", 2)
-                headers: dict[str, str] = {}
-                while True:
-                    h = await reader.readline()
-                    if h in (b"\r\n", b"\n", b""):
-                        break
-                    name, _, value = h.decode("latin-1").partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
-                self.in_flight += 1
-                self.max_in_flight = max(self.max_in_flight, self.in_flight)
-                try:
-                    result = await self._route(method, path.split("?")[0], headers, body)
-                finally:
-                    self.in_flight -= 1
-                if result is None:  # reset
-                    writer.transport.abort()
-                    return
-                status, extra, payload = result
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                head = [
-                    f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}",
-                    "Content-Type: application/json",
-                    f"Content-Length: {len(data)}",
-                    "Connection: keep-alive",
-                ]
-                head += [f"{k}: {v}" for k, v in extra.items()]
-                writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
-            return
-        except asyncio.CancelledError:
-            writer.transport.abort()
-            raise
+            sent = request.headers.get("Authorization")
+            if sent:
+                self.auth_headers.append(sent)
+            if self.config.expect_key is not None and sent != f"Bearer {self.config.expect_key}":
+                given = (sent or "").removeprefix("Bearer ")
+                return _error(401, f"Invalid API key {given!r}: no auth credentials found")
+            return await handler(request)
         finally:
-            if not writer.transport.is_closing():
-                writer.close()
+            self.in_flight -= 1
 
+    # -- routes ---------------------------------------------------------------------------
+    async def _models(self, request: web.Request) -> web.Response:
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": s.lab} for m, s in CATALOG.items()]
+        return _json(200, {"object": "list", "data": data})
+
+    async def _openrouter_models(self, request: web.Request) -> web.Response:
+        return _json(200, {"data": [model_entry(s) for s in CATALOG.values()]})
+
+    async def _key(self, request: web.Request) -> web.Response:
+        return _json(200, {"data": self._key_info()})
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return _json(200, {"status": "ok"})
+
+    async def _no_route(self, request: web.Request) -> web.Response:
+        return _error(404, f"no route {request.method} {request.path}")
+
+    async def _completion(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if self._credit_left() is not None and self._credit_left() <= 0:
+            return _error(402, "Insufficient credits: add more at openrouter.ai/settings/credits")
+        fault = self._draw_fault()
+        self.stats[f"fault:{fault}"] += 1
+        delay = self._latency_s()
+        if delay:
+            await asyncio.sleep(delay)
+        if fault == "timeout":
+            await asyncio.sleep(3600)
+        if fault == "slow":
+            await asyncio.sleep(self.config.slow_s)
+        if fault in ANSWERED_BY_FAULT:
+            return self._fault(request, fault)
+        try:
+            asked = json.loads(body)
+        except ValueError:
+            return _error(400, "body is not JSON")
+        if self.config.record_bodies:
+            self.bodies.append(asked)
+        return self._complete(asked, fault)
+
+    def _fault(self, request: web.Request, fault: str) -> web.Response:
+        if fault == "reset":
+            if request.transport is not None:
+                request.transport.abort()  # dropped before any answer; aiohttp writes nothing more
+            return web.Response()
+        if fault == "429":
+            return _error(429, "Rate limit exceeded", {"Retry-After": self._retry_after()})
+        if fault in ("500", "503"):
+            return _error(int(fault), "Upstream provider unavailable")
+        if fault == "malformed":
+            return _json(200, b'{"id": "gen-broken", "choices": [{"message": {"content": "trunc')
+        if fault == "nochoices":
+            return _json(200, {"id": "gen-nochoices", "object": "chat.completion", "choices": []})
+        if fault == "error200":
+            return _json(200, {"error": {"code": 502, "message": "Provider returned error", "metadata": {}}})
+        choice = {
+            "index": 0,
+            "finish_reason": "error",
+            "message": {"role": "assistant", "content": ""},
+            "error": {"code": 502, "message": "Upstream stream ended early"},
+        }
+        return _json(200, {"id": "gen-choiceerr", "choices": [choice]})  # choiceerr
+
+    def _complete(self, request: dict[str, Any], fault: str | None = None) -> web.Response:
+        model_id = request.get("model", "")
+        model = CATALOG.get(model_id)
+        if model is None:
+            return _error(404, f"model {model_id!r} not found (synthetic endpoint)")
+        messages = request.get("messages") or []
+        prompt = messages[-1].get("content", "") if messages else ""
+        question = problem_text(prompt)
+        hit = self.book.find(question) if question is not None else None
+        if fault == "empty":
+            text = ""
+        elif hit is None:
+            text = "I do not recognise this problem (synthetic endpoint)."
+        else:
+            kind, digit, instance = hit
+            text = reply(model, _arm_of(prompt), kind, digit, instance, request.get("seed"), code_text(prompt))
+        finish = "stop"
+        if fault == "truncated":
+            text, finish = text[: len(text) // 3], "length"
+        prompt_tokens = sum(len(m.get("content", "")) for m in messages) // 4
+        completion_tokens = len(text) // 4
+        cost = round(model.cost(prompt_tokens, completion_tokens), 12)
+        self._spent += cost
+        self.stats["answered"] += 1
+        reported = cost if self.config.report_cost else None
+        return _json(200, completion_body(model, text, prompt_tokens, completion_tokens, finish, reported))
+
+    # -- draws ----------------------------------------------------------------------------
     def _draw_fault(self) -> str | None:
         if self._script:
             return self._script.pop(0)
@@ -281,201 +374,11 @@ class SyntheticServer:
             return email.utils.formatdate(time.time() + float(value[5:]), usegmt=True)
         return value
 
-    async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes):
-        completion = method == "POST" and path in ("/v1/chat/completions", "/api/v1/chat/completions")
-        self.stats["requests" if completion else f"{method} {path}"] += 1  # `requests`: completions only
-        sent = headers.get("authorization")
-        if sent:
-            self.auth_headers.append(sent)
-        if self.config.expect_key is not None and sent != f"Bearer {self.config.expect_key}":
-            given = (sent or "").removeprefix("Bearer ")
-            return 401, {}, {"error": {"code": 401, "message": f"Invalid API key {given!r}: no auth credentials found"}}
-        if method == "GET" and path == "/v1/models":
-            return (
-                200,
-                {},
-                {
-                    "object": "list",
-                    "data": [{"id": m, "object": "model", "created": 0, "owned_by": s.lab} for m, s in CATALOG.items()],
-                },
-            )
-        if method == "GET" and path == "/api/v1/models":
-            return 200, {}, {"data": [_openrouter_model(s) for s in CATALOG.values()]}
-        if method == "GET" and path == "/api/v1/key":
-            return 200, {}, {"data": self._key_info()}
-        if method == "GET" and path in ("/health", "/v1/health"):
-            return 200, {}, {"status": "ok"}
-        if not completion:
-            return 404, {}, {"error": {"code": 404, "message": f"no route {method} {path}"}}
-        if self._credit_left() is not None and self._credit_left() <= 0:
-            return (
-                402,
-                {},
-                {"error": {"code": 402, "message": "Insufficient credits: add more at openrouter.ai/settings/credits"}},
-            )
-        fault = self._draw_fault()
-        self.stats[f"fault:{fault}"] += 1
-        delay = self._latency_s()
-        if delay:
-            await asyncio.sleep(delay)
-        if fault == "timeout":
-            await asyncio.sleep(3600)
-        if fault == "slow":
-            await asyncio.sleep(self.config.slow_s)
-        if fault == "reset":
-            return None
-        if fault == "429":
-            return 429, {"Retry-After": self._retry_after()}, {"error": {"code": 429, "message": "Rate limit exceeded"}}
-        if fault in ("500", "503"):
-            return int(fault), {}, {"error": {"code": int(fault), "message": "Upstream provider unavailable"}}
-        if fault == "malformed":
-            return 200, {}, b'{"id": "gen-broken", "choices": [{"message": {"content": "trunc'
-        if fault == "nochoices":
-            return 200, {}, {"id": "gen-nochoices", "object": "chat.completion", "choices": []}
-        if fault == "error200":
-            return 200, {}, {"error": {"code": 502, "message": "Provider returned error", "metadata": {}}}
-        if fault == "choiceerr":
-            return (
-                200,
-                {},
-                {
-                    "id": "gen-choiceerr",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "finish_reason": "error",
-                            "message": {"role": "assistant", "content": ""},
-                            "error": {"code": 502, "message": "Upstream stream ended early"},
-                        }
-                    ],
-                },
-            )
-        try:
-            request = json.loads(body)
-        except ValueError:
-            return 400, {}, {"error": {"code": 400, "message": "body is not JSON"}}
-        if self.config.record_bodies:
-            self.bodies.append(request)
-        return self._complete(request, fault)
-
-    def _complete(self, request: dict[str, Any], fault: str | None = None):
-        model_id = request.get("model", "")
-        model = CATALOG.get(model_id)
-        if model is None:
-            return 404, {}, {"error": {"code": 404, "message": f"model {model_id!r} not found (synthetic endpoint)"}}
-        messages = request.get("messages") or []
-        prompt = messages[-1].get("content", "") if messages else ""
-        question = problem_text(prompt)
-        hit = self.book.find(question) if question is not None else None
-        arm = _arm_of(prompt)
-        if fault == "empty":
-            text = ""
-        elif hit is None:
-            text = "I do not recognise this problem (synthetic endpoint)."
-        else:
-            kind, digit, instance = hit
-            text = reply(model, arm, kind, digit, instance, request.get("seed"), code_text(prompt))
-        finish = "stop"
-        if fault == "truncated":
-            text, finish = text[: len(text) // 3], "length"
-        prompt_tokens = sum(len(m.get("content", "")) for m in messages) // 4
-        completion_tokens = len(text) // 4
-        cost = round(model.cost(prompt_tokens, completion_tokens), 12)
-        self._spent += cost
-        self.stats["answered"] += 1
-        return (
-            200,
-            {},
-            _completion(
-                model, text, prompt_tokens, completion_tokens, finish, cost if self.config.report_cost else None
-            ),
-        )
-
+    # -- OpenRouter's key -----------------------------------------------------------------
     def _credit_left(self) -> float | None:
         c = self.config
         return None if c.credit is None else max(0.0, c.credit - c.usage - self._spent)
 
     def _key_info(self) -> dict[str, Any]:
-        """OpenRouter's `GET /api/v1/key` data (its `label` is a masked key; this one names no key at all)."""
         c = self.config
-        usage = round(c.usage + self._spent, 12)
-        return {
-            "label": "synthetic-key",
-            "limit": c.credit,
-            "limit_remaining": self._credit_left(),
-            "limit_reset": None,
-            "include_byok_in_limit": False,
-            "usage": usage,
-            "usage_daily": usage,
-            "usage_weekly": usage,
-            "usage_monthly": usage,
-            "is_free_tier": c.free_tier,
-            "is_provisioning_key": False,
-        }
-
-
-def _openrouter_model(model: SyntheticModel) -> dict[str, Any]:
-    """One entry of OpenRouter's model list: prices are USD per token, written as decimal strings."""
-    return {
-        "id": model.model,
-        "canonical_slug": model.model,
-        "name": f"{model.model} (synthetic)",
-        "created": 0,
-        "context_length": 131072,
-        "architecture": {"modality": "text->text", "input_modalities": ["text"], "output_modalities": ["text"]},
-        "pricing": {
-            "prompt": f"{model.prompt_price:.10f}".rstrip("0"),
-            "completion": f"{model.completion_price:.10f}".rstrip("0"),
-            "request": "0",
-            "image": "0",
-            "web_search": "0",
-            "internal_reasoning": "0",
-        },
-        "top_provider": {"context_length": 131072, "max_completion_tokens": 32768, "is_moderated": False},
-        "supported_parameters": ["max_tokens", "temperature", "seed"],
-    }
-
-
-def _completion(
-    model: SyntheticModel,
-    text: str,
-    prompt_tokens: int,
-    completion_tokens: int,
-    finish_reason: str = "stop",
-    cost: float | None = None,
-) -> dict[str, Any]:
-    usage: dict[str, Any] = {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
-    if cost is not None:
-        usage["cost"] = cost
-    return {
-        "id": f"gen-synthetic-{random.getrandbits(48):012x}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model.model,
-        "provider": "Synthetic",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": finish_reason,
-                "native_finish_reason": finish_reason,
-            }
-        ],
-        "usage": usage,
-    }
-
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    402: "Payment Required",
-    404: "Not Found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+        return key_info(c.credit, c.usage + self._spent, self._credit_left(), c.free_tier)

@@ -22,18 +22,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evalhouse.config import Paths
+from evalhouse.ingest.harness.detect import SOURCE as HARNESS_SOURCE
 from evalhouse.registry import resolve
+from evalhouse.vocabulary import ARM_CODES as ARMS
+from evalhouse.vocabulary import response_id_sql
 
 from . import answers, jsonl_fast, res_csv, res_jsonl, run_csv
 from .detect import RES_CSV, RES_JSONL, RUN_CSV
 from .lines import Lines, show, split_lines
 from .output import BatchWriter, Origin, quarantine_shard, recorded_origin, response_write_options, run_shard
-from .records import ARMS, RECORD_SCHEMA, REPLY, REPR
+from .records import RECORD_SCHEMA, REPLY, REPR
 from .regrade import NAMESPACE, SOURCE_VERDICT_ONLY, problem_id_sql, problems_table
 from .schemas import COUNTS, EXEC_STATUS, IMPORT_RESPONSE_SCHEMA, IMPORTER_VERSION, MANIFEST_SCHEMA, QUARANTINE_SCHEMA
 from .summary import KEPT, FileResult, ImportSummary
 
-IMPORTER = {RES_JSONL: res_jsonl.NAME, RES_CSV: res_csv.NAME, RUN_CSV: run_csv.NAME}
+IMPORTER = {RES_JSONL: res_jsonl.NAME, RES_CSV: res_csv.NAME, RUN_CSV: run_csv.NAME, **HARNESS_SOURCE}
 RUN_FOLDER = re.compile(r"^run_\d{8}_\d{6}$")
 # Responses are stored by run, and within a run by problem and arm. Sorted by Arrow rather than in
 # the SQL, so that only the sort keys are sorted, not every column with them.
@@ -50,10 +53,6 @@ class SourceFile:
     @property
     def importer(self) -> str:
         return IMPORTER[self.format]
-
-
-def response_id_sql(model: str, problem_id: str, arm: str, seed: str) -> str:
-    return f"left(sha256({model} || '|' || {problem_id} || '|' || {arm} || '|' || ({seed})::varchar || '|0'), 32)"
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -347,62 +346,39 @@ class Batch:
         """
 
     def _read_answers(self) -> None:
-        """`answers`: for every response (aid), its parsed answer, raw answer and parse error.
+        """`answers`: for every response (aid), its parsed answer, raw answer, parse error and the
+        version of the reader that read it (evalhouse.ingest.answers, as the collector reads its own).
 
-        Replies are read by DuckDB, the few it cannot settle by Python; values and execution results
-        are taken as they are. Each distinct (kind, answer) then goes once through the kind's
-        `normalize`. Reply text is scanned once; the table that comes out is narrow.
-        """
+        An execution that failed has no answer to read: its parse error says how it ended (a reply's status
+        is the legacy pipeline's message, not an execution's)."""
         con = self.con
-        replies = " union all ".join(
-            self._arm_rows(arm, f"trim(r.kind) as kind, r.{arm}_text as text", REPLY) for arm in ARMS
-        )
-        con.execute(f"create or replace temp table reply_answers as {answers.reply_answers_sql(f'({replies})')}")
-        fallback = con.execute("select aid, kind, text from reply_answers where needs_python").fetchall()
-        con.register("python_answers", answers.python_replies(fallback))
-        others = " union all ".join(
+        arms = " union all ".join(
             self._arm_rows(
                 arm,
-                f"""trim(r.kind) as kind, r.{arm}_mode as mode, r.{arm}_text as payload,
-                legacy_exec_status(r.{arm}_status) as exec_status""",
+                f"""trim(r.kind) as kind, r.{arm}_mode as mode, r.{arm}_text as text,
+                case when r.{arm}_mode <> '{REPLY}' then legacy_exec_status(r.{arm}_status) end as exec_status""",
             )
-            + f" and r.{arm}_mode <> '{REPLY}'"
             for arm in ARMS
         )
-        con.execute(f"create or replace temp table other_answers as {others}")
-        distinct = con.execute(f"""
-            select distinct kind, '{REPLY}' as mode, answer_json::varchar from reply_answers where answer_json is not null
-            union
-            select distinct kind, mode, payload from other_answers
-            where payload is not null and coalesce(exec_status, 'ok') = 'ok'
-        """).fetchall()
-        con.register("payload_answers", answers.read_payloads(distinct))
+        con.execute(f"create or replace temp table arm_texts as {arms}")
+        readable = con.execute(
+            "select aid, kind, mode, text from arm_texts where coalesce(exec_status, 'ok') = 'ok'"
+        ).fetchall()
+        con.register("read_answers", answers.read_answers(readable))
         con.execute(f"""
             create or replace temp table answers as
-            select a.aid,
-                case when p.aid is not null then p.parsed_answer else v.parsed_answer end as parsed_answer,
-                case when p.aid is not null then p.raw_answer else v.raw_answer end as raw_answer,
-                case when p.aid is not null then p.parse_error else coalesce(a.answer_error, v.parse_error) end
-                    as parse_error
-            from reply_answers as a
-            left join python_answers as p on p.aid = a.aid
-            left join payload_answers as v on v.kind = a.kind and v.mode = '{REPLY}' and v.payload = a.answer_json::varchar
-            union all
-            select o.aid,
-                case when coalesce(o.exec_status, 'ok') = 'ok' then v.parsed_answer end,
-                case when coalesce(o.exec_status, 'ok') = 'ok' then v.raw_answer end,
-                case when o.exec_status = 'no_code' then 'no_code'
-                     when o.exec_status = 'unreadable' then 'unreadable_answer'
-                     when coalesce(o.exec_status, 'ok') <> 'ok' then 'exec_failed'
-                     when o.payload is null and o.mode = '{REPR}' then 'no_output'
-                     else v.parse_error end
-            from other_answers as o
-            left join payload_answers as v on v.kind = o.kind and v.mode = o.mode and v.payload = o.payload
+            select t.aid, a.parsed_answer, a.raw_answer,
+                case when t.exec_status = 'no_code' then 'no_code'
+                     when t.exec_status = 'unreadable' then 'unreadable_answer'
+                     when coalesce(t.exec_status, 'ok') <> 'ok' then 'exec_failed'
+                     when t.text is null and t.mode = '{REPR}' then 'no_output'
+                     else a.parse_error end as parse_error,
+                a.extractor_version
+            from arm_texts as t
+            left join read_answers as a on a.aid = t.aid
         """)
-        for name in ("reply_answers", "other_answers"):
-            con.execute(f"drop table {name}")
-        for name in ("python_answers", "payload_answers"):
-            con.unregister(name)
+        con.execute("drop table arm_texts")
+        con.unregister("read_answers")
 
     def _problems(self, writer: BatchWriter) -> None:
         rows = self.con.execute("""
@@ -508,7 +484,7 @@ class Batch:
                 null as prompt_tokens, null as completion_tokens, 0 as sample,
                 l.created_at,
                 l.importer as prompt_version,
-                x.parsed_answer, x.parse_error,
+                x.parsed_answer, x.parse_error, x.extractor_version,
                 case when pr.gold_answer is null then case when legacy_bool(a.correct) then 'correct' else 'wrong' end
                      when x.parsed_answer is null then 'parse_error'
                      when x.parsed_answer = pr.gold_answer then 'correct'

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from evalhouse.ingest.harness.detect import sniff
+
 RES_JSONL = "res-jsonl"
 RES_CSV = "res-csv"
 RUN_CSV = "run-csv"
@@ -27,6 +29,11 @@ RES_CSV_COLUMNS = {"model", "seed", "kind", "digit", "question", "answer"}
 # Columns that only summary tables have: accuracies, rates, counts per route, test statistics.
 AGGREGATE_COLUMN = re.compile(r"(^|_)(acc|accuracy|route\d|pct|ci|mcnemar|rer)(_|$)|%|^n$", re.I)
 SNIFF_BYTES = 1 << 16
+UNKNOWN = (
+    "not a legacy result file or harness log of a known format (expected res.jsonl, res.csv, "
+    "run_*_results_seed_N.csv, an inspect .eval/.json log, lm-eval results_*.json, a HELM run_spec.json, "
+    "or Every Eval Ever .json/.jsonl)"
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class Detected:
     aggregate: str | None = None  # what kind of aggregate, when skipped as one
     problem: str | None = None  # why it is not a legacy result file
     explicit: bool = False  # named on the command line rather than found in a folder
+    part_of: str | None = None  # a harness file read with another one (named here), not on its own
 
     @property
     def importable(self) -> bool:
@@ -68,21 +76,27 @@ def detect(path: Path, explicit: bool = False) -> Detected:
         return Detected(path, aggregate="per-kind × digit table", explicit=explicit)
     if name.endswith("_outcomes.csv"):
         return Detected(path, aggregate="flattened outcome table", explicit=explicit)
-    head = _head(path)
+    raw_head = _head_bytes(path)
+    harness = sniff(path, raw_head)
+    if harness is not None:
+        return Detected(
+            path, format=harness.format, aggregate=harness.skipped, part_of=harness.part_of, explicit=explicit
+        )
+    head = raw_head.decode("utf-8", errors="replace")
     if name.endswith(".jsonl"):
         return _detect_jsonl(path, head, explicit)
     if name.endswith(".csv"):
         return _detect_csv(path, head, explicit)
     return Detected(
         path,
-        problem="not a legacy result file (expected res.jsonl, res.csv or run_*_results_seed_N.csv)",
+        problem=UNKNOWN,
         explicit=explicit,
     )
 
 
-def _head(path: Path) -> str:
+def _head_bytes(path: Path) -> bytes:
     with open(path, "rb") as fh:
-        return fh.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+        return fh.read(SNIFF_BYTES)
 
 
 def _detect_jsonl(path: Path, head: str, explicit: bool) -> Detected:

@@ -21,8 +21,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from evalhouse.vocabulary import ARM_CODES as ARMS
+
 from .lines import blank_lines, line_ends
-from .records import ARMS, COLUMNS, RECORD_SCHEMA
+from .records import COLUMNS, RECORD_SCHEMA
 from .res_jsonl import KEYS, REQUIRED_ARM, REQUIRED_CORE, record_columns
 
 FAILED_FILE = re.compile(r'in file "(?P<file>[^"]+)"')

@@ -28,7 +28,7 @@ from evalhouse.ingest.shards import clean_leftovers
 from evalhouse.registry import resolve
 
 from .batch import Batch, Publishing, SourceFile, prepare, response_id_sql
-from .detect import RUN_CSV, Detected, discover
+from .detect import FORMATS, RUN_CSV, Detected, discover
 from .lines import show
 from .output import BatchWriter, Origin, file_key, quarantine_shard
 from .schemas import IMPORTER_VERSION, QUARANTINE_SCHEMA
@@ -60,7 +60,8 @@ def import_paths(paths: Iterable[Path], data: Paths, options: Options = Options(
     summary = ImportSummary()
     override = _resolve_override(options.model, summary)
     clean_leftovers(data.raw)
-    todo = list(_plan(paths, data, override, summary, _imported(data)))
+    planned = list(_plan(paths, data, override, summary, _imported(data)))
+    todo = [f for f in planned if f.format in FORMATS]
     publishing = Publishing()
     with (
         _connection(options) as con,
@@ -89,9 +90,30 @@ def import_paths(paths: Iterable[Path], data: Paths, options: Options = Options(
         with ThreadPoolExecutor(max(1, options.workers)) as pool:
             for results in pool.map(run, _batches(todo, options.batch_bytes)):
                 summary.files += results
-    summary.bytes_read = sum(d.size for d in todo)
+    harness = [f for f in planned if f.format not in FORMATS]
+    import_harness(harness, data, summary, options.progress)
+    summary.bytes_read = sum(d.size for d in planned)
     summary.elapsed_s = time.perf_counter() - start
     return summary
+
+
+def import_harness(files: list[SourceFile], data: Paths, summary: ImportSummary, progress: bool) -> None:
+    """The harness logs among the files: one at a time, each into its run's shards (see ingest/harness)."""
+    from evalhouse.ingest.harness.run import import_harness_file, refuse
+    from evalhouse.ingest.harness.store import BadFile
+
+    if not files:
+        return
+    with tqdm(desc="harness logs", unit=" records", disable=not progress, dynamic_ncols=True) as bar:
+        for file in files:
+            bar.set_postfix(file=file.path.name, refresh=False)
+            try:
+                result = import_harness_file(file.path, file.format, data, bar)
+            except BadFile as exc:
+                summary.refused.append((file.path, str(exc)))
+                refuse(file.path, file.format, str(exc), data)
+                continue
+            summary.add_harness(result)
 
 
 def _check_response_id() -> None:
@@ -116,29 +138,56 @@ def _resolve_override(model: str | None, summary: ImportSummary) -> str | None:
 def _plan(
     paths: Iterable[Path], data: Paths, override: str | None, summary: ImportSummary, imported: dict[str, dict]
 ) -> Iterator[SourceFile]:
-    """The files to import; the others are recorded in the summary as skipped, ignored or refused."""
+    """The files to import; the others are recorded in the summary as skipped, ignored or refused.
+
+    A folder in which no file is recognised (imported, skipped as an aggregate or read with another)
+    is recorded with what it holds, so that the command can say what it saw."""
     refused_writer = BatchWriter()
-    for found in discover(paths):
-        if found.aggregate:
-            summary.skipped.append((found.path, found.aggregate))
-        elif not found.importable:
-            if found.explicit:
-                summary.refused.append((found.path, found.problem))
-                _quarantine_whole_file(found, data, refused_writer)
-            else:
-                summary.ignored.append((found.path, found.problem))
-        elif found.format == RUN_CSV and override is None:
-            summary.refused.append(
-                (found.path, "no model is recorded in this file (an older per-run CSV): name it with --model ID")
-            )
-        else:
-            origin = Origin.of(found.path)
-            file = SourceFile(found.path, found.format, origin.size, origin)
-            if _unchanged(file, imported.get(origin.file), override):
-                summary.unchanged.append(found.path)
-            else:
-                yield file
+    for given in paths:
+        seen: list[Path] = []
+        recognised = False
+        for found in discover([given]):
+            seen.append(found.path)
+            recognised |= found.importable or found.aggregate is not None or found.part_of is not None
+            yield from _plan_one(found, data, override, summary, imported, refused_writer)
+        if given.is_dir() and not recognised:
+            summary.unrecognised.append((given, seen))
     refused_writer.publish()
+
+
+def _plan_one(
+    found: Detected,
+    data: Paths,
+    override: str | None,
+    summary: ImportSummary,
+    imported: dict[str, dict],
+    refused_writer: BatchWriter,
+) -> Iterator[SourceFile]:
+    """Record what one discovered file is; yield it when it is to be imported."""
+    if found.part_of:
+        if found.explicit:
+            summary.refused.append((found.path, f"read with {found.part_of}: import that file or its folder"))
+        else:
+            summary.parts.append((found.path, found.part_of))
+    elif found.aggregate:
+        summary.skipped.append((found.path, found.aggregate))
+    elif not found.importable:
+        if found.explicit:
+            summary.refused.append((found.path, found.problem))
+            _quarantine_whole_file(found, data, refused_writer)
+        else:
+            summary.ignored.append((found.path, found.problem))
+    elif found.format == RUN_CSV and override is None:
+        summary.refused.append(
+            (found.path, "no model is recorded in this file (an older per-run CSV): name it with --model ID")
+        )
+    else:
+        origin = Origin.of(found.path)
+        file = SourceFile(found.path, found.format, origin.size, origin)
+        if _unchanged(file, imported.get(origin.file), override):
+            summary.unchanged.append(found.path)
+        else:
+            yield file
 
 
 def _quarantine_whole_file(found: Detected, data: Paths, writer: BatchWriter) -> None:

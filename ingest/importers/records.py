@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-ARMS = ("nl", "sim", "controlsim", "code")
+from evalhouse.vocabulary import ARM_CODES as ARMS
 
 # How an arm's text holds its answer: a model reply with a JSON object in it, a value the legacy
 # pipeline already extracted, or the Python repr of what executed code returned.

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from evalhouse.vocabulary import ARM_CODES as ARMS
+
 from .csvrows import columns, read_csv, show
-from .records import ARMS, REPLY, REPR, records_table
+from .records import REPLY, REPR, records_table
 from .res_jsonl import ARM_KEY, ARM_KEYS, CORE, REQUIRED_ARM
 
 NAME = "legacy-res-csv"

@@ -13,8 +13,10 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
+from evalhouse.vocabulary import ARM_CODES as ARMS
+
 from .lines import Lines
-from .records import ARMS, COLUMNS, REPLY, REPR
+from .records import COLUMNS, REPLY, REPR
 
 NAME = "legacy-res-jsonl"
 

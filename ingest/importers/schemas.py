@@ -7,7 +7,7 @@ import pyarrow as pa
 from evalhouse.ingest.shards import REQUIRED_COLUMNS, RESPONSE_SCHEMA
 
 # Bump when the same file would now import differently, so unchanged files are imported again.
-IMPORTER_VERSION = "1"
+IMPORTER_VERSION = "2"
 COUNTS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_superseded", "responses", "arms_never_ran")
 
 IMPORT_COLUMNS = [
@@ -28,6 +28,7 @@ FILLED = {
     "prompt_version",
     "parsed_answer",
     "parse_error",
+    "extractor_version",
     "verdict",
     "verdict_reason",
     "exec_status",

@@ -7,17 +7,27 @@ with graded as (
 ),
 
 disagreements as (
-    select response_id, source, run_id, reason from {{ ref('grading_disagreements') }}
+    select
+        response_id,
+        source,
+        run_id,
+        reason
+    from {{ ref('grading_disagreements') }}
 ),
 
 joined as (
-    select g.*, d.reason
+    select
+        g.*,
+        d.reason
     from graded as g
-    left join disagreements as d using (response_id, source, run_id)
+    left join disagreements as d on g.response_id = d.response_id and g.source = d.source and g.run_id = d.run_id
 )
 
 select
-    source, model, kind, arm,
+    source,
+    model,
+    kind,
+    arm,
     count(*) as n_imported,
     count(*) filter (where verdict_reason <> 'source_verdict_only') as n_regraded,
     count(*) filter (where verdict_reason = 'source_verdict_only') as n_source_verdict_only,

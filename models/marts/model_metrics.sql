@@ -1,21 +1,26 @@
--- One row per model × metric loaded from outside; lab and category from the file, else the registry.
+-- One row per model × metric loaded from outside; lab and category from the file, else the registry (the
+-- lab of an unregistered model by int_models' rule).
 with metrics as (
     select * from {{ ref('stg_metrics') }}
 ),
 
-registry as (
-    select * from {{ ref('model_registry') }}
+models as (
+    select * from {{ ref('int_models') }}
 )
 
 select
-    m.model,
-    coalesce(m.lab, r.lab) as lab,
-    coalesce(m.category, r.category) as category,
-    coalesce(m.is_flagship, case when coalesce(m.category, r.category) = 'flagship' then 1 else 0 end) as is_flagship,
-    m.metric,
-    m.value,
-    m.model_as_given,
-    r.model is not null as is_registered,
-    m.source_file
-from metrics as m
-left join registry as r using (model)
+    metrics.model,
+    coalesce(metrics.lab, models.lab) as lab,
+    coalesce(metrics.category, models.category) as category,
+    coalesce(
+        metrics.is_flagship,
+        case when coalesce(metrics.category, models.category) = 'flagship' then 1 else 0 end
+    ) as is_flagship,
+    metrics.metric,
+    metrics.value,
+    metrics.model_as_given,
+    models.display_name,
+    models.is_registered,
+    metrics.source_file
+from metrics
+inner join models on metrics.model = models.model

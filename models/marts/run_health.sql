@@ -6,7 +6,8 @@ with responses as (
 
 measured as (
     select
-        model, arm,
+        model,
+        arm,
         count(*) as n_total,
         count(*) filter (where is_answered) as n_answered,
         count(*) filter (where verdict = 'api_error') as n_errors,
@@ -21,7 +22,9 @@ measured as (
             'rate_limited', 'server_error', 'timeout', 'connection', 'malformed_body', 'client_error', 'provider_error'
         )) as n_other_error,
         count(*) filter (where verdict = 'parse_error') as n_parse_error,
-        {{ quantiles('latency_ms', [0.5, 0.95, 0.99]) }} as latency_ms_quantiles,
+        percentile_cont(0.5) within group (order by latency_ms) as latency_p50_ms,
+        percentile_cont(0.95) within group (order by latency_ms) as latency_p95_ms,
+        percentile_cont(0.99) within group (order by latency_ms) as latency_p99_ms,
         -- sums in decimal, so the figures do not depend on the order rows are read in
         sum(cast(latency_ms as decimal(18, 3))) / count(latency_ms) as latency_mean_ms,
         sum(prompt_tokens) as prompt_tokens,
@@ -32,19 +35,31 @@ measured as (
 )
 
 select
-    model, arm, n_total, n_answered, n_errors, n_not_run,
+    model,
+    arm,
+    n_total,
+    n_answered,
+    n_errors,
+    n_not_run,
     n_errors / n_total as error_rate,
-    n_rate_limited, n_server_error, n_timeout, n_connection, n_malformed_body, n_client_error, n_other_error,
+    n_rate_limited,
+    n_server_error,
+    n_timeout,
+    n_connection,
+    n_malformed_body,
+    n_client_error,
+    n_other_error,
     n_rate_limited / n_total as rate_limited_rate,
     n_server_error / n_total as server_error_rate,
     n_timeout / n_total as timeout_rate,
     n_parse_error,
     n_parse_error / nullif(n_answered, 0) as parse_error_rate,
-    {{ list_item('latency_ms_quantiles', 1) }} as latency_p50_ms,
-    {{ list_item('latency_ms_quantiles', 2) }} as latency_p95_ms,
-    {{ list_item('latency_ms_quantiles', 3) }} as latency_p99_ms,
+    latency_p50_ms,
+    latency_p95_ms,
+    latency_p99_ms,
     cast(latency_mean_ms as double) as latency_mean_ms,
-    prompt_tokens, completion_tokens,
+    prompt_tokens,
+    completion_tokens,
     completion_tokens / nullif(n_answered, 0) as completion_tokens_per_response,
     cost,
     cost / nullif(n_answered, 0) as cost_per_response

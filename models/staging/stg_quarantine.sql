@@ -1,12 +1,24 @@
--- One row per input row that could not be loaded (file, line, reason), with the raw text and importer.
+-- One row per input row that could not be loaded (file, line, reason), with the raw text and importer;
+-- the latest quarantine of the same row wins.
 with source as (
-    {{ read_raw(source('raw', 'quarantine'), [
-        ('file', 'varchar'), ('line', 'bigint'), ('reason', 'varchar'), ('raw', 'varchar'),
-        ('importer', 'varchar'), ('quarantined_at', 'timestamptz')
-    ]) }}
+    select * from {{ shards(source('raw', 'quarantine')) }}
+),
+
+ranked as (
+    select
+        file,
+        line,
+        reason,
+        {{ adapter.quote('raw') }},
+        importer,
+        quarantined_at,
+        row_number() over (
+            partition by file, line, reason
+            order by quarantined_at desc nulls last, {{ adapter.quote('raw') }} desc nulls last, importer desc nulls last
+        ) as quarantine_rank
+    from source
 )
 
-{{ first_per('source',
-    ['file', 'line', 'reason', adapter.quote('raw'), 'importer', 'quarantined_at'],
-    partition_by='file, line, reason',
-    order_by='quarantined_at desc nulls last, ' ~ adapter.quote('raw') ~ ' desc nulls last, importer desc nulls last') }}
+select file, line, reason, {{ adapter.quote('raw') }}, importer, quarantined_at
+from ranked
+where quarantine_rank = 1

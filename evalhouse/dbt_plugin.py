@@ -1,0 +1,27 @@
+"""The dbt-duckdb plugin the profile loads: make the raw folders readable before a run.
+
+A raw folder is read as all its Parquet files; `evalhouse.raw_tables` explains why each holds a
+`schema.parquet`. `evalhouse build` writes them itself; this plugin does it for a plain `dbt build`.
+Several models read the same shards, so DuckDB keeps their footers cached for the run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dbt.adapters.duckdb.plugins import BasePlugin
+from duckdb import DuckDBPyConnection
+
+from evalhouse.raw_tables import ensure_schema_shards
+
+
+class Plugin(BasePlugin):
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        # read here, not passed in the profile: a profile that changes makes dbt parse the project again
+        data = os.environ.get("EVALHOUSE_DATA", "data").rstrip("/")
+        ensure_schema_shards(f"{data}/raw" if "://" in data else Path(data) / "raw")
+
+    def configure_connection(self, conn: DuckDBPyConnection) -> None:
+        conn.execute("set parquet_metadata_cache = true")

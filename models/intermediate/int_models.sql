@@ -1,0 +1,25 @@
+-- One row per model seen in responses or metrics, with its lab: the registry's, else the provider prefix
+-- of the id ("mistralai/codestral-2508" → "mistralai"), else 'unregistered'. Every mart takes a model's lab
+-- from here.
+with seen as (
+    select distinct model from {{ ref('graded_responses') }}
+    union
+    select distinct model from {{ ref('stg_metrics') }}
+),
+
+registry as (
+    select * from {{ ref('model_registry') }}
+)
+
+select
+    seen.model,
+    registry.display_name,
+    coalesce(
+        registry.lab,
+        case when seen.model like '%/%' then split_part(seen.model, '/', 1) else 'unregistered' end
+    ) as lab,
+    registry.category,
+    registry.model is not null as is_registered
+from seen
+left join registry on seen.model = registry.model
+where seen.model is not null
