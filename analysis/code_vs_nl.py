@@ -13,12 +13,14 @@ n_correct` (and `lab`). The problem instance is the unit of every inference:
 Copying every response under k more seeds multiplies `n` and `n_correct` by k and leaves every p-value
 and interval unchanged (a property test checks this over every test reported here).
 
-The per-model tests are also given long (`tests`: one row per scope × test, uniform columns), the place
-for further tests of the same question (a GLMM's arm coefficient) beside them.
+The primary effect is the binomial GLMM `accuracy ~ arm + (1|model) + (1|problem_id)` (analysis/arm_glmm.py:
+log-odds and odds ratio of the treatment against the control, every kind pooled and per kind, the instance
+again the unit). Every test is also given long (`tests`: one row per scope × test, uniform columns).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,6 +34,8 @@ from evalhouse.vocabulary import arm_order
 
 from . import bootstrap
 from .anova import Anova, split_plot, within_two_way
+from .arm_glmm import R_EQUIVALENT as GLMM_R_EQUIVALENT
+from .arm_glmm import arm_glmm
 from .criteria import Criteria, Verdict, evaluate
 from .format import jsonable, num, p_value, p_value_latex, tex
 from .instances import ALL_MODELS, check_instances, instances_from_responses
@@ -90,6 +94,8 @@ METHODS = {
     " the within-model SD (differences centred on their model's mean)",
     "cohens_h": "2·asin(√p_t) − 2·asin(√p_c) on the paired instances' mean accuracies",
     "adjustment": "Bonferroni and Holm over the tested models, per test",
+    "glmm_arm": "binomial GLMM with crossed random intercepts, Laplace approximation as glmer (nAGQ = 1), Wald z;"
+    " each model × instance × arm one trial with its mean correctness: " + GLMM_R_EQUIVALENT,
     "anova_model_arm": "repeated measures, instance as subject: aov(y ~ model*arm + Error(problem_id/(model*arm)))"
     " on per-instance accuracy, instances complete for every tested model and both arms",
     "anova_model_kind_delta": "split plot, instance as subject: aov(d ~ model*kind + Error(problem_id/model))"
@@ -113,6 +119,7 @@ class CodeVsNLResult:
     accuracy_by_arm: pd.DataFrame  # model × arm (+ All models rows)
     accuracy_by_digit: pd.DataFrame  # model × arm × digit (+ All models rows)
     delta: pd.DataFrame  # model × kind (+ 'all' kinds, + All models): mean per-instance difference, bootstrap CI
+    glmm: pd.DataFrame  # the primary effect: one row per scope ('all', each kind), arm_glmm.GLMM_COLUMNS
     paired: pd.DataFrame  # one row per tested model: accuracies, delta, CI, effect sizes, every test
     tests: pd.DataFrame  # the same tests long: one row per scope × test (TEST_COLUMNS)
     anova: Anova | None  # model × arm, both within instance
@@ -146,6 +153,7 @@ class CodeVsNLResult:
                 "n_instances": self.n_instances,
                 "bootstrap": _bootstrap_dict(self.n_boot, self.seed),
                 "labs": self.labs,
+                "glmm": self.glmm.to_dict(orient="records"),
                 "paired": self.paired.to_dict(orient="records"),
                 "tests": self.tests.to_dict(orient="records"),
                 "pooled_cohens_d": self.pooled_cohens_d,
@@ -174,6 +182,8 @@ class CodeVsNLResult:
             "=" * 110,
             "",
             *_arm_table_lines(self.accuracy_by_arm, self.models),
+            "",
+            *_glmm_lines(self.glmm, t, c),
             "",
             f"Paired {t} − {c} per model over instances with both arms (adjusted over {m} models)",
             "  Wilcoxon: wilcox.test(x, y, paired = TRUE), V = sum of positive ranks; t: t.test(x, y, paired = TRUE);",
@@ -225,6 +235,8 @@ class CodeVsNLResult:
             [
                 _arm_table_latex(self.accuracy_by_arm, self.models, self.n_boot),
                 "",
+                _glmm_latex(self.glmm, self.treatment, self.control),
+                "",
                 r"\begin{table}[t]",
                 r"\centering",
                 r"\small",
@@ -256,6 +268,53 @@ class CodeVsNLResult:
 
 
 DAGGER = r"$^\dagger$"
+
+
+def _glmm_lines(glmm: pd.DataFrame, t: str, c: str) -> list[str]:
+    lines = [
+        f"Primary effect: binomial GLMM, {t} against {c} (log-odds, odds ratio; Wald 95% intervals)",
+        f"  {GLMM_R_EQUIVALENT}",
+        f"  {'kind':<16}{'models':>7}{'inst':>7}{'log-odds':>10}{'95% CI':>19}{'OR':>8}{'95% CI':>18}{'z':>8}"
+        f"{'p':>11}{'σ²model':>9}{'σ²inst':>9}",
+    ]
+    for r in glmm.itertuples():
+        if not math.isfinite(r.log_odds):
+            lines.append(f"  {r.kind:<16}{r.n_models:>7}{r.n_instances:>7}  {r.note}")
+            continue
+        lines.append(
+            f"  {r.kind:<16}{r.n_models:>7}{r.n_instances:>7}{r.log_odds:>+10.3f}  [{r.ci_low:+.3f}, {r.ci_high:+.3f}]"
+            f"{r.odds_ratio:>8.2f}  [{r.or_ci_low:.2f}, {r.or_ci_high:.2f}]{r.z:>8.2f}{p_value(r.p):>11}"
+            f"{num(r.model_variance, 3):>9}{num(r.instance_variance, 3):>9}" + (f"  ({r.note})" if r.note else "")
+        )
+    return lines
+
+
+def _glmm_latex(glmm: pd.DataFrame, treatment: str, control: str) -> str:
+    t, c = tex(treatment), tex(control)
+    rows = [
+        f"{tex(r.kind)} & {r.n_models} & {r.n_instances} & {r.log_odds:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] & "
+        f"{r.odds_ratio:.2f} [{r.or_ci_low:.2f}, {r.or_ci_high:.2f}] & {r.z:.2f} & {p_value_latex(r.p)} \\\\"
+        for r in glmm.itertuples()
+        if math.isfinite(r.log_odds)
+    ]
+    return "\n".join(
+        [
+            r"\begin{table}[t]",
+            r"\centering",
+            r"\small",
+            r"\begin{tabular}{lrrccrr}",
+            r"\hline",
+            r"Kind & Models & Inst. & Log-odds [95\% CI] & Odds ratio [95\% CI] & $z$ & $p$ \\",
+            r"\hline",
+            *rows,
+            r"\hline",
+            r"\end{tabular}",
+            rf"\caption{{{t} against {c}: binomial GLMM with crossed random intercepts for model and problem"
+            r" instance (Laplace approximation, as \texttt{glmer}); each model $\times$ instance $\times$ arm is"
+            r" one trial with its mean correctness over its replicates. Wald 95\% intervals.}",
+            r"\end{table}",
+        ]
+    )
 
 
 def _bootstrap_dict(n_boot: int, seed: int) -> dict[str, Any]:
@@ -556,8 +615,10 @@ def code_vs_nl(
     n_boot: int = bootstrap.N_BOOT,
     seed: int = 0,
     criteria: Criteria | None = None,
+    glmm: bool = True,
 ) -> CodeVsNLResult:
-    """Run Phases 3–4 on one row per model × problem instance × arm (`n`, `n_correct` over its replicates)."""
+    """Run Phases 3–4 on one row per model × problem instance × arm (`n`, `n_correct` over its replicates).
+    `glmm=False` leaves out the GLMM (its fit is the slowest step on millions of responses)."""
     d = _design(instances)
     for arm in (treatment, control):
         if arm not in d.arms:
@@ -607,6 +668,7 @@ def code_vs_nl(
                 f" and are left out (repeated measures need complete instances); {table.n_subjects:,} used"
             )
 
+    glmm_table = arm_glmm(check_instances(instances), treatment, control) if glmm else _no_glmm()
     return CodeVsNLResult(
         treatment=treatment,
         control=control,
@@ -619,8 +681,9 @@ def code_vs_nl(
         accuracy_by_arm=acc["arm"],
         accuracy_by_digit=acc["digit"],
         delta=delta,
+        glmm=glmm_table,
         paired=paired,
-        tests=_tests_long(paired),
+        tests=pd.concat([_glmm_tests(glmm_table), _tests_long(paired)], ignore_index=True),
         anova=anova,
         interaction=interaction,
         instances_per_model=pd.DataFrame(
@@ -691,6 +754,38 @@ def _paired_table(
         for method in ("bonferroni", "holm"):
             paired[f"{test}_p_{method}"] = adjust(paired[f"{test}_p"].tolist(), method)
     return paired
+
+
+def _no_glmm() -> pd.DataFrame:
+    from .arm_glmm import GLMM_COLUMNS
+
+    return pd.DataFrame(columns=GLMM_COLUMNS)
+
+
+def _glmm_tests(glmm: pd.DataFrame) -> pd.DataFrame:
+    """The GLMM's arm coefficient per scope, as rows of TEST_COLUMNS."""
+    rows = [
+        {
+            "scope": ALL_MODELS,
+            "kind": r.kind,
+            "test": "glmm_arm",
+            "unit": "model × instance (crossed random intercepts; replicates averaged)",
+            "n_units": r.n_obs,
+            "estimate": r.log_odds,
+            "estimate_label": "log-odds ratio (Wald CI)",
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "statistic": r.z,
+            "statistic_label": "z",
+            "df": np.inf,
+            "p": r.p,
+            "p_bonferroni": np.nan,
+            "p_holm": np.nan,
+            "r_equivalent": GLMM_R_EQUIVALENT,
+        }
+        for r in glmm.itertuples()
+    ]
+    return pd.DataFrame(rows, columns=TEST_COLUMNS)
 
 
 def _tests_long(paired: pd.DataFrame) -> pd.DataFrame:

@@ -95,12 +95,3 @@ def jsonable(obj: Any) -> Any:
             return None
         return x if math.isfinite(x) else str(x)
     return obj
-
-
-def p_short(p: float) -> str:
-    """A p-value for a table cell: three significant digits, `< 1e-300` where it underflows (never 0)."""
-    if p is None or not math.isfinite(p):
-        return "n/a"
-    if p < 1e-300:
-        return "< 1e-300"
-    return f"{p:.3g}" if p >= 1e-4 else f"{p:.2e}"

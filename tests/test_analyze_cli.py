@@ -88,7 +88,7 @@ def test_code_vs_nl_writes_json_latex_figures_and_agrees_with_the_mart(on_small,
     assert {
         (r["model"], r["arm"], r["kind"]): r["accuracy"] for r in data["accuracy"] if r["model"] != "All models"
     } == pytest.approx(acc)
-    assert len(data["paired"]) == 3 and (tmp_path / "c.tex").read_text().count(r"\begin{table}") == 5
+    assert len(data["paired"]) == 3 and (tmp_path / "c.tex").read_text().count(r"\begin{table}") == 6  # arms, GLMM, paired, two ANOVAs, verdict
     assert len(list((tmp_path / "fig").glob("*.png"))) == 4
 
 

@@ -78,6 +78,7 @@ def test_report_is_one_file_that_refers_to_nothing_outside_it(report):
         assert f"<h2>{title}</h2>" in html
     assert "value ~ is_flagship + (1 | lab)" in html and "LAB EFFECTS: hubris" in html
     assert "Paired code − nl per model" in html
+    assert "<th>odds ratio [95% CI]</th>" in html and "Primary effect: binomial GLMM" in html
 
 
 def test_report_renders_in_headless_chromium(report, tmp_path):
@@ -87,7 +88,7 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     text = dom.stdout
     for title in SECTIONS:
         assert f"<h2>{title}</h2>" in text
-    assert text.count('<table class="data">') == 5
+    assert text.count('<table class="data">') == 6  # overview, model × arm, kind × arm, GLMM, run health, validation
     assert "synthetic/atlas-large" in text and "synthetic/boreal-lite" in text
     assert text.count('<td class="pass">PASS</td>') == 5
 

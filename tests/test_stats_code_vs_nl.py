@@ -188,6 +188,20 @@ def _every_p_and_interval(r) -> dict[str, np.ndarray]:
             float
         ),
         "pooled": np.array([r.pooled_cohens_d, r.pooled_cohens_h]),
+        "glmm": r.glmm[
+            [
+                "n_obs",
+                "log_odds",
+                "se",
+                "z",
+                "p",
+                "ci_low",
+                "ci_high",
+                "odds_ratio",
+                "model_variance",
+                "instance_variance",
+            ]
+        ].to_numpy(float),
     }
     for name, table in (("anova", r.anova), ("interaction", r.interaction)):
         if table is not None:
@@ -199,7 +213,7 @@ def _every_p_and_interval(r) -> dict[str, np.ndarray]:
 @given(designs(), st.integers(2, 6))
 def test_copying_under_k_seeds_changes_no_p_value_or_interval(instances, k):
     """n and n_correct × k (every response answered k times, identically): every p-value, interval,
-    effect size, test choice and ANOVA figure is unchanged."""
+    effect size, test choice, ANOVA figure and GLMM estimate is unchanged."""
     before = _quiet(code_vs_nl, instances, n_boot=200, seed=3)
     after = _quiet(
         code_vs_nl, instances.assign(n=instances.n * k, n_correct=instances.n_correct * k), n_boot=200, seed=3
@@ -279,8 +293,15 @@ def test_outputs_render_and_name_the_unit_and_tests(sim):
         assert d[key]
     assert d["unit"].startswith("problem instance") and "wilcox.test" in d["methods"]["wilcoxon"]
     assert d["anova_model_arm"]["formula"] == "aov(y ~ model*arm + Error(problem_id/(model*arm)))"
-    assert {t["test"] for t in d["tests"]} == {"wilcoxon", "paired_t", "mcnemar_durkalski"}
-    assert all(t["unit"] == "instance" for t in d["tests"])
+    assert {t["test"] for t in d["tests"]} == {"glmm_arm", "wilcoxon", "paired_t", "mcnemar_durkalski"}
+    assert all(t["unit"] == "instance" for t in d["tests"] if t["test"] != "glmm_arm")
+    # the GLMM: every kind pooled, then each kind; odds ratio = exp(log-odds), its interval too
+    glmm = d["glmm"]
+    assert [g["kind"] for g in glmm] == ["all", *sorted({k for k in r.accuracy["kind"] if k != "all"})]
+    for g in glmm:
+        assert g["odds_ratio"] == pytest.approx(math.exp(g["log_odds"]))
+        assert g["or_ci_low"] < g["odds_ratio"] < g["or_ci_high"] and g["p"] > 0
+    assert "Primary effect: binomial GLMM" in r.summary() and "Odds ratio" in r.latex()
     text, latex = r.summary(), r.latex()
     assert "Unit of every test and interval: the problem instance" in text and "Durkalski" in text
     assert "Error: problem_id:model" in text and "the unit is the problem instance" in latex

@@ -170,6 +170,11 @@ def _fit_glmm(design: Design, group: str | None) -> MixedModelResult:
     mode = model.pirls(theta, beta_q, with_beta=False)
     loglik = -0.5 * mode.laplace + model.counts.log_choose_shift
     warnings: list[str] = []
+    if (design.successes != np.round(design.successes)).any():
+        warnings.append(
+            "non-integer successes (proportions with weights): the estimates are glmer's; its logLik would "
+            "round the successes, this one does not"
+        )
     nt, p = model.cov.n_theta, model.p
     Ri = np.linalg.inv(model.R)
     beta = Ri @ beta_q

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..format import jsonable, num, p_short, tex
+from ..format import jsonable, num, p_value, p_value_latex, tex
 
 LOGISTIC_VARIANCE = math.pi**2 / 3  # the latent residual of a logit model, for a binomial ICC
 
@@ -305,14 +305,8 @@ class MixedModelResult:
 
 
 def _p_cell(p: float) -> str:
-    return p_short(p)
+    return p_value(p)
 
 
 def _p_tex(p: float) -> str:
-    text = p_short(p)
-    if text.startswith("<"):
-        return "$<10^{-300}$"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return f"${mantissa} \\times 10^{{{int(exponent)}}}$"
-    return text
+    return p_value_latex(p)

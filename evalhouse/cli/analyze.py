@@ -240,15 +240,18 @@ def _criteria(min_instances: int | None, alpha: float):
     type=click.Path(file_okay=False, path_type=Path),
     help="Also draw the figures into this folder.",
 )
+@click.option("--no-glmm", is_flag=True, help="Leave out the GLMM (its fit is the slowest step on millions of rows).")
 @output_options
 @user_errors(SourceError, ValueError)
 def code_vs_nl_cmd(
-    treatment, control, where, n_boot, seed, alpha, min_instances, figures_dir, json_out, latex_out
+    treatment, control, where, n_boot, seed, alpha, min_instances, figures_dir, no_glmm, json_out, latex_out
 ) -> None:
     """Code vs NL, the scale-up plan's Phases 3–4, from marts.acc_model_arm_instance.
 
     The problem instance is the unit of every test and interval (an instance's seeds and samples are
-    averaged into its accuracy, so more seeds never shrink a p-value). Accuracy per model × arm × kind
+    averaged into its accuracy, so more seeds never shrink a p-value). The primary effect: the binomial
+    GLMM accuracy ~ arm + (1|model) + (1|problem_id) as glmer fits it (log-odds and odds ratio with Wald
+    intervals, every kind pooled and per kind). Accuracy per model × arm × kind
     with 95% intervals from a bootstrap of instances within kind × digit; per model, over the instances
     answered under both arms, the Wilcoxon signed-rank test and paired t-test of the per-instance
     differences (R's wilcox.test / t.test, paired), McNemar's test (exact on one binary pair per instance,
@@ -274,7 +277,13 @@ def code_vs_nl_cmd(
     with warnings.catch_warnings():  # small cells are listed under Notes in the output itself
         warnings.simplefilter("ignore", SmallCellWarning)
         result = code_vs_nl(
-            instances, treatment, control, n_boot=n_boot, seed=seed, criteria=_criteria(min_instances, alpha)
+            instances,
+            treatment,
+            control,
+            n_boot=n_boot,
+            seed=seed,
+            criteria=_criteria(min_instances, alpha),
+            glmm=not no_glmm,
         )
     _emit(result, json_out, latex_out)
     if figures_dir:

@@ -14,6 +14,7 @@ beside the report.
 from __future__ import annotations
 
 import base64
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ import jinja2
 import pandas as pd
 
 from evalhouse import __version__
-from evalhouse.analysis.format import slug
+from evalhouse.analysis.format import p_value, slug
 from evalhouse.analysis.outputs import Refresh, refresh
 from evalhouse.analysis.sources import SourceError, warehouse
 from evalhouse.config import Paths
@@ -267,16 +268,38 @@ def code_vs_nl(ctx: Context) -> Section | None:
         return None
     blocks = [
         p(
-            "Accuracy per model and arm with instance-bootstrap intervals; per model, the paired Code − NL "
-            "difference on per-instance accuracy (Wilcoxon signed-rank and paired t, McNemar exact or "
+            "The primary effect: a binomial GLMM with crossed random intercepts for model and problem instance "
+            "(log-odds and odds ratio of Code against NL, as glmer fits it), every kind pooled and per kind. "
+            "Beside it, accuracy per model and arm with instance-bootstrap intervals; per model, the paired "
+            "Code − NL difference on per-instance accuracy (Wilcoxon signed-rank and paired t, McNemar exact or "
             "cluster-adjusted), Bonferroni and Holm adjusted, repeated-measures ANOVAs with the instance as "
             "the subject, and the plan's criteria."
         )
     ]
     if skipped:
         blocks.append(note(f"Code vs NL not tested: {skipped}; accuracy alone is shown."))
+    glmm = getattr(result, "glmm", None)
+    if glmm is not None and not glmm.empty:
+        blocks.append(table(GLMM_HEADERS, [_glmm_row(r) for r in glmm.itertuples()], numeric=set(range(1, 7))))
     blocks.append(Block("pre", result.summary()))
     return Section("Code versus NL", blocks)
+
+
+GLMM_HEADERS = ["kind", "models", "instances", "log-odds [95% CI]", "odds ratio [95% CI]", "z", "p"]
+
+
+def _glmm_row(r) -> list[Any]:
+    if not math.isfinite(r.log_odds):
+        return [r.kind, r.n_models, r.n_instances, "—", r.note or "not fitted", "—", "—"]
+    return [
+        r.kind,
+        r.n_models,
+        r.n_instances,
+        (f"{r.log_odds:+.3f}", f"[{r.ci_low:+.3f}, {r.ci_high:+.3f}]"),
+        (f"{r.odds_ratio:.2f}", f"[{r.or_ci_low:.2f}, {r.or_ci_high:.2f}]" + (f" {r.note}" if r.note else "")),
+        f"{r.z:.2f}",
+        p_value(r.p),
+    ]
 
 
 def lab_effects(ctx: Context) -> Section | None:
