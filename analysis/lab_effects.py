@@ -5,6 +5,8 @@ compared between the two levels of a binary predictor (default `is_flagship`):
   1. the naive view — Cohen's d with the pooled SD and Student's t-test (plus Welch's), every model
      independent;
   2. `metric ~ predictor + (1|lab)` by lme4-exact REML on all models and on named sensitivity subsets;
+     or, for a binary outcome (`lab_effects_binomial`: correctness on the instance mart), the binomial
+     GLMM `accuracy ~ predictor + (1|lab) + (1|model) + (1|problem_id)` as glmer fits it;
   3. the correlation of pairs of metrics (Pearson, Spearman) over models that have both;
   4. a LaTeX paragraph whose every claim is computed from the numbers above (singular only when the
      fit is, "robust" only when no subset changes the sign or the 5% significance of the effect).
@@ -85,6 +87,7 @@ class SubsetFit:
     models_excluded: list[str]
     fit: MixedLMResult
     predictor: str
+    n_models: int = 0  # models in the subset (the fit's observations for a per-model metric)
 
     @property
     def effect(self) -> float:
@@ -117,7 +120,7 @@ class SubsetFit:
             "name": self.subset.name,
             "description": self.subset.description,
             "models_excluded": self.models_excluded,
-            "n_models": self.fit.n,
+            "n_models": self.n_models or self.fit.n,
             "n_labs": self.fit.n_groups,
             "n_single_model_labs": self.fit.n_single_member_groups,
             "effect": self.effect,
@@ -161,6 +164,7 @@ class LabEffectsResult:
     naive: NaiveComparison
     fits: list[SubsetFit]  # the first is all models
     correlations: list[Correlation] = field(default_factory=list)
+    formula: str = ""  # the mixed model as fitted; a per-model metric's is `value ~ predictor + (1|group)`
 
     @property
     def primary(self) -> SubsetFit:
@@ -187,7 +191,7 @@ class LabEffectsResult:
                 "predictor": self.predictor,
                 "group": self.group,
                 "method": self.method,
-                "formula": f"value ~ {self.predictor} + (1|{self.group})",
+                "formula": self.model_formula,
                 "naive": self.naive.to_dict(),
                 "mixed_effects": {f.subset.name: f.to_dict() for f in self.fits},
                 "robust_to_subsets": not self.changed_by(),
@@ -197,11 +201,15 @@ class LabEffectsResult:
             }
         )
 
+    @property
+    def model_formula(self) -> str:
+        return self.formula or f"value ~ {self.predictor} + (1|{self.group})"
+
     def summary(self) -> str:
         nv = self.naive
         lines = [
             "=" * 78,
-            f" LAB EFFECTS: {self.metric} ~ {self.predictor} + (1|{self.group})   [{self.method}]",
+            f" LAB EFFECTS: {self.metric}: {self.model_formula}   [{self.method}]",
             "=" * 78,
             "",
             "1. Naive comparison (every model independent)",
@@ -217,13 +225,18 @@ class LabEffectsResult:
             lo, hi = f.ci
             status = "singular" if f.fit.singular else ("ok" if f.fit.converged else "NOT CONVERGED")
             lines.append(
-                f"   {f.subset.description[:33]:<34}{f.fit.n:>4}{f.fit.n_groups:>5}{f.effect:>10.4f}{f.se:>9.4f}"
+                f"   {f.subset.description[:33]:<34}{f.n_models or f.fit.n:>4}{f.fit.n_groups:>5}{f.effect:>10.4f}{f.se:>9.4f}"
                 f"{f.p_value:>11.3e}   [{lo:.4f}, {hi:.4f}]{f.fit.icc:>7.3f}  {status}"
             )
         p = self.primary
+        residual = "logistic (π²/3)" if p.fit.resid_var is None else f"{p.fit.resid_var:.6g}"
+        lrt = (
+            f"; LRT of the lab effect {p.fit.lrt['stat']:.3f}, {p_text(p.fit.lrt['p_value'])} (½χ²₀ + ½χ²₁)"
+            if p.fit.lrt
+            else ""
+        )
         lines += [
-            f"   lab variance {p.fit.group_var:.6g}, residual variance {p.fit.resid_var:.6g}; "
-            f"LRT of the lab effect {p.fit.lrt['stat']:.3f}, {p_text(p.fit.lrt['p_value'])} (½χ²₀ + ½χ²₁)",
+            f"   lab variance {p.fit.group_var:.6g}, residual variance {residual}{lrt}",
             f"   {p.fit.n_single_member_groups} of {p.fit.n_groups} labs contribute a single model",
             "   "
             + (
@@ -364,6 +377,50 @@ def lab_effects(
     return LabEffectsResult(metric, predictor, group, "REML" if reml else "ML", naive, fits, corr)
 
 
+def lab_effects_binomial(
+    instances: pd.DataFrame,
+    models: pd.DataFrame,
+    subsets: list[Subset] = (),
+    predictor: str = "is_flagship",
+    group: str = "lab",
+) -> LabEffectsResult:
+    """The same question for a binary outcome: is a response correct more often for models with the
+    predictor, once models of one lab and answers to one instance are not counted as independent?
+
+    `instances`: one row per model × problem instance × arm (marts.acc_model_arm_instance, filtered as the
+    caller likes); `models`: one row per model with its lab, category and the predictor (marts.models).
+    The GLMM `accuracy ~ predictor [+ arm] + (1|lab) + (1|model) + (1|problem_id)` takes each model ×
+    instance × arm as one trial with its mean correctness (the instance is the unit, as in Code vs NL); the
+    naive comparison is the t-test of the models' accuracies."""
+    from .lmm import fit
+
+    wanted = [c for c in ("model", group, "category", predictor, "display_name") if c in models.columns]
+    frame = instances.drop(columns=[c for c in (group, "category", predictor) if c in instances.columns])
+    frame = frame[frame["n"] > 0].merge(models[wanted], on="model", how="inner")
+    if frame.empty:
+        raise ValueError("no answered responses of models the registry describes")
+    levels = set(frame[predictor].dropna().unique())
+    if not levels <= {0, 1} or len(levels) < 2:
+        raise ValueError(f"{predictor} must take the values 0 and 1 among these models (has {sorted(levels)})")
+    frame = frame.dropna(subset=[group, predictor]).assign(trials=1.0)
+    frame["accuracy"] = frame["n_correct"] / frame["n"]
+    per_model = frame.groupby("model").agg(k=("n_correct", "sum"), n=("n", "sum"), level=(predictor, "first"))
+    naive = naive_comparison((per_model["k"] / per_model["n"]).rename("accuracy"), per_model["level"])
+    arms = ["arm"] if frame["arm"].nunique() > 1 else []
+    formula = " + ".join(
+        ["cbind(accuracy, trials - accuracy) ~ " + predictor, *arms, f"(1|{group})", "(1|model)", "(1|problem_id)"]
+    )
+    fits = []
+    for subset in [Subset("all"), *subsets]:
+        drop = _excluded(frame, subset)
+        part = frame[~drop]
+        result = fit(formula, part, family="binomial", group=group)
+        excluded = sorted(frame.loc[drop, "model"].astype(str).unique())
+        fits.append(SubsetFit(subset, excluded, result, predictor, n_models=part["model"].nunique()))
+    metric = "accuracy" + (f" ({', '.join(sorted(frame['arm'].unique()))})" if not arms else "")
+    return LabEffectsResult(metric, predictor, group, "Laplace", naive, fits, [], formula)
+
+
 # ---- the LaTeX paragraph: every claim decided by a number --------------------------------------------
 
 
@@ -388,7 +445,11 @@ def _p(p: float) -> str:
 def _paragraph(r: LabEffectsResult) -> str:
     p, nv = r.primary, r.naive
     pred, grp, metric = tex(r.predictor), tex(r.group), tex(r.metric)
-    method = "restricted maximum likelihood (REML)" if r.method == "REML" else "maximum likelihood (ML)"
+    method = {
+        "REML": "restricted maximum likelihood (REML)",
+        "ML": "maximum likelihood (ML)",
+        "Laplace": "maximum likelihood with the Laplace approximation (a binomial GLMM)",
+    }[r.method]
     significant = p.p_value < ALPHA
     same_direction = np.sign(p.effect) == np.sign(nv.level_1_mean - nv.level_0_mean)
     lines = [
@@ -397,7 +458,7 @@ def _paragraph(r: LabEffectsResult) -> str:
         f"Models from the same {grp} share training infrastructure, which violates the independence assumed",
         f"by the naive effect size. We therefore fit the mixed-effects model \\texttt{{{metric} $\\sim$ {pred} + (1|{grp})}}",
         f"by {method}, maximising the profiled criterion as \\texttt{{lme4}} does, with a random intercept",
-        f"for each of {p.fit.n_groups} {grp}s over {p.fit.n} models.",
+        f"for each of {p.fit.n_groups} {grp}s over {p.n_models or p.fit.n} models.",
         "",
         r"\paragraph{Primary result.}",
         f"The fixed effect of {pred} was {_estimate(p)}.",
@@ -409,12 +470,14 @@ def _paragraph(r: LabEffectsResult) -> str:
             f"The {grp} variance was estimated at zero (a singular fit on the boundary of the parameter space),"
             f" so $\\mathrm{{ICC}} = 0$ and the estimate coincides with ordinary least squares."
         )
-    else:
+    elif p.fit.lrt:
         lines.append(
             f"The estimated intra-class correlation for {grp} was $\\mathrm{{ICC}} = {num(p.fit.icc)}$"
             f" (likelihood-ratio test of the {grp} variance: $\\chi^2_{{0:1}} = {p.fit.lrt['stat']:.2f}$,"
             f" {_p(p.fit.lrt['p_value'])})."
         )
+    else:
+        lines.append(f"The estimated intra-class correlation for {grp} was $\\mathrm{{ICC}} = {num(p.fit.icc)}$.")
     if p.fit.n_single_member_groups:
         lines.append(
             f"{_count(p.fit.n_single_member_groups)} of {_count(p.fit.n_groups, lower=True)} {grp}s contribute a single model,"
@@ -438,7 +501,9 @@ def _paragraph(r: LabEffectsResult) -> str:
         lines += ["", r"\paragraph{Sensitivity checks.}"]
         for f in r.sensitivity:
             status = " (a singular fit)" if f.fit.singular else ""
-            lines.append(f"{_sentence(tex(f.subset.description))} ({f.fit.n} models) yielded {_estimate(f)}{status}.")
+            lines.append(
+                f"{_sentence(tex(f.subset.description))} ({f.n_models or f.fit.n} models) yielded {_estimate(f)}{status}."
+            )
         changed = r.changed_by()
         if not changed:
             lines.append("No exclusion changes the sign or the 5\\% significance of the effect.")

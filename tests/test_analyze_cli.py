@@ -88,7 +88,9 @@ def test_code_vs_nl_writes_json_latex_figures_and_agrees_with_the_mart(on_small,
     assert {
         (r["model"], r["arm"], r["kind"]): r["accuracy"] for r in data["accuracy"] if r["model"] != "All models"
     } == pytest.approx(acc)
-    assert len(data["paired"]) == 3 and (tmp_path / "c.tex").read_text().count(r"\begin{table}") == 6  # arms, GLMM, paired, two ANOVAs, verdict
+    assert (
+        len(data["paired"]) == 3 and (tmp_path / "c.tex").read_text().count(r"\begin{table}") == 6
+    )  # arms, GLMM, paired, two ANOVAs, verdict
     assert len(list((tmp_path / "fig").glob("*.png"))) == 4
 
 
@@ -176,3 +178,62 @@ def test_analyze_all_refreshes_every_output(with_metrics, monkeypatch, tmp_path)
     # d1 is 1 − is_flagship exactly on the seed's table: nothing to estimate, said rather than fitted
     assert "skipped lab_effects:d1: d1 does not vary within the levels of the predictor" in result.output
     assert "lab_effects_d1.json" not in names
+
+
+def test_lab_effects_with_a_binomial_outcome(workdir, tmp_path, monkeypatch):
+    """--family binomial explains correctness on the instance mart with lab, model and instance random
+    intercepts: the effect is the GLMM's is_flagship log-odds, fitted as `lmm.fit` fits the same formula."""
+    import numpy as np
+
+    from evalhouse.analysis.lmm import fit
+    from evalhouse.build import build
+
+    from .warehouse_data import response, write_problems, write_responses
+
+    rng = np.random.default_rng(5)
+    models = {
+        "synthetic/atlas-large": 1.2,
+        "synthetic/atlas-mini": 0.2,
+        "synthetic/boreal-pro": 1.0,
+        "synthetic/boreal-lite": 0.0,
+    }
+    golds = {f"p{i}": "42" for i in range(40)}
+    write_problems(workdir, golds)
+    rows = [
+        response(
+            f"{m}-{p}-{arm}",
+            p,
+            arm=arm,
+            model=m,
+            parsed_answer="42" if rng.random() < 1 / (1 + np.exp(-skill)) else "7",
+        )
+        for m, skill in models.items()
+        for p in golds
+        for arm in ("nl", "code")
+    ]
+    write_responses(workdir, rows)
+    build(workdir)
+    monkeypatch.setenv("EVALHOUSE_DATA", str(workdir.data))
+    monkeypatch.setenv("EVALHOUSE_WAREHOUSE", str(workdir.warehouse))
+
+    out = tmp_path / "lab.json"
+    args = ["analyze", "lab-effects", "--metric", "accuracy", "--family", "binomial", "--where", "arm = 'nl'"]
+    result = CliRunner().invoke(main, [*args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "(1|lab) + (1|model) + (1|problem_id)" in result.output and "[Laplace]" in result.output
+    data = json.loads(out.read_text())
+    assert data["formula"] == "cbind(accuracy, trials - accuracy) ~ is_flagship + (1|lab) + (1|model) + (1|problem_id)"
+    primary = data["mixed_effects"]["all"]
+    con = duckdb.connect(str(workdir.warehouse), read_only=True)
+    frame = con.execute(
+        "select i.*, m.is_flagship from marts.acc_model_arm_instance as i join marts.models as m using (model, lab)"
+        " where arm = 'nl'"
+    ).df()
+    con.close()
+    frame = frame.assign(accuracy=frame.n_correct / frame.n, trials=1.0)
+    direct = fit(data["formula"], frame, family="binomial", group="lab")
+    assert primary["effect"] == pytest.approx(direct.fixed.loc["is_flagship", "estimate"], rel=1e-9)
+    assert primary["n_models"] == 4 and data["naive"]["level_1_n"] == 2
+    # a binomial outcome takes no correlations, and the gaussian analysis no --where
+    refused = CliRunner().invoke(main, [*args, "--correlate", "a,b"])
+    assert refused.exit_code == 1 and refused.output.startswith("Error: --family binomial explains correctness")

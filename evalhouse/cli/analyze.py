@@ -150,6 +150,19 @@ def _pair(value: str) -> tuple[str, str]:
 @click.option("--group", default="lab", show_default=True, help="Random-intercept grouping.")
 @click.option("--ml", is_flag=True, help="Maximum likelihood instead of REML.")
 @click.option(
+    "--family",
+    type=click.Choice(["gaussian", "binomial"]),
+    default="gaussian",
+    show_default=True,
+    help="binomial: the outcome is correctness (--metric accuracy), from marts.acc_model_arm_instance with"
+    " marts.models, fitted as a GLMM with lab, model and instance random intercepts.",
+)
+@click.option(
+    "--where",
+    default=None,
+    help="binomial: SQL filter on marts.acc_model_arm_instance, e.g. \"arm = 'nl'\".",
+)
+@click.option(
     "--figure",
     "figure_out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -166,6 +179,8 @@ def lab_effects_cmd(
     predictor,
     group,
     ml,
+    family,
+    where,
     figure_out,
     json_out,
     latex_out,
@@ -176,24 +191,50 @@ def lab_effects_cmd(
     sensitivity subset; correlations of metric pairs; and a LaTeX paragraph whose claims follow the
     numbers (it says "singular" only for a singular fit, "robust" only if no subset changes the result).
 
+    With --family binomial the outcome is each response's correctness: the GLMM accuracy ~ PREDICTOR
+    (+ arm) + (1|lab) + (1|model) + (1|problem_id) as glmer fits it, each model × instance × arm one
+    trial with its mean correctness (the instance is the unit), beside the naive t-test of the models'
+    accuracies.
+
     \b
     Example:
         evalhouse analyze lab-effects --metric hubris --exclude-model Phi-4 \\
             --exclude-category reasoning --correlate d1,d2 --json out/lab_effects.json --latex out/lab_effects.tex
+        evalhouse analyze lab-effects --metric accuracy --family binomial --where "arm = 'nl'"
     """
     from evalhouse.analysis.figures import mixed_effect_forest
-    from evalhouse.analysis.lab_effects import exclude_category, exclude_model, lab_effects, load_metrics
+    from evalhouse.analysis.lab_effects import (
+        exclude_category,
+        exclude_model,
+        lab_effects,
+        lab_effects_binomial,
+        load_metrics,
+    )
 
     subsets = [exclude_model(m) for m in exclude_models] + [exclude_category(c) for c in exclude_categories]
-    result = lab_effects(
-        load_metrics(source),
-        metric,
-        subsets,
-        [_pair(c) for c in correlations],
-        predictor=predictor,
-        group=group,
-        reml=not ml,
-    )
+    if family == "binomial":
+        if metric != "accuracy" or correlations or ml:
+            raise click.ClickException(
+                "--family binomial explains correctness: give --metric accuracy, without --correlate or --ml"
+            )
+        instances = load_frame("marts.acc_model_arm_instance", where)
+        if instances.empty:
+            raise click.ClickException(
+                "marts.acc_model_arm_instance has no rows" + (f" where {where}" if where else "")
+            )
+        result = lab_effects_binomial(instances, load_frame("marts.models"), subsets, predictor, group)
+    else:
+        if where:
+            raise click.ClickException("--where filters the instance mart of --family binomial")
+        result = lab_effects(
+            load_metrics(source),
+            metric,
+            subsets,
+            [_pair(c) for c in correlations],
+            predictor=predictor,
+            group=group,
+            reml=not ml,
+        )
     _emit(result, json_out, latex_out)
     if figure_out:
         for path in mixed_effect_forest(result, figure_out):
