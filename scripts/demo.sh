@@ -36,7 +36,7 @@ evalhouse build
 
 echo "== 6. mixed model: hubris ~ is_flagship + (1|lab)"
 evalhouse analyze mixedlm --from marts.model_metrics --where "metric = 'hubris'" \
-    --formula "value ~ is_flagship" --group lab \
+    --formula "value ~ is_flagship + (1|lab)" \
     --json "$out/mixedlm_hubris.json" --latex "$out/mixedlm_hubris.tex"
 
 echo "== 7. lab effects: naive d, mixed model on all models and two sensitivity subsets, d1-d2 correlation"
@@ -44,7 +44,7 @@ evalhouse analyze lab-effects --metric hubris --exclude-model Phi-4 --exclude-ca
     --correlate d1,d2 --json "$out/lab_effects_hubris.json" --latex "$out/lab_effects_hubris.tex" \
     --figure "$out/figures/forest_hubris"
 
-echo "== 8. code vs nl: bootstrap CIs, paired tests, ANOVA, the plan's criteria; every figure"
+echo "== 8. code vs nl: the GLMM (odds ratio), bootstrap CIs, paired tests, ANOVA, the plan's criteria; every figure"
 evalhouse analyze code-vs-nl --json "$out/code_vs_nl.json" --latex "$out/code_vs_nl.tex" --figures "$out/figures"
 
 echo "== 9. the DuckDB shell reads the warehouse"
