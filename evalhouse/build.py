@@ -68,12 +68,8 @@ def build(
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(warehouse):
         timings: dict[str, float] = {}
-        ensure_schema_shards(f"{paths.data_uri}/raw" if paths.data_uri else paths.raw)
-        try:
-            regrade(f"{paths.data_uri}/raw" if paths.data_uri else paths.raw, progress=not quiet)
-        except UnreadableShard as exc:
-            raise BuildError(f"cannot build: {exc}") from None
-        timings["regrade"] = time.perf_counter() - start
+        raw = f"{paths.data_uri}/raw" if paths.data_uri else paths.raw
+        ensure_schema_shards(raw)
         if paths.data_uri:
             # the file listing and fingerprints that make a build incremental are local-folder checks
             plan = BuildPlan(False, "shards on object storage: a full build", project_fingerprint(project))
@@ -81,6 +77,12 @@ def build(
             plan = plan_build(warehouse, project, paths.raw, full_refresh)
         if plan.up_to_date and not select:
             return BuildResult(warehouse, time.perf_counter() - start, "up to date", plan.reason)
+        try:
+            # an incremental build has only its new shards to read: the reader is the one the last build used
+            regrade(raw, progress=not quiet, only=plan.new_shards if plan.incremental else None)
+        except UnreadableShard as exc:
+            raise BuildError(f"cannot build: {exc}") from None
+        timings["regrade"] = time.perf_counter() - start
         tmp = _building_path(warehouse)
         _remove_database(tmp)
         if plan.incremental:

@@ -31,6 +31,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .ingest.answers import EXTRACTOR_VERSION
 from .raw_tables import is_schema_shard
 
 # What the project fingerprint covers: everything that changes what a build computes.
@@ -65,6 +66,7 @@ class BuildPlan:
     fingerprint: str
     select: list[str] = field(default_factory=list)
     verified: bool = False
+    new_shards: list[Path] = field(default_factory=list)  # response shards this build loads first
 
     @property
     def up_to_date(self) -> bool:
@@ -83,6 +85,8 @@ def project_fingerprint(project: Path) -> str:
             digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
     for dist in VERSIONED:
         digest.update(f"{dist}=={metadata.version(dist)}\0".encode())
+    # a new answer reader reads every stored reply again: only a full build does that
+    digest.update(f"extractor {EXTRACTOR_VERSION}\0".encode())
     return digest.hexdigest()[:16]
 
 
@@ -152,7 +156,7 @@ def plan_build(warehouse: Path, project: Path, raw: Path, full_refresh: bool = F
             reasons.append(f"{folder} changed")
     if select:
         select.append("builds")
-    return BuildPlan(True, ", ".join(reasons) or "nothing new", fingerprint, select, verified=True)
+    return BuildPlan(True, ", ".join(reasons) or "nothing new", fingerprint, select, verified=True, new_shards=new)
 
 
 def shard_columns(shard: Path) -> list[str]:

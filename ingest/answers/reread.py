@@ -70,12 +70,16 @@ class RegradeSummary:
         ]
 
 
-def regrade(raw: Path | str, progress: bool = False) -> RegradeSummary:
+def regrade(raw: Path | str, progress: bool = False, only: list[Path] | None = None) -> RegradeSummary:
     """Read again, under `raw/answers/`, every stored reply the current reader has not read. `raw` is a
-    local folder or an s3:// one (EVALHOUSE_DATA in object storage)."""
+    local folder or an s3:// one (EVALHOUSE_DATA in object storage); `only` limits the look to these
+    response shards (the new ones of an incremental build)."""
     filesystem, root = _filesystem(raw)
     summary = RegradeSummary()
-    listed = filesystem.get_file_info(fs.FileSelector(f"{root}/responses", recursive=True, allow_not_found=True))
+    if only is not None:
+        listed = filesystem.get_file_info([str(Path(p).absolute()) for p in only])
+    else:
+        listed = filesystem.get_file_info(fs.FileSelector(f"{root}/responses", recursive=True, allow_not_found=True))
     shards = sorted(
         (
             f
