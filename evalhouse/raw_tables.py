@@ -48,9 +48,7 @@ def schemas() -> dict[str, pa.Schema]:
 def ensure_schema_shards(raw: Path | str) -> None:
     """Write each raw folder's `schema.parquet` where it is missing or out of date (atomically)."""
     if isinstance(raw, str) and "://" in raw:
-        from evalhouse.storage import ensure_schema_shards as remote
-
-        remote(raw, schemas())
+        _ensure_in_bucket(raw.rstrip("/"))
         return
     raw = Path(raw)
     for table, schema in schemas().items():
@@ -65,6 +63,19 @@ def ensure_schema_shards(raw: Path | str) -> None:
         tmp = folder / f".{SCHEMA_SHARD}.tmp-{os.getpid()}"
         pq.write_table(schema.empty_table(), tmp)
         os.replace(tmp, target)
+
+
+def _ensure_in_bucket(raw: str) -> None:
+    """The same in object storage: one PUT per missing or stale schema.parquet (complete or absent)."""
+    from evalhouse.storage import read_schema, write_shard
+
+    for table, schema in schemas().items():
+        try:
+            if read_schema(f"{raw}/{table}/{SCHEMA_SHARD}").equals(schema, check_metadata=False):
+                continue
+        except (OSError, pa.ArrowException):
+            pass
+        write_shard(schema.empty_table(), f"{raw}/{table}", SCHEMA_SHARD.removesuffix(".parquet"))
 
 
 def is_schema_shard(path: Path | str) -> bool:
