@@ -248,7 +248,10 @@ class Collector:
                     held[bucket] = buckets[bucket]
                     continue
                 if moved and self.config.resume:  # worked on by a run that has ended since the state was read
-                    buckets = await self._read_again(buckets, order[i:])
+                    # every bucket not started yet: those ahead, and those left to others so far (their
+                    # second look counts moves from this new reading, so it must find their units in it)
+                    buckets = await self._read_again(buckets, [*order[i:], *held])
+                    held = {b: buckets[b] for b in held}
                 for unit in buckets.get(bucket, []):
                     await room.acquire()
                     if failures or self._cap_reached():

@@ -9,15 +9,22 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from evalhouse.ingest.claims import BUCKETS, Claims, bucket_of
 from evalhouse.ingest.collector import collect, response_id
+from evalhouse.ingest.shards import write_shard
 
 from .collector_kit import MODELS, endpoint, fast_config, stored
+from .project import paths_in
+
+UNIT = ("model", "problem_id", "seed", "sample")
 
 CLI = [sys.executable, "-c", "from evalhouse.cli import main; main()"]
 
@@ -208,3 +215,37 @@ def test_work_another_live_run_holds_is_left_to_it_and_the_run_is_named(workdir)
         other.close()
         _, summary = collect(fast_config(server.url), workdir, None)
         assert server.stats["requests"] == 4 and summary.done == 4 and summary.left_to_others == 0
+
+
+def test_work_left_to_a_run_that_ends_meanwhile_is_not_asked_again(workdir, tmp_path):
+    """A run passes bucket A, which another run holds; that run stores A's and B's work and exits while this
+    one is busy. Claiming B makes this run read the stored state again, and its second look at A starts from
+    that reading too: A's work, stored by the other run, is not asked again."""
+    scratch = paths_in(tmp_path / "scratch")
+    plan = dict(n=16, concurrency=1)
+    with endpoint(scratch) as server:  # the other run's answers, collected beforehand elsewhere
+        collect(fast_config(server.url, **plan), scratch, None)
+    rows = pa.concat_tables(pq.read_table(f) for f in scratch.responses.rglob("*.parquet"))
+    units = [bucket_of(f"{m}|{p}|{s}|{n}") for m, p, s, n in zip(*(rows[c].to_pylist() for c in UNIT))]
+    first, last = min(units), max(units)
+    theirs = rows.filter(pa.array([b in (first, last) for b in units]))
+
+    root = workdir.responses / "source=collector"
+    other = Claims(root / ".claims")
+    assert other.claim(first, other.snapshot()) is False and other.claim(last, other.snapshot()) is False
+
+    def other_run_stores_and_exits(server) -> None:
+        while server.stats["answered"] < 1:  # this run has passed A by now, and is far from B
+            time.sleep(0.005)
+        write_shard(theirs, root / "run_id=run_other", "part-000000")
+        other.close()
+
+    with endpoint(workdir, latency_ms=100) as server:
+        watcher = threading.Thread(target=other_run_stores_and_exits, args=(server,))
+        watcher.start()
+        _, summary = collect(fast_config(server.url, **plan), workdir, None)
+        watcher.join()
+        requests = server.stats["requests"]
+    ids = [r[0] for r in stored(workdir, "response_id")]
+    assert len(ids) == len(set(ids)) == len(rows)
+    assert requests == summary.done == len(rows) - len(theirs) and summary.skipped == len(theirs)
