@@ -14,11 +14,12 @@ a table's shape is stated once, where its rows are written.
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from .files import write_atomic
 
 SCHEMA_SHARD = "schema.parquet"
 
@@ -61,10 +62,7 @@ def ensure_schema_shards(raw: Path | str) -> None:
                 continue
         except (OSError, pa.ArrowException):
             pass
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{SCHEMA_SHARD}.tmp-{os.getpid()}"
-        pq.write_table(schema.empty_table(), tmp)
-        os.replace(tmp, target)
+        write_atomic(target, functools.partial(pq.write_table, schema.empty_table()))
 
 
 def is_schema_shard(path: Path | str) -> bool:
