@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import storage
 from .files import write_atomic
 
 SCHEMA_SHARD = "schema.parquet"
@@ -47,22 +48,23 @@ def schemas() -> dict[str, pa.Schema]:
 
 
 def ensure_schema_shards(raw: Path | str) -> None:
-    """Write each raw folder's `schema.parquet` where it is missing or out of date (atomically)."""
-    if isinstance(raw, str) and "://" in raw:
-        from evalhouse.storage import ensure_schema_shards as remote
-
-        remote(raw, schemas())
-        return
-    raw = Path(raw)
+    """Write each raw folder's `schema.parquet` where it is missing or out of date (atomically; in a bucket,
+    one PUT each)."""
+    remote = isinstance(raw, str) and "://" in raw
     for table, schema in schemas().items():
-        folder = raw / table
-        target = folder / SCHEMA_SHARD
+        folder = f"{raw.rstrip('/')}/{table}" if remote else Path(raw) / table
         try:
-            if pq.read_schema(target).equals(schema, check_metadata=False):
+            stored = (
+                storage.read_schema(f"{folder}/{SCHEMA_SHARD}") if remote else pq.read_schema(folder / SCHEMA_SHARD)
+            )
+            if stored.equals(schema, check_metadata=False):
                 continue
         except (OSError, pa.ArrowException):
             pass
-        write_atomic(target, functools.partial(pq.write_table, schema.empty_table()))
+        if remote:
+            storage.write_shard(schema.empty_table(), folder, SCHEMA_SHARD.removesuffix(".parquet"))
+        else:
+            write_atomic(folder / SCHEMA_SHARD, functools.partial(pq.write_table, schema.empty_table()))
 
 
 def is_schema_shard(path: Path | str) -> bool:

@@ -64,20 +64,6 @@ def write_shard(table: pa.Table, folder: str, stem: str | None = None) -> str:
     return uri
 
 
-def ensure_schema_shards(raw: str, schemas: dict[str, pa.Schema]) -> None:
-    """Each raw folder's schema.parquet in the bucket (evalhouse.raw_tables), written where missing or stale."""
-    from evalhouse.raw_tables import SCHEMA_SHARD
-
-    for table, schema in schemas.items():
-        uri = f"{raw.rstrip('/')}/{table}/{SCHEMA_SHARD}"
-        try:
-            if read_schema(uri).equals(schema, check_metadata=False):
-                continue
-        except (OSError, pa.ArrowException):
-            pass
-        write_shard(schema.empty_table(), f"{raw.rstrip('/')}/{table}", SCHEMA_SHARD.removesuffix(".parquet"))
-
-
 def _objects(s3, folder: str, recursive: bool = True) -> list:
     """The objects (files, not folder markers) under an s3:// folder. An empty folder is nothing stored
     yet; a bucket that does not exist is a mistake, reported by name."""
