@@ -57,7 +57,7 @@ def test_a_held_lock_is_refused_at_once_naming_its_holder_and_a_killed_holder_fr
             Lock(path).acquire()
     finally:
         holder.send_signal(signal.SIGKILL)
-        holder.wait()
+        holder.communicate()  # waits, and closes the pipe
     mine = Lock(path)
     stale = mine.acquire()
     assert stale is not None and stale.pid == holder.pid and not stale.is_alive()
