@@ -33,9 +33,15 @@ demo: $(STAMP)
 test: $(STAMP) $(EEE_STAMP)
 	$(VENV)/bin/python -m pytest -q
 
+# ruff for the Python; sqlfluff (.sqlfluff, dbt templater) for models/ and the dbt tests. sqlfluff compiles the
+# project with dbt, whose profile opens the warehouse and whose plugin writes schema shards under EVALHOUSE_DATA:
+# both point into a scratch folder, removed afterwards.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+		EVALHOUSE_DATA="$$scratch/data" EVALHOUSE_WAREHOUSE="$$scratch/evalhouse.duckdb" \
+		$(VENV)/bin/sqlfluff lint models tests/dbt
 
 clean:
 	rm -rf $(VENV) $(EEE_VENV) data warehouse/*.duckdb warehouse/.dbt target logs

@@ -6,6 +6,7 @@ files it wrote. `draw_all` draws every figure a result supports.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.lines import Line2D
 
+from evalhouse.files import write_atomic
 from evalhouse.vocabulary import arm_order
 
 from .format import slug
@@ -348,12 +350,10 @@ def draw_all(out_dir: Path, accuracy=None, lab_effects=None) -> list[Path]:
 
 def _save(fig, out: Path) -> list[Path]:
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for suffix in (".png", ".pdf"):
-        target = out.with_suffix(suffix)
-        fig.savefig(target)
+        # written under a temporary name, so the format is named rather than taken from the suffix
+        written.append(write_atomic(out.with_suffix(suffix), functools.partial(fig.savefig, format=suffix[1:])))
         fig.set_layout_engine("none")  # the layout is solved; the second format reuses it
-        written.append(target)
     plt.close(fig)
     return written

@@ -8,6 +8,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evalhouse.files import write_atomic
+
 from .format import jsonable, slug
 from .sources import SourceError
 
@@ -25,7 +27,6 @@ class Refresh:
 
 def write_result(result, stem: Path) -> list[Path]:
     """`stem`.json, .txt and .tex for one results object."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
     targets = {
         ".json": json.dumps(jsonable(result.to_dict()), indent=2, allow_nan=False),
         ".txt": result.summary(),
@@ -33,9 +34,7 @@ def write_result(result, stem: Path) -> list[Path]:
     }
     written = []
     for suffix, text in targets.items():
-        path = stem.with_suffix(suffix)
-        path.write_text(text + "\n", encoding="utf-8")
-        written.append(path)
+        written.append(write_atomic(stem.with_suffix(suffix), text + "\n"))
     return written
 
 

@@ -16,7 +16,6 @@ would strand that writer's log: `duckdb -readonly` is the way to read while buil
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -24,15 +23,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from importlib import import_module
 from pathlib import Path
 
 import duckdb
-from filelock import FileLock, Timeout
 
 from .build_plan import BuildError, BuildPlan, input_fingerprints, plan_build, project_fingerprint
 from .config import Paths, dbt_project_dir
+from .files import Held, fsync_path, lock, publish
 from .ingest.answers.reread import UnreadableShard, regrade
 from .raw_tables import ensure_schema_shards
 
@@ -128,29 +126,18 @@ def build(
 @contextmanager
 def build_lock(warehouse: Path) -> Iterator[None]:
     """Hold the one build lock of this warehouse, or fail at once naming the build that holds it."""
-    lock = FileLock(str(warehouse) + ".build.lock")
-    holder = Path(str(warehouse) + ".build.json")
+    held = lock(Path(str(warehouse) + ".build.lock"))
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
+        held.acquire()
+    except Held as exc:
+        who = exc.holder.describe() if exc.holder else "starting up"
         raise BuildError(
-            f"another `evalhouse build` is building {warehouse} ({_describe_holder(holder)}); "
-            "wait for it to finish, then build again"
+            f"another `evalhouse build` is building {warehouse} ({who}); wait for it to finish, then build again"
         ) from None
     try:
-        holder.write_text(json.dumps({"pid": os.getpid(), "started_at": datetime.now(timezone.utc).isoformat()}))
         yield
     finally:
-        holder.unlink(missing_ok=True)
-        lock.release()
-
-
-def _describe_holder(holder: Path) -> str:
-    try:
-        info = json.loads(holder.read_text())
-        return f"PID {info['pid']}, started {info['started_at'][:19].replace('T', ' ')} UTC"
-    except (OSError, ValueError, KeyError):
-        return "starting up"
+        held.release()
 
 
 def _building_path(warehouse: Path) -> Path:
@@ -291,13 +278,7 @@ def swap_in(tmp: Path, warehouse: Path) -> None:
         con = duckdb.connect(str(tmp))
         con.execute("checkpoint")
         con.close()
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
+    fsync_path(tmp)
     # a log left by a writer that crashed belongs to the old file; next to the new one it would corrupt it
     Path(str(warehouse) + ".wal").unlink(missing_ok=True)
-    os.replace(tmp, warehouse)
-    fd = os.open(warehouse.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    publish([(tmp, warehouse)])

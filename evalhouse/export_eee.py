@@ -13,8 +13,8 @@ is what lets `evalhouse ingest import` read an export back to the same scores.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,7 +23,9 @@ from pathlib import Path
 
 import duckdb
 
+from .files import write_atomic
 from .registry import lookup, resolve
+from .sqlfiles import Statements
 
 # The schema the validator of every-eval-ever 0.3.0 (the one release on PyPI) bundles.
 SCHEMA_VERSION = "0.3.0"
@@ -36,6 +38,7 @@ LIBRARY = {
     "evalhouse": "evalhouse",
 }
 BATCH = 10_000
+SQL = Statements("evalhouse")
 
 
 class ExportError(Exception):
@@ -55,48 +58,46 @@ def export_eee(warehouse: Path, out: Path, models: list[str] = (), tasks: list[s
     if not warehouse.exists():
         raise ExportError(f"no warehouse at {warehouse}: run `evalhouse build` first")
     models = [resolve(m) or m for m in models]
+    filters = Filters(models, tasks)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         try:
-            runs = con.execute(
-                f"select distinct source, run_id, model from marts.benchmark_scores where {_where(models, tasks)} "
-                "union select distinct source, run_id, model from marts.benchmark_instances "
-                f"where {_where(models, tasks)} order by all",
-                [*models, *tasks, *models, *tasks],
-            ).fetchall()
+            runs = con.execute(filters.sql("export_runs.sql"), filters.parameters()).fetchall()
         except duckdb.CatalogException:
             raise ExportError(
                 f"{warehouse} has no marts.benchmark_scores: run `evalhouse build` with this version"
             ) from None
         if not runs:
             raise ExportError("nothing to export: no score in marts.benchmark_scores matches the filters")
-        return [_export_run(con, out, run, models, tasks) for run in runs]
+        return [_export_run(con, out, run, filters) for run in runs]
     finally:
         con.close()
 
 
-def _where(models: list[str], tasks: list[str]) -> str:
-    clauses = ["true"]
-    if models:
-        clauses.append(f"model in ({', '.join('?' * len(models))})")
-    if tasks:
-        clauses.append(f"task in ({', '.join('?' * len(tasks))})")
-    return " and ".join(clauses)
+@dataclass(frozen=True)
+class Filters:
+    """--model and --task: the statements test them only when given."""
+
+    models: list[str]
+    tasks: list[str]
+
+    def sql(self, statement: str) -> str:
+        return SQL(statement, by_model=bool(self.models), by_task=bool(self.tasks), setting=SETTING)
+
+    def parameters(self, **run: str) -> dict[str, object]:
+        """The bind parameters: the filters that are given, and a run's source, run_id and model."""
+        given = {"models": self.models, "tasks": self.tasks}
+        return {**{k: v for k, v in given.items() if v}, **run}
 
 
-def _export_run(con, out: Path, run: tuple, models: list[str], tasks: list[str]) -> Exported:
+def _export_run(con, out: Path, run: tuple, filters: Filters) -> Exported:
     source, run_id, model = run
     folder, name = _location(source, model, run_id)
     target = out / folder
     target.mkdir(parents=True, exist_ok=True)
     evaluation_id = f"{source}/{model}/{run_id}"
-    where = f"source = ? and run_id = ? and model = ? and {_where([], tasks)}"
-    params = [source, run_id, model, *tasks]
-    scores = con.execute(
-        f"select {', '.join(SETTING)}, metric, value, stderr, n_samples, harness_version, created_at "
-        f"from marts.benchmark_scores where {where} order by all",
-        params,
-    ).fetchall()
+    params = filters.parameters(source=source, run_id=run_id, model=model)
+    scores = con.execute(filters.sql("export_scores.sql"), params).fetchall()
     results, result_ids, version, created = [], {}, None, None
     for *setting, metric, value, stderr, n_samples, harness_version, created_at in scores:
         keyed = dict(zip(SETTING, setting))
@@ -106,7 +107,8 @@ def _export_run(con, out: Path, run: tuple, models: list[str], tasks: list[str])
         version = version or harness_version
         created = created or created_at
     samples_path = target / f"{name}_samples.jsonl"
-    instances = _write_samples(con, samples_path, where, params, evaluation_id, model, result_ids)
+    cursor = con.execute(filters.sql("export_samples.sql"), params)
+    instances = _write_samples(cursor, samples_path, evaluation_id, model, result_ids)
     record = {
         "schema_version": SCHEMA_VERSION,
         "evaluation_id": evaluation_id,
@@ -133,29 +135,27 @@ def _export_run(con, out: Path, run: tuple, models: list[str], tasks: list[str])
             "total_rows": instances,
         }
     aggregate = target / f"{name}.json"
-    _write_atomic(aggregate, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(aggregate, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     return Exported(aggregate, samples_path if instances else None, len(results), instances)
 
 
-def _write_samples(con, path: Path, where: str, params: list, evaluation_id: str, model: str, result_ids: dict) -> int:
-    cursor = con.execute(
-        f"select {', '.join(SETTING)}, metric, instance_id, epoch, score, value_text, answer, target, input, output, "
-        f"input_tokens, output_tokens, error from marts.benchmark_instances where {where} "
-        "order by task, metric, variant, scorer, filter, perturbation, split, instance_id, epoch",
-        params,
-    )
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    n = 0
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for rows in iter(lambda: cursor.fetchmany(BATCH), []):
-            for row in rows:
-                fh.write(json.dumps(_instance(row, evaluation_id, model, result_ids), ensure_ascii=False) + "\n")
-                n += 1
-    if n:
-        os.replace(tmp, path)
-    else:
-        tmp.unlink()
+def _write_samples(cursor, path: Path, evaluation_id: str, model: str, result_ids: dict) -> int:
+    """The run's instances, one JSON line each, streamed from `cursor`; no file when there is none."""
+    first = cursor.fetchmany(BATCH)
+    if not first:
         path.unlink(missing_ok=True)
+        return 0
+    n = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal n
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for rows in itertools.chain([first], iter(lambda: cursor.fetchmany(BATCH), [])):
+                for row in rows:
+                    fh.write(json.dumps(_instance(row, evaluation_id, model, result_ids), ensure_ascii=False) + "\n")
+                    n += 1
+
+    write_atomic(path, write)
     return n
 
 
@@ -267,12 +267,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def files(exported: list[Exported]) -> Iterator[Path]:

@@ -2,7 +2,8 @@
 
 `write_atomic` writes a hidden temporary file in the target's folder (`.<name>.<token>.tmp-<pid>`), flushes
 it to disk, renames it over the target and syncs the folder, so a reader sees the old file or the new one,
-never half of one; `clean_leftovers` removes the temporary files of writers that died. A full disk (or
+never half of one; its two halves, `write_temp` and `publish`, make many files visible at once (an import's
+batch of shards); `clean_leftovers` removes the temporary files of writers that died. A full disk (or
 quota) is a `DiskFull` naming the file, with the temporary file removed.
 
 `Lock` is a non-blocking, process-exclusive lock over `filelock` (an flock the kernel drops when the holder
@@ -13,11 +14,13 @@ process can say who holds it, and a new holder can tell that the previous one wa
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,6 +60,18 @@ def write_atomic(path: Path | str, data: bytes | str | Callable[[Path], None]) -
     """Write `data` (bytes, text as UTF-8, or a function that writes the file it is given) to `path` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = write_temp(path, data)
+    try:
+        publish([(tmp, path)])
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_temp(path: Path, data: bytes | str | Callable[[Path], None]) -> Path:
+    """The first half of an atomic write: `data` written and flushed under `path`'s hidden temporary name,
+    which is returned (for `publish`); nothing is left behind when the write fails."""
     tmp = temp_name(path)
     try:
         if callable(data):
@@ -64,14 +79,53 @@ def write_atomic(path: Path | str, data: bytes | str | Callable[[Path], None]) -
         else:
             tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         fsync_path(tmp)
-        os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if is_full(exc) and not isinstance(exc, DiskFull):
             raise DiskFull(path, exc) from exc
         raise
-    fsync_path(path.parent)
-    return path
+    return tmp
+
+
+def publish(written: Iterable[tuple[Path, Path]], removed: Iterable[Path] = (), workers: int = 1) -> None:
+    """The second half: rename each written temporary file over its target and remove `removed`, then sync
+    each folder once (`workers` at a time: a sync mostly waits on the disk), so the renames survive a crash.
+
+    Many files become visible together this way: a batch of shards is written first, then published."""
+    folders = set()
+    for tmp, target in written:
+        os.replace(tmp, target)
+        folders.add(Path(target).parent)
+    for target in removed:
+        Path(target).unlink(missing_ok=True)
+        folders.add(Path(target).parent)
+    if workers > 1 and len(folders) > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(fsync_path, folders))
+    else:
+        for folder in folders:
+            fsync_path(folder)
+
+
+def create_locked(path: Path) -> int:
+    """A new, empty file at `path`, open for appending and locked (`flock`) by this process before it appears
+    under its name: created under its temporary name, locked, then renamed, so no other process ever finds it
+    unlocked. Returns the descriptor; the lock lasts until it is closed."""
+    tmp = temp_name(path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+    except OSError as exc:
+        if is_full(exc):
+            raise DiskFull(path, exc) from exc
+        raise
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file nobody else has open: never refused
+        os.replace(tmp, path)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    return fd
 
 
 def fsync_path(path: Path | str) -> None:

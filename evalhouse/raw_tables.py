@@ -14,11 +14,13 @@ a table's shape is stated once, where its rows are written.
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from . import storage
+from .files import write_atomic
 
 SCHEMA_SHARD = "schema.parquet"
 
@@ -46,36 +48,23 @@ def schemas() -> dict[str, pa.Schema]:
 
 
 def ensure_schema_shards(raw: Path | str) -> None:
-    """Write each raw folder's `schema.parquet` where it is missing or out of date (atomically)."""
-    if isinstance(raw, str) and "://" in raw:
-        _ensure_in_bucket(raw.rstrip("/"))
-        return
-    raw = Path(raw)
+    """Write each raw folder's `schema.parquet` where it is missing or out of date (atomically; in a bucket,
+    one PUT each)."""
+    remote = isinstance(raw, str) and "://" in raw
     for table, schema in schemas().items():
-        folder = raw / table
-        target = folder / SCHEMA_SHARD
+        folder = f"{raw.rstrip('/')}/{table}" if remote else Path(raw) / table
         try:
-            if pq.read_schema(target).equals(schema, check_metadata=False):
+            stored = (
+                storage.read_schema(f"{folder}/{SCHEMA_SHARD}") if remote else pq.read_schema(folder / SCHEMA_SHARD)
+            )
+            if stored.equals(schema, check_metadata=False):
                 continue
         except (OSError, pa.ArrowException):
             pass
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{SCHEMA_SHARD}.tmp-{os.getpid()}"
-        pq.write_table(schema.empty_table(), tmp)
-        os.replace(tmp, target)
-
-
-def _ensure_in_bucket(raw: str) -> None:
-    """The same in object storage: one PUT per missing or stale schema.parquet (complete or absent)."""
-    from evalhouse.storage import read_schema, write_shard
-
-    for table, schema in schemas().items():
-        try:
-            if read_schema(f"{raw}/{table}/{SCHEMA_SHARD}").equals(schema, check_metadata=False):
-                continue
-        except (OSError, pa.ArrowException):
-            pass
-        write_shard(schema.empty_table(), f"{raw}/{table}", SCHEMA_SHARD.removesuffix(".parquet"))
+        if remote:
+            storage.write_shard(schema.empty_table(), folder, SCHEMA_SHARD.removesuffix(".parquet"))
+        else:
+            write_atomic(folder / SCHEMA_SHARD, functools.partial(pq.write_table, schema.empty_table()))
 
 
 def is_schema_shard(path: Path | str) -> bool:

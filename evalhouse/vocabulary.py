@@ -14,6 +14,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from evalhouse.files import write_atomic
+
 
 @dataclass(frozen=True)
 class Arm:
@@ -96,5 +98,5 @@ def arms_seed_csv() -> str:
 
 
 if __name__ == "__main__":
-    SEED_ARMS.write_text(arms_seed_csv())
+    write_atomic(SEED_ARMS, arms_seed_csv())
     print(f"wrote {SEED_ARMS}")

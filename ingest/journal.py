@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from evalhouse.files import DiskFull, is_full
+from evalhouse.files import DiskFull, create_locked, is_full
 
 _SEGMENT = re.compile(r"^(?:\.journal-|part-)(\d+)\.(?:jsonl|parquet)$")
 
@@ -76,22 +76,9 @@ class Segment:
         folder.mkdir(parents=True, exist_ok=True)
         self.seq = seq
         self.path = folder / segment_name(seq)
-        # Created under a temporary name and locked before it is renamed into view, so a recovering run
-        # never finds this segment unlocked.
-        fresh = folder / f"{segment_name(seq)}.tmp-{os.getpid()}"
-        try:
-            self._fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        except OSError as exc:
-            if is_full(exc):
-                raise DiskFull(self.path, exc) from exc
-            raise
+        # locked before it appears under its name, so a recovering run never finds this segment unlocked
+        self._fd = create_locked(self.path)
         self._size = 0
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self._fd)
-            raise RuntimeError(f"{fresh} is locked by another process") from None
-        os.replace(fresh, self.path)
 
     def append(self, row: Mapping[str, Any]) -> None:
         """Hand one row to the kernel (one write: SIGKILL cannot lose it); on a full disk, cut it off again."""

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from evalhouse.registry import resolve
 
-from .shards import table_from_rows, write_atomic
+from .shards import table_from_rows, write_shard
 
 DESCRIPTIVE = ("model", "lab", "category", "is_flagship")
 
@@ -115,5 +115,5 @@ def load_metrics(file: Path, metrics_dir: Path | str) -> MetricsLoad:
     result.rows = len(rows)
     # One shard per source file name: loading the same file again replaces it.
     stem = "metrics-" + hashlib.sha256(str(file.resolve()).encode()).hexdigest()[:12]
-    result.shard = write_atomic(table_from_rows(rows, METRICS_SCHEMA), metrics_dir, stem)
+    result.shard = write_shard(table_from_rows(rows, METRICS_SCHEMA), metrics_dir, stem)
     return result

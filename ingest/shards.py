@@ -29,7 +29,6 @@ __all__ = [
     "clean_leftovers",
     "fsync_path",
     "table_from_rows",
-    "write_atomic",
     "write_shard",
 ]
 
@@ -99,9 +98,6 @@ def write_shard(table: pa.Table, folder: Path | str, stem: str | None = None) ->
         return put_shard(table, folder, stem)
     final = Path(folder) / f"{stem or f'part-{uuid.uuid4().hex}'}.parquet"
     return write_file(final, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-
-
-write_atomic = write_shard  # the name the importers, metrics and `problems generate` still call
 
 
 class ShardWriter:

@@ -46,6 +46,7 @@ class Shell:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=30)
+        self.proc.stdout.close()
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_a_second_concurrent_build_fails_at_once(built):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    holder = Path(str(built.warehouse) + ".build.json")
+    holder = Path(str(built.warehouse) + ".build.lock.json")
     deadline = time.monotonic() + 60
     while not holder.exists() and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -120,7 +121,7 @@ def test_a_second_concurrent_build_fails_at_once(built):
     with pytest.raises(BuildError) as err:
         build(built)
     assert time.monotonic() - start < 5
-    assert f"PID {first.pid}" in str(err.value) and "another `evalhouse build`" in str(err.value)
+    assert f"pid {first.pid} " in str(err.value) and "another `evalhouse build`" in str(err.value)
     out, _ = first.communicate(timeout=300)
     assert first.returncode == 0, out
     assert query(built.warehouse, "select count(*) from graded.graded_responses") == [(3,)]

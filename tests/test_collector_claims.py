@@ -77,7 +77,7 @@ def test_a_killed_holders_claims_are_free_at_once(tmp_path):
         assert mine.claim(7, mine.snapshot()) is None
     finally:
         holder.send_signal(signal.SIGKILL)
-        holder.wait()
+        holder.communicate()  # waits, and closes the pipe
     assert mine.claim(7, mine.snapshot()) is False
     mine.close()
 

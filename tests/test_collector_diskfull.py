@@ -54,7 +54,8 @@ class FullDiskParquet:
 
     def write_table(self, table, where, **options) -> None:
         if "run_id=" in str(where):
-            open(where, "wb").write(b"PAR1 half")  # noqa: SIM115 (a torn temporary file, as a real failure leaves)
+            with open(where, "wb") as fh:  # a torn temporary file, as a real failure leaves
+                fh.write(b"PAR1 half")
             raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
         import pyarrow.parquet
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import subprocess
 import sys
 
 import pytest
 
-from evalhouse.files import DiskFull, Held, Lock, write_atomic
+from evalhouse.files import DiskFull, Held, Lock, create_locked, publish, write_atomic, write_temp
 
 
 def test_write_atomic_takes_bytes_text_or_a_writer_and_leaves_no_temporary_file(tmp_path):
@@ -56,7 +57,7 @@ def test_a_held_lock_is_refused_at_once_naming_its_holder_and_a_killed_holder_fr
             Lock(path).acquire()
     finally:
         holder.send_signal(signal.SIGKILL)
-        holder.wait()
+        holder.communicate()  # waits, and closes the pipe
     mine = Lock(path)
     stale = mine.acquire()
     assert stale is not None and stale.pid == holder.pid and not stale.is_alive()
@@ -65,3 +66,33 @@ def test_a_held_lock_is_refused_at_once_naming_its_holder_and_a_killed_holder_fr
     assert not (tmp_path / "x.lock.json").exists()
     with Lock(path) as again:
         assert again.holder() is not None
+
+
+def test_files_written_apart_appear_together_when_published(tmp_path):
+    """write_temp leaves its files invisible under hidden names; publish renames them all into place,
+    removes what it is told to, and leaves no temporary file."""
+    old = write_atomic(tmp_path / "b" / "old.txt", "old")
+    written = [(write_temp(tmp_path / name, name), tmp_path / name) for name in ("one.txt", "two.txt")]
+    assert not (tmp_path / "one.txt").exists() and all(tmp.name.startswith(".") for tmp, _ in written)
+    publish(written, [old], workers=2)
+    assert (tmp_path / "one.txt").read_text() == "one.txt" and (tmp_path / "two.txt").read_text() == "two.txt"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["b", "one.txt", "two.txt"]
+
+
+def test_a_created_file_is_locked_before_it_appears_under_its_name(tmp_path):
+    """create_locked's file is held by its creator: another process cannot lock it until the descriptor closes."""
+    path = tmp_path / ".journal-000001.jsonl"
+    probe = [
+        sys.executable,
+        "-c",
+        "import fcntl, sys; fh = open(sys.argv[1]); "
+        "sys.exit(0 if fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB) is None else 1)",
+        str(path),
+    ]
+    fd = create_locked(path)
+    try:
+        assert subprocess.run(probe, capture_output=True).returncode != 0
+        assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    finally:
+        os.close(fd)
+    assert subprocess.run(probe, capture_output=True).returncode == 0

@@ -22,7 +22,8 @@ def test_editable_install_imports_from_the_source_tree():
 
 
 def test_built_wheel_installs_and_imports(tmp_path):
-    """The wheel holds evalhouse/ingest and evalhouse/analysis, no bare top-level packages, and imports."""
+    """The wheel holds evalhouse/ingest and evalhouse/analysis (and their SQL files), no bare top-level packages,
+    and imports."""
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(REPO)],
         check=True,
@@ -33,6 +34,7 @@ def test_built_wheel_installs_and_imports(tmp_path):
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
     assert tops == {"evalhouse"}
     assert "evalhouse/ingest/collector.py" in names and "evalhouse/analysis/mixedlm.py" in names
+    assert "evalhouse/ingest/importers/sql/responses.sql" in names and "evalhouse/sql/export_runs.sql" in names
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
@@ -44,6 +46,7 @@ def test_built_wheel_installs_and_imports(tmp_path):
             sys.executable,
             "-c",
             "import evalhouse.ingest.collector as c, evalhouse.analysis.mixedlm as m, evalhouse.cli; "
+            "from evalhouse.ingest.importers.statements import SQL; assert 'response_id(' in SQL('responses.sql'); "
             "print(c.__file__); print(m.__file__)",
         ],
         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},

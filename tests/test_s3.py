@@ -12,7 +12,7 @@ from evalhouse.build import build
 from evalhouse.config import Paths, paths
 from evalhouse.ingest.collector import collect
 from evalhouse.ingest.journal import recover
-from evalhouse.ingest.shards import RESPONSE_SCHEMA, ShardWriter, table_from_rows, write_atomic
+from evalhouse.ingest.shards import RESPONSE_SCHEMA, ShardWriter, table_from_rows, write_shard
 from evalhouse.ingest.store import load_state, problems_schema
 
 from .collector_kit import endpoint, fast_config
@@ -77,14 +77,14 @@ def _problems() -> list[dict]:
 
 def _write(root: str | object) -> None:
     """The same shards and problem file, written by the project's shard writer under `root`."""
-    write_atomic(
+    write_shard(
         table_from_rows(_responses(), RESPONSE_SCHEMA), f"{root}/raw/responses/source=collector/run_id=run-1", "part-0"
     )
-    write_atomic(table_from_rows(_problems(), problems_schema()), f"{root}/raw/problems", "problems-0")
+    write_shard(table_from_rows(_problems(), problems_schema()), f"{root}/raw/problems", "problems-0")
 
 
 def test_shard_writer_puts_shards_in_the_bucket(s3):
-    """write_atomic given an s3:// folder writes one complete object there (no temporary object left)."""
+    """write_shard given an s3:// folder writes one complete object there (no temporary object left)."""
     _write(f"s3://{BUCKET}/lab")
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"])
     assert keys == [
@@ -182,7 +182,7 @@ def test_killed_run_is_recovered_into_the_bucket_once(s3, tmp_path, monkeypatch)
     (run / ".journal-000002.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     def write(rows, folder, stem):
-        write_atomic(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
+        write_shard(table_from_rows(rows, RESPONSE_SCHEMA), folder, stem)
 
     assert recover(remote.responses / "source=collector", write, remote.stored) == 3
     assert not list(run.iterdir())
@@ -259,7 +259,7 @@ def test_status_reads_the_bucket_as_it_reads_a_local_folder(s3, tmp_path, monkey
     # the store keeps whole seconds: date the build 2 s back, so an object written right after it is later
     os.utime(remote.warehouse, (remote.warehouse.stat().st_atime, remote.warehouse.stat().st_mtime - 2))
     assert status(remote, tmp_path / "experiments").warehouse["shards_newer_than_build"] == 0
-    write_atomic(
+    write_shard(
         table_from_rows([response("r9", "p1")], RESPONSE_SCHEMA),
         f"s3://{BUCKET}/lab/raw/responses/source=collector/run_id=run-2",
         "part-0",

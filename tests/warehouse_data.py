@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from evalhouse.config import Paths
-from evalhouse.ingest.shards import REQUIRED_COLUMNS, RESPONSE_SCHEMA, table_from_rows, write_atomic
+from evalhouse.ingest.shards import REQUIRED_COLUMNS, RESPONSE_SCHEMA, table_from_rows, write_shard
 from evalhouse.ingest.store import problems_schema
 
 T0 = datetime(2026, 1, 10, tzinfo=timezone.utc)
@@ -85,7 +85,7 @@ def write_responses(
     """A shard under responses/source=…/run_id=…/; `required_only` writes an older shard's columns only."""
     schema = pa.schema([RESPONSE_SCHEMA.field(c) for c in REQUIRED_COLUMNS]) if required_only else RESPONSE_SCHEMA
     folder = paths.responses / f"source={source}" / f"run_id={run}"
-    return write_atomic(table_from_rows(rows, schema), folder, name)
+    return write_shard(table_from_rows(rows, schema), folder, name)
 
 
 def write_problems(paths: Paths, golds: dict[str, str], kind: str = "add", name: str = "problems-test") -> Path:
@@ -103,7 +103,7 @@ def write_problems(paths: Paths, golds: dict[str, str], kind: str = "add", name:
         }
         for i, (pid, gold) in enumerate(golds.items())
     ]
-    return write_atomic(table_from_rows(rows, problems_schema()), paths.problems, name)
+    return write_shard(table_from_rows(rows, problems_schema()), paths.problems, name)
 
 
 def query(warehouse: Path, sql: str) -> list[tuple]:

@@ -13,6 +13,7 @@ import click
 
 from evalhouse.analysis.sources import SourceError, load_frame
 from evalhouse.config import paths
+from evalhouse.files import write_atomic
 
 from .common import user_errors
 
@@ -25,8 +26,7 @@ def analyze() -> None:
 def write_json(data: dict, target: Path) -> None:
     from evalhouse.analysis.format import jsonable
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")
+    write_atomic(target, json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")
 
 
 def _emit(result, json_out: Path | None, latex_out: Path | None, quiet: bool = False) -> None:
@@ -36,8 +36,7 @@ def _emit(result, json_out: Path | None, latex_out: Path | None, quiet: bool = F
         write_json(result.to_dict(), json_out)
         click.echo(f"JSON: {json_out}")
     if latex_out:
-        latex_out.parent.mkdir(parents=True, exist_ok=True)
-        latex_out.write_text(result.latex() + "\n")
+        write_atomic(latex_out, result.latex() + "\n")
         click.echo(f"LaTeX: {latex_out}")
 
 

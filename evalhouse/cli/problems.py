@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -11,8 +12,9 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from evalhouse.config import paths
+from evalhouse.files import write_atomic
 from evalhouse.ingest.problems import KINDS, UnknownKind, expand_kinds, generate, get_kind
-from evalhouse.ingest.shards import table_from_rows, write_atomic
+from evalhouse.ingest.shards import table_from_rows, write_shard
 from evalhouse.ingest.store import problems_schema
 from evalhouse.storage import StorageError
 
@@ -65,11 +67,10 @@ def generate_cmd(kinds: str, digits: str, n: int, problem_seed: int, out: Path |
     table = table_from_rows(rows, problems_schema())
     stem = "problems-" + hashlib.sha256("|".join(r["problem_id"] for r in rows).encode()).hexdigest()[:16]
     where = paths()
-    target = write_atomic(table, where.stored(where.problems), stem)  # the local folder, or the bucket's
+    target = write_shard(table, where.stored(where.problems), stem)  # the local folder, or the bucket's
     click.echo(f"wrote {len(rows)} problems ({len(names)} kinds) to {target}")
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, out, compression="zstd")
+        write_atomic(out, functools.partial(pq.write_table, table, compression="zstd"))
         click.echo(f"  copy: {out}")
 
 

@@ -31,6 +31,7 @@ from evalhouse.analysis.format import p_value, slug
 from evalhouse.analysis.outputs import Refresh, refresh
 from evalhouse.analysis.sources import SourceError, warehouse
 from evalhouse.config import Paths
+from evalhouse.files import write_atomic
 from evalhouse.ingest.spec import SpecError
 from evalhouse.vocabulary import ARM_LABELS, arm_order
 
@@ -167,11 +168,7 @@ def _guarded(make: Callable[[Context], Section | None], ctx: Context) -> Section
 
 def write_report(report: Report, out: Path) -> Path:
     """Write atomically: a reader (or a mail job) never picks up half a report."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(report.html(), encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return write_atomic(out, report.html())
 
 
 # -- sections --------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import duckdb
 
 from evalhouse.build import BuildError, build
 from evalhouse.config import API_KEY_ENV, Paths, api_key
+from evalhouse.files import write_atomic
 from evalhouse.ingest.collector import RunConfig, collect
 from evalhouse.ingest.spec import SpecError
 from evalhouse.ingest.store import load_state
@@ -247,8 +248,4 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _write_json(target: Path, data: dict[str, Any]) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(json.dumps(_jsonable(data), indent=2, allow_nan=False, default=str) + "\n")
-    tmp.replace(target)
-    return target
+    return write_atomic(target, json.dumps(_jsonable(data), indent=2, allow_nan=False, default=str) + "\n")

@@ -12,7 +12,6 @@ for the shard as it is now (same size, modification time and version): a second 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pyarrow.parquet as pq
 from pyarrow import fs
 from tqdm import tqdm
 
+from evalhouse.files import write_atomic
 from evalhouse.raw_tables import is_schema_shard
 from evalhouse.vocabulary import ARMS
 
@@ -244,11 +244,7 @@ def _write(filesystem: fs.FileSystem, table: pa.Table, target: str, stamp: dict[
     """Atomically: a rename on a local disk, one PUT (complete or absent) in object storage."""
     table = table.replace_schema_metadata({_METADATA_KEY: json.dumps(stamp).encode()})
     if isinstance(filesystem, fs.LocalFileSystem):
-        folder, _, name = target.rpartition("/")
-        filesystem.create_dir(folder, recursive=True)
-        tmp = f"{folder}/.{name}.tmp-{os.getpid()}"
-        pq.write_table(table, tmp, compression="zstd", filesystem=filesystem)
-        filesystem.move(tmp, target)
+        write_atomic(target, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     else:
         pq.write_table(table, target, compression="zstd", filesystem=filesystem)
 

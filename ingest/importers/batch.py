@@ -32,8 +32,9 @@ from .detect import RES_CSV, RES_JSONL, RUN_CSV
 from .lines import Lines, show, split_lines
 from .output import BatchWriter, Origin, quarantine_shard, recorded_origin, response_write_options, run_shard
 from .records import RECORD_SCHEMA, REPLY, REPR
-from .regrade import NAMESPACE, SOURCE_VERDICT_ONLY, problem_id_sql, problems_table
-from .schemas import COUNTS, EXEC_STATUS, IMPORT_RESPONSE_SCHEMA, IMPORTER_VERSION, MANIFEST_SCHEMA, QUARANTINE_SCHEMA
+from .regrade import NAMESPACE, SOURCE_VERDICT_ONLY, problems_table
+from .schemas import COUNTS, IMPORT_RESPONSE_SCHEMA, IMPORTER_VERSION, MANIFEST_SCHEMA, QUARANTINE_SCHEMA
+from .statements import SQL
 from .summary import KEPT, FileResult, ImportSummary
 
 IMPORTER = {RES_JSONL: res_jsonl.NAME, RES_CSV: res_csv.NAME, RUN_CSV: run_csv.NAME, **HARNESS_SOURCE}
@@ -41,6 +42,7 @@ RUN_FOLDER = re.compile(r"^run_\d{8}_\d{6}$")
 # Responses are stored by run, and within a run by problem and arm. Sorted by Arrow rather than in
 # the SQL, so that only the sort keys are sorted, not every column with them.
 RESPONSE_ORDER = [(key, "ascending") for key in ("source", "run_id", "model", "seed", "file_idx", "problem_id", "arm")]
+BATCH_TABLES = ("checks", "identity", "answers", "batch_problems", "files", "run_counts")
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,7 @@ class SourceFile:
 
 def prepare(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """The session settings and macros the batch SQL uses (a cursor needs its own)."""
-    con.execute("set enable_progress_bar = false")
-    con.execute(f"create or replace temp macro legacy_exec_status(status) as ({EXEC_STATUS})")
-    con.execute(
-        "create or replace temp macro legacy_bool(x) as (case lower(trim(x)) "
-        "when 'true' then true when '1' then true when '1.0' then true "
-        "when 'false' then false when '0' then false when '0.0' then false end)"
-    )
+    con.execute(SQL("prepare.sql", response_id=response_id_sql("model", "problem_id", "arm", "seed")))
     return con
 
 
@@ -143,8 +139,7 @@ class Batch:
             writer.abort()
             raise
         finally:
-            for name in ("checks", "identity", "answers", "batch_problems", "files", "run_counts"):
-                self.con.execute(f"drop table if exists {name}")
+            self.con.execute(SQL("drop.sql", tables=BATCH_TABLES))
             self.con.unregister("records")
         return results
 
@@ -170,7 +165,7 @@ class Batch:
         self.records = records.append_column("rid", pa.array(np.arange(records.num_rows, dtype=np.int64)))
         con.register("records", self.records)
         con.register("batch_files", self._files_table())
-        con.execute("create or replace temp table files as select * from batch_files")
+        con.execute(SQL("copy_table.sql", table="files", source="batch_files"))
         con.unregister("batch_files")
 
     def _files_table(self) -> pa.Table:
@@ -211,38 +206,11 @@ class Batch:
         The position is the instance index for files that do not record one (res.csv): records of a
         kind ordered by digit, then as they appear. Quarantined records keep their place in it.
         """
-        checks = [
-            "case when coalesce(trim(model), '') = '' then 'empty model' end",
-            "case when coalesce(trim(kind), '') = '' then 'empty kind' end",
-            _integer_check("digit"),
-            _integer_check("seed"),
-            f"case when nullif(trim(index_in_kind), '') is not null then {_integer_check('index_in_kind')} end",
-        ]
-        for arm in ARMS:
-            checks.append(
-                f"case when coalesce({arm}_status, '') <> '' and legacy_bool({arm}_correct) is null then "
-                f"'{arm} verdict ' || coalesce('''' || {arm}_correct || '''', 'missing') || ' is not a boolean' end"
-            )
-        reason = f"coalesce(defect, nullif(concat_ws('; ', {', '.join(checks)}), ''))"
         con = self.con
-        con.execute(f"""
-            create or replace temp table checks as
-            select rid, file_idx, line, {reason} as reason,
-                   row_number() over (
-                       partition by file_idx, trim(kind)
-                       order by try_cast(trim(digit) as bigint) nulls last, try_cast(source_row as bigint), line
-                   ) as position_in_kind
-            from records
-        """)
-        for idx, n_read, n_quarantined in con.execute(
-            "select file_idx, count(*), count(reason) from checks group by all"
-        ).fetchall():
+        con.execute(SQL("checks.sql"))
+        for idx, n_read, n_quarantined in con.execute(SQL("check_counts.sql")).fetchall():
             self.counts[idx].update(rows_read=n_read, rows_quarantined=n_quarantined)
-        rows = con.execute("""
-            select c.file_idx, c.line, c.reason, r.raw
-            from checks as c join records as r on r.rid = c.rid
-            where c.reason is not null order by all
-        """).fetchall()
+        rows = con.execute(SQL("quarantined.sql")).fetchall()
         for idx, line, reason, raw in rows:
             raw = raw if raw is not None else self._raw_line(idx, line)
             self.quarantined.setdefault(idx, []).append({"line": line, "reason": reason, "raw": raw})
@@ -251,13 +219,7 @@ class Batch:
     def _identify(self) -> None:
         """For each record that passed: model id, typed seed and digit, run, instance and problem id."""
         con = self.con
-        given = [
-            r[0]
-            for r in con.execute("""
-            select distinct trim(r.model) from records as r join checks as c on r.rid = c.rid
-            where c.reason is null
-        """).fetchall()
-        ]
+        given = [r[0] for r in con.execute(SQL("given_models.sql")).fetchall()]
         models = []
         for name in given:
             resolved = resolve(name)
@@ -268,33 +230,12 @@ class Batch:
             "model_map",
             pa.Table.from_pylist(models, schema=pa.schema([("model_given", pa.string()), ("model_id", pa.string())])),
         )
-        con.execute(f"""
-            create or replace temp table identity as
-            with typed as (
-                select c.rid, r.file_idx, r.line, f.importer, f.namespace, f.path,
-                    m.model_id, m.model_given,
-                    cast(trim(r.seed) as integer) as seed_i,
-                    cast(trim(r.digit) as integer) as digit_i,
-                    trim(r.kind) as kind_t,
-                    coalesce(nullif(trim(r.run_id), ''), f.folder_run) as run,
-                    coalesce(try_cast(nullif(trim(r.index_in_kind), '') as integer), c.position_in_kind::integer) as idx
-                from records as r
-                join checks as c on r.rid = c.rid
-                join files as f on f.file_idx = r.file_idx
-                join model_map as m on m.model_given = trim(r.model)
-                where c.reason is null
-            )
-            select *, {problem_id_sql("namespace", "kind_t", "digit_i", "idx")} as problem_id,
-                try_strptime(regexp_extract(run, '(\\d{{8}}_\\d{{6}})', 1), '%Y%m%d_%H%M%S') as created_at
-            from typed
-        """)
+        con.execute(SQL("identity.sql"))
         con.unregister("model_map")
 
     def _choose_copies(self) -> pa.Table:
         """Which file each run is loaded from: the newest copy among this batch and what is stored."""
-        groups = self.con.execute(
-            "select importer, run, model_id, seed_i, file_idx, count(*) from identity group by all order by all"
-        ).fetchall()
+        groups = self.con.execute(SQL("run_copies.sql")).fetchall()
         by_run: dict[tuple, list[tuple[int, int]]] = {}
         for importer, run, model, seed, idx, n in groups:
             by_run.setdefault((importer, run, model, seed), []).append((idx, n))
@@ -334,17 +275,6 @@ class Batch:
         )
 
     # -- answers ------------------------------------------------------------------------------
-    @staticmethod
-    def _arm_rows(arm: str, columns: str, mode: str | None = None) -> str:
-        """Rows of one arm that ran (aid = rid·4 + arm number). Quarantined records are not left out:
-        testing for them costs more than reading their few answers, which no response joins."""
-        where = f"coalesce(r.{arm}_status, '') <> ''" + (f" and r.{arm}_mode = '{mode}'" if mode else "")
-        return f"""
-            select r.rid * 4 + {ARMS.index(arm)} as aid, {columns}
-            from records as r
-            where {where}
-        """
-
     def _read_answers(self) -> None:
         """`answers`: for every response (aid), its parsed answer, raw answer, parse error and the
         version of the reader that read it (evalhouse.ingest.answers, as the collector reads its own).
@@ -352,44 +282,19 @@ class Batch:
         An execution that failed has no answer to read: its parse error says how it ended (a reply's status
         is the legacy pipeline's message, not an execution's)."""
         con = self.con
-        arms = " union all ".join(
-            self._arm_rows(
-                arm,
-                f"""trim(r.kind) as kind, r.{arm}_mode as mode, r.{arm}_text as text,
-                case when r.{arm}_mode <> '{REPLY}' then legacy_exec_status(r.{arm}_status) end as exec_status""",
-            )
-            for arm in ARMS
-        )
-        con.execute(f"create or replace temp table arm_texts as {arms}")
-        readable = con.execute(
-            "select aid, kind, mode, text from arm_texts where coalesce(exec_status, 'ok') = 'ok'"
-        ).fetchall()
+        con.execute(SQL("arm_texts.sql"), {"reply": REPLY})
+        readable = con.execute(SQL("readable_answers.sql")).fetchall()
         con.register("read_answers", answers.read_answers(readable))
-        con.execute(f"""
-            create or replace temp table answers as
-            select t.aid, a.parsed_answer, a.raw_answer,
-                case when t.exec_status = 'no_code' then 'no_code'
-                     when t.exec_status = 'unreadable' then 'unreadable_answer'
-                     when coalesce(t.exec_status, 'ok') <> 'ok' then 'exec_failed'
-                     when t.text is null and t.mode = '{REPR}' then 'no_output'
-                     else a.parse_error end as parse_error,
-                a.extractor_version
-            from arm_texts as t
-            left join read_answers as a on a.aid = t.aid
-        """)
-        con.execute("drop table arm_texts")
+        con.execute(SQL("answers.sql"), {"repr": REPR})
+        con.execute(SQL("drop.sql", tables=("arm_texts",)))
         con.unregister("read_answers")
 
     def _problems(self, writer: BatchWriter) -> None:
-        rows = self.con.execute("""
-            select l.problem_id, l.kind_t, l.digit_i, l.idx, any_value(nullif(r.question, '')), any_value(l.namespace)
-            from identity as l join records as r on r.rid = l.rid
-            group by l.problem_id, l.kind_t, l.digit_i, l.idx order by l.problem_id
-        """).fetchall()
+        rows = self.con.execute(SQL("batch_problems.sql")).fetchall()
         table = problems_table(rows)
         self.problem_counts = (table.num_rows, table.num_rows - table.column("gold_answer").null_count)
         self.con.register("problems_arrow", table)
-        self.con.execute("create or replace temp table batch_problems as select * from problems_arrow")
+        self.con.execute(SQL("copy_table.sql", table="batch_problems", source="problems_arrow"))
         self.con.unregister("problems_arrow")
         if table.num_rows:
             digest = hashlib.sha256()
@@ -409,24 +314,16 @@ class Batch:
         two copies of a run, both are staged and `_publish` keeps the newer. Also counts, per run and
         file, the responses and the arms that never ran (table `run_counts`).
         """
-        ran = " + ".join(f"(coalesce(r.{arm}_status, '') <> '')::int" for arm in ARMS)
-        never = " + ".join(f"(r.{arm}_mode is not null and coalesce(r.{arm}_status, '') = '')::int" for arm in ARMS)
-        self.con.execute(f"""
-            create or replace temp table run_counts as
-            select l.importer, l.run, l.model_id, l.seed_i, l.file_idx,
-                   count(*) as n_rows, sum({ran}) as n_responses, sum({never}) as n_never
-            from identity as l join records as r on r.rid = l.rid
-            group by all
-        """)
-        responses = self.con.execute(self._responses_sql()).to_arrow_table()
+        self.con.execute(SQL("run_counts.sql"))
+        responses = self.con.execute(
+            SQL("responses.sql"), {"code_arm": ARMS.index("code"), "source_verdict_only": SOURCE_VERDICT_ONLY}
+        ).to_arrow_table()
         responses = self._with_text(responses.take(pc.sort_indices(responses, sort_keys=RESPONSE_ORDER)))
         responses = responses.select(IMPORT_RESPONSE_SCHEMA.names).cast(IMPORT_RESPONSE_SCHEMA)
         options = response_write_options(IMPORT_RESPONSE_SCHEMA)
         tickets: dict[tuple, int] = {}
         offset = 0
-        runs = self.con.execute(
-            "select importer, run, model_id, seed_i, file_idx, n_responses from run_counts where n_responses > 0"
-        ).fetchall()
+        runs = self.con.execute(SQL("runs_to_write.sql")).fetchall()
         for importer, run, model, seed, idx, n in sorted(runs):  # the order of RESPONSE_ORDER's first five keys
             shard = run_shard(self.data, importer, run, model, seed)
             tickets[(importer, run, model, seed, idx)] = writer.add(
@@ -458,55 +355,6 @@ class Batch:
             responses = responses.append_column(column, stacked.take(index))
         return responses
 
-    def _responses_sql(self) -> str:
-        """The responses' narrow columns (their text is added by `_with_text`), in no order.
-
-        The arms that ran are first laid out one per row (a narrow union); every column is then
-        computed once over them, which keeps the statement small to plan."""
-        ran = " union all ".join(
-            f"""
-            select rid, {n}::bigint as arm_no, '{arm}' as arm, {arm}_status as status, {arm}_correct as correct,
-                   {arm}_parse_err as parse_err
-            from records where coalesce({arm}_status, '') <> ''"""
-            for n, arm in enumerate(ARMS)
-        )
-        code = ARMS.index("code")
-        exec_status = f"case when a.arm_no = {code} then legacy_exec_status(a.status) end"
-        return f"""
-            with ran as ({ran})
-            select
-                {response_id_sql("l.model_id", "l.problem_id", "a.arm", "l.seed_i")} as response_id,
-                l.run as run_id, l.importer as source, l.model_id as model, l.problem_id,
-                l.kind_t as kind, l.digit_i as digit, a.arm, l.seed_i as seed,
-                l.rid, a.arm_no, nullif(r.gold, '') as gold_answer,
-                legacy_bool(a.correct) as reported_correct, null as error,
-                case when a.arm_no = {code} then try_cast(r.code_latency_ms as double) end as latency_ms,
-                null as prompt_tokens, null as completion_tokens, 0 as sample,
-                l.created_at,
-                l.importer as prompt_version,
-                x.parsed_answer, x.parse_error, x.extractor_version,
-                case when pr.gold_answer is null then case when legacy_bool(a.correct) then 'correct' else 'wrong' end
-                     when x.parsed_answer is null then 'parse_error'
-                     when x.parsed_answer = pr.gold_answer then 'correct'
-                     else 'wrong' end as verdict,
-                case when pr.gold_answer is null then '{SOURCE_VERDICT_ONLY}'
-                     when x.parsed_answer is null then x.parse_error
-                     when x.parsed_answer = pr.gold_answer then 'ok'
-                     else 'wrong_value' end as verdict_reason,
-                {exec_status} as exec_status,
-                case when a.arm_no = {code} then try_cast(r.code_exit_code as integer) end as exec_exit_code,
-                case when a.arm_no = {code} then coalesce(r.code_stderr, case when {exec_status} = 'error'
-                    then regexp_extract(a.status, '^[^,]*,(.*)$', 1) end) end as exec_stderr,
-                l.model_given as model_as_given, l.idx as index_in_kind, x.raw_answer, l.file_idx,
-                l.path as source_file, l.line as source_line, r.source_row, nullif(r.request_id, '') as source_request_id,
-                a.status as source_status, legacy_bool(a.parse_err) as source_parse_failed
-            from ran as a
-            join identity as l on l.rid = a.rid
-            join records as r on r.rid = a.rid
-            join answers as x on x.aid = a.rid * 4 + a.arm_no
-            left join batch_problems as pr on pr.problem_id = l.problem_id
-        """
-
     def _publish(self, writer: BatchWriter, winners: pa.Table, tickets: dict[tuple, int]) -> list[FileResult]:
         """Under the publishing lock: make the newest copy of each run visible, record every file's
         outcome (manifest, summary) and return the per-file results."""
@@ -524,11 +372,7 @@ class Batch:
                 if key in tickets:
                     discard.add(tickets[key])
         self.con.register("loaded_runs", winners)
-        loaded_runs = self.con.execute("""
-            select c.importer, c.run, c.model_id, c.seed_i, c.file_idx, c.n_rows, c.n_responses, c.n_never
-            from run_counts as c join loaded_runs as w using (importer, run, model_id, seed_i, file_idx)
-            where w.loaded
-        """).fetchall()
+        loaded_runs = self.con.execute(SQL("loaded_runs.sql")).fetchall()
         self.con.unregister("loaded_runs")
         for *_, idx, _, n_responses, n_never in loaded_runs:
             self.counts[idx]["responses"] += int(n_responses)
@@ -579,13 +423,6 @@ class Batch:
             "runs": result.runs,
             "imported_at": now,
         }
-
-
-def _integer_check(column: str) -> str:
-    return (
-        f"case when try_cast(trim({column}) as bigint) is null then "
-        f"'{column} ' || coalesce('''' || {column} || '''', 'missing') || ' is not an integer' end"
-    )
 
 
 def _reason_class(reason: str) -> str:

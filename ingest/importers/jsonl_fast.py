@@ -24,8 +24,9 @@ import pyarrow as pa
 from evalhouse.vocabulary import ARM_CODES as ARMS
 
 from .lines import blank_lines, line_ends
-from .records import COLUMNS, RECORD_SCHEMA
-from .res_jsonl import KEYS, REQUIRED_ARM, REQUIRED_CORE, record_columns
+from .records import RECORD_SCHEMA, REPLY, REPR
+from .res_jsonl import KEYS, RECORD_KEYS
+from .statements import SQL
 
 FAILED_FILE = re.compile(r'in file "(?P<file>[^"]+)"')
 MAX_RETRIES = 8
@@ -60,7 +61,7 @@ def load(con: duckdb.DuckDBPyConnection, files: list[Sniffed]) -> tuple[pa.Table
         if not todo:
             break
         try:
-            table = con.execute(_sql(todo)).to_arrow_table()
+            table = con.execute(*_statement(todo)).to_arrow_table()
             break
         except duckdb.Error as exc:
             failed = FAILED_FILE.search(str(exc))
@@ -101,38 +102,13 @@ def _with_lines(table: pa.Table, files: list[Sniffed], rejected: list[int]) -> p
     return table.filter(pa.array(keep)) if not keep.all() else table
 
 
-def _select() -> dict[str, str]:
-    select = {"file_idx": "file_index::integer", "line": "null::bigint", **record_columns(lambda key: f'"{key}"')}
-    missing = [f"case when \"{k}\" is null then '{k}' end" for k in REQUIRED_CORE]
-    for arm in ARMS:
-        present = " or ".join(f'"{arm}_{s}" is not null' for s in REQUIRED_ARM)
-        missing += [f"case when ({present}) and \"{arm}_{s}\" is null then '{arm}_{s}' end" for s in REQUIRED_ARM]
-    listed = f"concat_ws(', ', {', '.join(missing)})"
-    # The names are only spelled out for a record that lacks some: a test of nulls settles the others.
-    arm_whole = [  # an arm's keys are all there or all absent
-        " or ".join(
-            "(" + " and ".join(f'"{arm}_{s}" is {state}null' for s in REQUIRED_ARM) + ")" for state in ("", "not ")
-        )
-        for arm in ARMS
-    ]
-    whole = " and ".join([f'"{k}" is not null' for k in REQUIRED_CORE] + [f"({w})" for w in arm_whole])
-    select["defect"] = f"case when {whole} then null when {listed} <> '' then 'missing keys: ' || {listed} end"
-    select["raw"] = "null::varchar"
-    assert list(select) == COLUMNS
-    return select
-
-
-def _sql(files: list[Sniffed]) -> str:
-    columns = "{" + ", ".join(f"'{k}': 'VARCHAR'" for k in KEYS) + "}"
-    paths = "[" + ", ".join("'" + str(f.path).replace("'", "''") + "'" for f in files) + "]"
-    # file_index counts from 0 in the list given; map it to the batch's file_idx
-    mapping = "[" + ", ".join(str(f.file_idx) for f in files) + "]"
-    select = _select()
-    select["file_idx"] = f"({mapping})[file_index::bigint + 1]::integer"
-    body = ",\n            ".join(f"{expr} as {col}" for col, expr in select.items())
-    return f"""
-        select
-            {body}
-        from read_json({paths}, format = 'newline_delimited', columns = {columns},
-                       maximum_object_size = 33554432)
-    """
+def _statement(files: list[Sniffed]) -> tuple[str, dict]:
+    """The statement and its parameters: the files' paths, and their numbers in the batch."""
+    parameters = {
+        "paths": [str(f.path) for f in files],
+        "file_idx": [f.file_idx for f in files],
+        "columns": dict.fromkeys(KEYS, "VARCHAR"),
+        "reply": REPLY,
+        "repr": REPR,
+    }
+    return SQL("jsonl_fast.sql", **RECORD_KEYS), parameters

@@ -4,19 +4,17 @@ A run is (importer, run id, model, seed). Its shard has a fixed name derived fro
 importing a run again overwrites it, and the shard's Parquet metadata records the file it came from
 (path, size, modification time): a later import keeps whichever copy of the run is newer.
 
-Shards are written the way `ingest.shards.write_atomic` writes one: to a hidden temporary file,
-flushed, then renamed. A batch writes all its temporary files first (several at a time: the Parquet
-writer releases the GIL, and a flush mostly waits on the disk), then renames them, then flushes each
-folder once.
+Shards are written the way `evalhouse.files.write_atomic` writes one file, in its two halves: a batch
+writes all its temporary files first (`files.write_temp`, several at a time: the Parquet writer releases
+the GIL, and a flush mostly waits on the disk), then renames them and flushes each folder once
+(`files.publish`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evalhouse.config import Paths
-from evalhouse.ingest.shards import fsync_path
+from evalhouse.files import publish, write_temp
 
 META_KEY = b"evalhouse.import"
 WRITERS = 8  # encoding needs a core, but syncing a file mostly waits on the disk: more in flight, fewer waits
@@ -153,31 +151,17 @@ class BatchWriter:
 
     def publish(self, discard: set[int] = frozenset()) -> None:
         self.prepare()
-        folders = set()
-        for ticket, tmp, target in self.prepared:
+        for ticket, tmp, _ in self.prepared:
             if ticket in discard:
                 tmp.unlink(missing_ok=True)
-                continue
-            os.replace(tmp, target)
-            folders.add(target.parent)
-        for target in self.removals:
-            target.unlink(missing_ok=True)
-            folders.add(target.parent)
-        with ThreadPoolExecutor(WRITERS) as pool:  # a run per folder: as many folders as shards
-            list(pool.map(fsync_path, folders))
+        written = [(tmp, target) for ticket, tmp, target in self.prepared if ticket not in discard]
+        publish(written, self.removals, workers=WRITERS)  # a run per folder: as many folders as shards
         self.prepared, self.removals = [], []
 
     @staticmethod
     def _write_temp(item: tuple[int, tuple[Path, pa.Table, dict[str, Any]]]) -> tuple[int, Path, Path]:
         ticket, (target, table, options) = item
-        tmp = target.with_name(f".{target.stem}-{uuid.uuid4().hex[:12]}.parquet.tmp-{os.getpid()}")
-        try:
-            pq.write_table(table, tmp, **options)
-            fsync_path(tmp)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return ticket, tmp, target
+        return ticket, write_temp(target, lambda tmp: pq.write_table(table, tmp, **options)), target
 
     def abort(self) -> None:
         for _, tmp, _ in self.prepared:

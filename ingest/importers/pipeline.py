@@ -23,15 +23,16 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from evalhouse.config import Paths
-from evalhouse.ingest.collector import response_id
 from evalhouse.ingest.shards import clean_leftovers
 from evalhouse.registry import resolve
+from evalhouse.vocabulary import response_id
 
-from .batch import Batch, Publishing, SourceFile, prepare, response_id_sql
+from .batch import Batch, Publishing, SourceFile, prepare
 from .detect import FORMATS, RUN_CSV, Detected, discover
 from .lines import show
 from .output import BatchWriter, Origin, file_key, quarantine_shard
 from .schemas import IMPORTER_VERSION, QUARANTINE_SCHEMA
+from .statements import SQL
 from .summary import FileResult, ImportSummary
 
 BATCH_BYTES = 64 << 20
@@ -117,11 +118,12 @@ def import_harness(files: list[SourceFile], data: Paths, summary: ImportSummary,
 
 
 def _check_response_id() -> None:
-    """The SQL below builds response ids; make sure it still builds the collector's."""
-    expected = response_id("m/x", "toolproj/add/2/1", "nl", 3, 0)
-    got = duckdb.sql(f"select {response_id_sql(repr('m/x'), repr('toolproj/add/2/1'), repr('nl'), '3')}").fetchone()[0]
-    if got != expected:
-        raise RuntimeError("importers/pipeline.py: the SQL response_id no longer matches collector.response_id")
+    """The statements build response ids with the `response_id` macro; make sure it still builds the collector's."""
+    fields = {"model": "m/x", "problem_id": "toolproj/add/2/1", "arm": "nl", "seed": 3}
+    with duckdb.connect() as con:
+        got = prepare(con).execute(SQL("response_id.sql"), fields).fetchone()[0]
+    if got != response_id(**fields):
+        raise RuntimeError("importers/sql/prepare.sql: the SQL response_id no longer matches collector.response_id")
 
 
 def _resolve_override(model: str | None, summary: ImportSummary) -> str | None:
@@ -212,15 +214,9 @@ def _imported(data: Paths) -> dict[str, dict]:
     """The latest manifest row of every file imported before, by absolute path."""
     if not data.imports.exists() or not any(data.imports.glob("*.parquet")):
         return {}
-    rows = (
-        duckdb.sql(f"""
-        select * from read_parquet('{data.imports / "*.parquet"}', union_by_name = true)
-        qualify row_number() over (partition by file order by imported_at desc) = 1
-    """)
-        .to_arrow_table()
-        .to_pylist()
-    )
-    return {row["file"]: row for row in rows}
+    with duckdb.connect() as con:
+        rows = con.execute(SQL("imported.sql"), {"manifests": str(data.imports / "*.parquet")}).to_arrow_table()
+    return {row["file"]: row for row in rows.to_pylist()}
 
 
 def _unchanged(file: SourceFile, row: dict | None, override: str | None) -> bool:

@@ -2,7 +2,8 @@
 
 The same instance must have the same `problem_id` for every model and seed so responses pair. The
 legacy files identify an instance by (kind, digit, index_in_kind) within a generator (README §4.8);
-the id spells that out under the generator's namespace (`toolproj/sub/8/14`), which can never equal
+the id spells that out under the generator's namespace (`toolproj/sub/8/14`, the macro `legacy_problem_id`
+in sql/prepare.sql), which can never equal
 a generated problem's 24-hex id. The Sept 2025 CSVs come from an older generator, so they get their
 own namespace.
 
@@ -25,11 +26,6 @@ from evalhouse.ingest.store import problems_schema
 
 NAMESPACE = {"legacy-res-jsonl": "toolproj", "legacy-res-csv": "toolproj", "legacy-run-csv": "toolproj-cot"}
 SOURCE_VERDICT_ONLY = "source_verdict_only"
-
-
-def problem_id_sql(namespace: str, kind: str, digit: str, index: str) -> str:
-    """SQL for the id: `<namespace>/<kind>/<digit>/<index>`."""
-    return f"{namespace} || '/' || {kind} || '/' || {digit} || '/' || {index}"
 
 
 @lru_cache(maxsize=1 << 15)

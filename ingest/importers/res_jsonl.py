@@ -8,7 +8,7 @@ so nothing is half-loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 
 import duckdb
 import pyarrow as pa
@@ -16,7 +16,8 @@ import pyarrow as pa
 from evalhouse.vocabulary import ARM_CODES as ARMS
 
 from .lines import Lines
-from .records import COLUMNS, REPLY, REPR
+from .records import REPLY, REPR
+from .statements import SQL
 
 NAME = "legacy-res-jsonl"
 
@@ -88,79 +89,35 @@ def load(con: duckdb.DuckDBPyConnection, batch: list[tuple[int, Lines]]) -> pa.T
     con.register("jsonl_lines", lines_table(batch))
     try:
         try:
-            return con.execute(_sql(validate=False)).to_arrow_table()
+            return con.execute(_sql(validate=False), PARAMETERS).to_arrow_table()
         except duckdb.Error:
-            return con.execute(_sql(validate=True)).to_arrow_table()
+            return con.execute(_sql(validate=True), PARAMETERS).to_arrow_table()
     finally:
         con.unregister("jsonl_lines")
 
 
 def _sql(validate: bool) -> str:
-    struct = "{" + ", ".join(f'"{k}": "VARCHAR"' for k in KEYS) + "}"
-    missing_core = ", ".join(f"case when v.{_q(k)} is null then '{k}' end" for k in REQUIRED_CORE)
-    arm_present = {arm: " or ".join(f"v.{_q(f'{arm}_{s}')} is not null" for s in REQUIRED_ARM) for arm in ARMS}
-    missing_arm = ", ".join(
-        f"case when ({arm_present[arm]}) and v.{_q(f'{arm}_{s}')} is null then '{arm}_{s}' end"
-        for arm in ARMS
-        for s in REQUIRED_ARM
-    )
-    known_arms = ", ".join(f"'{a}'" for a in ARMS)
-    arm_of = f"regexp_extract(k, '{ARM_KEY}', 1)"
-    select = {"file_idx": "file_idx", "line": "line", **record_columns(lambda key: f"v.{_q(key)}")}
-    select["defect"] = "defect"
-    select["raw"] = "null::varchar"
-    columns = ",\n        ".join(f"{expr} as {col}" for col, expr in select.items())
-    assert list(select) == COLUMNS
-    # Unvalidated, every line is taken for a JSON object (the statement fails on one that is not).
-    ok = "case when json_valid(text) then json_type(text) = 'OBJECT' else false end" if validate else "text is not null"
-    return f"""
-    with checked as (
-        select file_idx, line, cut, text, coalesce({ok}, false) as ok from jsonl_lines
-    ),
-    parsed as (
-        select *,
-            case when ok then json_transform(text, '{struct}') end as v,
-            case when ok then
-                list_filter(regexp_extract_all(text, '{KEY_IN_TEXT}', 1), k -> {arm_of} not in ({known_arms}))
-            end as foreign_keys
-        from checked
-    ),
-    judged as (
-        select *,
-            case
-                when text is null then 'invalid UTF-8'
-                when not ok and cut then 'truncated last line (the file ends in the middle of a record)'
-                when not ok and json_valid(text) then 'not a JSON object'
-                when not ok then 'invalid JSON'
-                when len(foreign_keys) > 0 then
-                    'unknown arm ' || array_to_string(list_distinct(list_transform(foreign_keys,
-                        k -> '''' || {arm_of} || '''')), ', ') ||
-                    ' (keys ' || array_to_string(foreign_keys, ', ') || ')'
-                when concat_ws(', ', {missing_core}, {missing_arm}) <> '' then
-                    'missing keys: ' || concat_ws(', ', {missing_core}, {missing_arm})
-            end as defect
-        from parsed
-    )
-    select
-        {columns}
-    from judged
-    """
+    return SQL("res_jsonl.sql", validate=validate, **RECORD_KEYS)
 
 
-def record_columns(value: Callable[[str], str]) -> dict[str, str]:
-    """The record columns read from a res.jsonl object, `value(key)` being the SQL that reads one key.
-
-    From `source_row` to the code arm's execution columns, in COLUMNS order: both readers
-    (this one and jsonl_fast) select them the same way."""
-    select = {"source_row": "null::varchar", **{col: value(key) for col, key in CORE.items()}}
-    for arm in ARMS:
-        for field, suffix in ARM_KEYS.items():
-            key = f"{arm}_{suffix}"
-            select[f"{arm}_{field}"] = value(key) if key in KEYS else "null::varchar"
-        select[f"{arm}_mode"] = f"'{REPR if arm == 'code' else REPLY}'"
-    select.update(code_exit_code="null::varchar", code_stderr="null::varchar", code_latency_ms="null::varchar")
-    return select
+def record_keys() -> dict[str, tuple]:
+    """What the res.jsonl readers' SQL (`sql/_record_columns.sql`) needs to know of the keys."""
+    return {
+        "core": tuple(CORE.items()),
+        "arm_keys": tuple(ARM_KEYS.items()),
+        "keys": tuple(KEYS),
+        "repr_arms": ("code",),
+        "required_core": REQUIRED_CORE,
+        "required_arm": REQUIRED_ARM,
+    }
 
 
-def _q(key: str) -> str:
-    return f'"{key}"'
+RECORD_KEYS = record_keys()
+# The values the statement reads as bind parameters.
+PARAMETERS = {
+    "struct": json.dumps(dict.fromkeys(KEYS, "VARCHAR")),
+    "key_in_text": KEY_IN_TEXT,
+    "arm_key": ARM_KEY,
+    "reply": REPLY,
+    "repr": REPR,
+}

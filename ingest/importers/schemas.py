@@ -1,4 +1,4 @@
-"""The tables an import writes besides the responses' own columns, and the SQL they share."""
+"""The tables an import writes besides the responses' own columns."""
 
 from __future__ import annotations
 
@@ -67,16 +67,3 @@ MANIFEST_SCHEMA = pa.schema(
         ("imported_at", pa.timestamp("us", tz="UTC")),
     ]
 )
-
-
-# The code arm's outcome from the legacy status: `ok,ok`/`ok` (res.csv), `no_code` ("No code
-# recieved…" in res.csv), `<typecheck>,<exec>` with exec `ok`, `timeout` or an exception text; the
-# per-run CSVs' dict gives ok/timeout/error directly.
-EXEC_STATUS = """case
-    when status in ('ok', 'ok,ok') then 'ok'
-    when status = 'no_code' or lower(status) like 'no code%' then 'no_code'
-    when status in ('timeout', 'error', 'unreadable') then status
-    when split_part(status, ',', 2) = 'timeout' then 'timeout'
-    when split_part(status, ',', 2) = 'ok' then 'ok'
-    else 'error'
-end"""

@@ -4,8 +4,21 @@
 -- the instance rows stored for the score in marts.benchmark_instances.
 with reported as (
     select
-        source, run_id, model, task, variant, split, scorer, filter, perturbation, metric,
-        value, stderr, n_samples, harness_version, created_at
+        source,
+        run_id,
+        model,
+        task,
+        variant,
+        split,
+        scorer,
+        filter,
+        perturbation,
+        metric,
+        value,
+        stderr,
+        n_samples,
+        harness_version,
+        created_at
     from {{ ref('stg_benchmark_scores') }}
 ),
 
@@ -40,10 +53,12 @@ own as (
         cast(null as string) as perturbation,
         'accuracy' as metric,
         acc.accuracy as value,
-        case when clustered.n_problems > 1 then sqrt(greatest(0.0e0,
+        case when clustered.n_problems > 1 then sqrt(greatest(
+            0.0e0,
             cast(clustered.n_problems as double) / (clustered.n_problems - 1)
             * (clustered.kk - 2 * acc.accuracy * clustered.kn + acc.accuracy * acc.accuracy * clustered.nn)
-            / (cast(clustered.n_rows as double) * clustered.n_rows))) end as stderr,
+            / (cast(clustered.n_rows as double) * clustered.n_rows)
+        )) end as stderr,
         acc.n as n_samples,
         cast(null as string) as harness_version,
         cast(null as timestamp) as created_at
@@ -59,20 +74,44 @@ scores as (
 
 instances as (
     select
-        source, run_id, model, task, coalesce(variant, '') as variant_key, coalesce(split, '') as split_key,
-        coalesce(scorer, '') as scorer_key, coalesce(filter, '') as filter_key,
-        coalesce(perturbation, '') as perturbation_key, metric, count(*) as n_instances
+        source,
+        run_id,
+        model,
+        task,
+        coalesce(variant, '') as variant_key,
+        coalesce(split, '') as split_key,
+        coalesce(scorer, '') as scorer_key,
+        coalesce(filter, '') as filter_key,
+        coalesce(perturbation, '') as perturbation_key,
+        metric,
+        count(*) as n_instances
     from {{ ref('benchmark_instances') }}
-    group by source, run_id, model, task, coalesce(variant, ''), coalesce(split, ''), coalesce(scorer, ''),
-             coalesce(filter, ''), coalesce(perturbation, ''), metric
+    group by
+        source, run_id, model, task, coalesce(variant, ''), coalesce(split, ''), coalesce(scorer, ''),
+        coalesce(filter, ''), coalesce(perturbation, ''), metric
 )
 
 select
-    s.source, s.run_id, s.model, s.task, s.variant, s.split, s.scorer, s.filter, s.perturbation, s.metric,
-    s.value, s.stderr, s.n_samples, coalesce(i.n_instances, 0) as n_instances, s.harness_version, s.created_at
+    s.source,
+    s.run_id,
+    s.model,
+    s.task,
+    s.variant,
+    s.split,
+    s.scorer,
+    s.filter,
+    s.perturbation,
+    s.metric,
+    s.value,
+    s.stderr,
+    s.n_samples,
+    coalesce(i.n_instances, 0) as n_instances,
+    s.harness_version,
+    s.created_at
 from scores as s
 left join instances as i
-    on i.source = s.source and i.run_id = s.run_id and i.model = s.model and i.task = s.task
-    and i.variant_key = coalesce(s.variant, '') and i.split_key = coalesce(s.split, '')
-    and i.scorer_key = coalesce(s.scorer, '') and i.filter_key = coalesce(s.filter, '')
-    and i.perturbation_key = coalesce(s.perturbation, '') and i.metric = s.metric
+    on
+        s.source = i.source and s.run_id = i.run_id and s.model = i.model and s.task = i.task
+        and coalesce(s.variant, '') = i.variant_key and coalesce(s.split, '') = i.split_key
+        and coalesce(s.scorer, '') = i.scorer_key and coalesce(s.filter, '') = i.filter_key
+        and coalesce(s.perturbation, '') = i.perturbation_key and s.metric = i.metric
