@@ -7,8 +7,8 @@ folder reads as an empty table rather than an error, and a column that older sha
 the dbt-duckdb plugin (`evalhouse.dbt_plugin`) does for a plain `dbt build`.
 
 The schemas are the writers' own (collector, importers, harness importers, problems, metrics, the answer
-re-reader), so
-a table's shape is stated once, where its rows are written.
+re-reader), so a
+table's shape is stated once, where its rows are written.
 """
 
 from __future__ import annotations
