@@ -83,7 +83,7 @@ class RepairResult:
         return asdict(self)
 
     def lines(self) -> list[str]:
-        bad = len(self.set_aside) or len(self.unreadable)
+        bad = len(self.set_aside) + len(self.schemas_rewritten) or len(self.unreadable)
         out = [f"checked {self.checked} shards ({self.bytes_checked / 1e6:.1f} MB): {bad} unreadable"]
         for shard, reason in self.unreadable:
             out.append(f"would set aside {shard}: {reason}")
@@ -118,7 +118,7 @@ class RepairResult:
             out.append(f"wrote {self.recovered} journaled responses of killed runs as shards")
         if self.set_aside:
             out.append("then: `evalhouse build` (a full build: loaded shards were set aside)")
-        elif not bad and not self.schemas_rewritten:
+        elif not bad:
             out.append("nothing to repair")
         return out
 
