@@ -167,13 +167,12 @@ def shard_columns(shard: Path) -> list[str]:
 
 
 def check_footers(raw: Path, since: float) -> None:
-    """Every raw file written after `since` (a POSIX time) has a Parquet footer: one that has none fails the
-    build here, named, rather than inside dbt."""
-    if not raw.exists():
-        return
-    for path in raw.rglob("*.parquet"):
-        if not path.name.startswith(".") and path.stat().st_mtime >= since:
-            shard_columns(path)
+    """Every file the build reads outside responses/ (whose footers regrade reads) written after `since`
+    (a POSIX time) has a Parquet footer: one that has none fails the build here, named, not inside dbt."""
+    for folder in FOLDERS:
+        for path in (raw / folder).rglob("*.parquet") if (raw / folder).exists() else []:
+            if not path.name.startswith(".") and path.stat().st_mtime >= since:
+                shard_columns(path)
 
 
 @contextmanager

@@ -110,7 +110,8 @@ def normalise(raw: dict[str, Any], where: str = "spec") -> dict[str, Any]:
     for key, value in raw.items():
         key = key.replace("-", "_")
         if key not in known:
-            raise SpecError(f"{where}: unknown key `{key}` (known keys: {', '.join(known)})")
+            shown = key if key.isprintable() else repr(key)
+            raise SpecError(f"{where}: unknown key `{shown}` (known keys: {', '.join(known)})")
         out[OPTION_FIELDS.get(key, key)] = coerce(key, value, where)
     return out
 

@@ -209,3 +209,14 @@ def test_synthetic_serve_starts_in_every_state(state_name, states, tmp_path):
             server.wait()
     assert server.returncode == 0 and "Traceback" not in out + err, err
     assert "synthetic endpoint listening on http://127.0.0.1:" in err
+
+
+def test_readme_names_every_command_and_what_goes_wrong():
+    """README's command table names every command `evalhouse --help` lists; its failure section names repair."""
+    from evalhouse.cli import COMMANDS as TOP
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = text[text.index("## Commands\n") : text.index("\n## ", text.index("## Commands\n") + 1)]
+    assert {name for name in TOP if f"`evalhouse {name}" not in table and f"`{name}`" not in table} == set()
+    trouble = text[text.index("## When something goes wrong\n") :]
+    assert "evalhouse repair" in trouble and "data/quarantined-shards/" in trouble

@@ -583,7 +583,8 @@ class Batch:
 
 def _integer_check(column: str) -> str:
     return (
-        f"case when try_cast(trim({column}) as bigint) is null then "
+        # `integer`, as the columns are typed below: a value beyond 32 bits is quarantined, not a failed import
+        f"case when try_cast(trim({column}) as integer) is null then "
         f"'{column} ' || coalesce('''' || {column} || '''', 'missing') || ' is not an integer' end"
     )
 
