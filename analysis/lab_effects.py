@@ -364,7 +364,9 @@ def lab_effects(
         raise ValueError(f"no values for metric {metric!r} (metrics: {', '.join(available) or 'none'})")
     levels = set(frame[predictor].dropna().unique())
     if not levels <= {0, 1} or len(levels) < 2:
-        raise ValueError(f"{predictor} must take the values 0 and 1 (has {sorted(levels)})")
+        raise ValueError(
+            f"{predictor} must take the values 0 and 1 (has {', '.join(map(str, sorted(levels))) or 'none'})"
+        )
     frame = frame.dropna(subset=[group])
     naive = naive_comparison(frame["value"].rename(metric), frame[predictor])
     fits = []

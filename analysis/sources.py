@@ -16,6 +16,20 @@ class SourceError(Exception):
     pass
 
 
+# What to run when the warehouse lacks the data a command reads (the commands' Error lines end with these).
+COLLECT_HINT = (
+    "collect (`evalhouse ingest run …`) or import (`evalhouse ingest import …`) responses, then run `evalhouse build`"
+)
+METRICS_HINT = "load per-model metrics (`evalhouse ingest metrics FILE.csv`), then run `evalhouse build`"
+
+
+def empty_hint(source: str) -> str:
+    """What to run when a warehouse table has no rows (nothing for a file: the user chose it)."""
+    if Path(source).suffix.lower() in (".csv", ".parquet"):
+        return ""
+    return f"; {METRICS_HINT if source.endswith('model_metrics') else COLLECT_HINT}"
+
+
 @contextmanager
 def warehouse(path: Path | None = None):
     """A read-only connection to the warehouse; a clear error when there is none yet."""

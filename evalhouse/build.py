@@ -28,10 +28,11 @@ from pathlib import Path
 
 import duckdb
 
-from .build_plan import BuildError, BuildPlan, input_fingerprints, plan_build, project_fingerprint
+from .build_plan import BuildError, BuildPlan, check_footers, input_fingerprints, plan_build, project_fingerprint
 from .config import Paths, dbt_project_dir
 from .files import Held, fsync_path, lock, publish
 from .ingest.answers.reread import UnreadableShard, regrade
+from .ingest.store import REPAIR_HINT
 from .raw_tables import ensure_schema_shards
 
 __all__ = ["BuildError", "BuildPlan", "BuildResult", "build"]
@@ -68,6 +69,8 @@ def build(
         timings: dict[str, float] = {}
         raw = f"{paths.data_uri}/raw" if paths.data_uri else paths.raw
         ensure_schema_shards(raw)
+        if not paths.data_uri:
+            check_footers(paths.raw, since=warehouse.stat().st_mtime if warehouse.exists() and not full_refresh else 0)
         if paths.data_uri:
             # the file listing and fingerprints that make a build incremental are local-folder checks
             plan = BuildPlan(False, "shards on object storage: a full build", project_fingerprint(project))
@@ -213,7 +216,10 @@ def run_dbt(args: list[str], env: dict[str, str]) -> str:
     log = "\n".join(lines)
     if result.success:
         return log
-    raise BuildError("dbt build failed:\n" + _failure_summary(result, log))
+    summary = _failure_summary(result, log)
+    if "/raw/" in summary and ".parquet" in summary:  # a shard dbt could not read (damaged after it was loaded)
+        summary += f"\n  if a shard under data/raw cannot be read: {REPAIR_HINT}"
+    raise BuildError("dbt build failed:\n" + summary)
 
 
 def _failure_summary(result, log: str) -> str:

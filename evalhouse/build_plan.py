@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .ingest.answers import EXTRACTOR_VERSION
+from .ingest.store import REPAIR_HINT
 from .raw_tables import is_schema_shard
 
 # What the project fingerprint covers: everything that changes what a build computes.
@@ -164,7 +165,18 @@ def shard_columns(shard: Path) -> list[str]:
     try:
         return pq.read_schema(shard).names
     except (OSError, pa.ArrowException) as exc:
-        raise BuildError(f"cannot build: {shard} is not a readable Parquet shard ({exc})") from None
+        raise BuildError(
+            f"cannot build: {shard} is not a readable Parquet shard ({str(exc).splitlines()[0]}); {REPAIR_HINT}"
+        ) from None
+
+
+def check_footers(raw: Path, since: float) -> None:
+    """Every file the build reads outside responses/ (whose footers regrade reads) written after `since`
+    (a POSIX time) has a Parquet footer: one that has none fails the build here, named, not inside dbt."""
+    for folder in FOLDERS:
+        for path in (raw / folder).rglob("*.parquet") if (raw / folder).exists() else []:
+            if not path.name.startswith(".") and path.stat().st_mtime >= since:
+                shard_columns(path)
 
 
 @contextmanager

@@ -55,6 +55,11 @@ class Paths:
         return self.raw / "quarantine"
 
     @property
+    def quarantined_shards(self) -> Path:
+        """Unreadable shards `evalhouse repair` set aside: outside raw/, so no reader sees them."""
+        return self.data / "quarantined-shards"
+
+    @property
     def metrics(self) -> Path:
         return self.raw / "metrics"
 

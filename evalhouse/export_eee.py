@@ -67,6 +67,11 @@ def export_eee(warehouse: Path, out: Path, models: list[str] = (), tasks: list[s
             raise ExportError(
                 f"{warehouse} has no marts.benchmark_scores: run `evalhouse build` with this version"
             ) from None
+        if not runs and not (models or tasks):
+            raise ExportError(
+                f"nothing to export: {warehouse} holds no answered response and no benchmark score; import harness logs (`evalhouse ingest import`) "
+                "or collect responses (`evalhouse ingest run`), then run `evalhouse build`"
+            )
         if not runs:
             raise ExportError("nothing to export: no score in marts.benchmark_scores matches the filters")
         return [_export_run(con, out, run, filters) for run in runs]

@@ -110,7 +110,8 @@ def normalise(raw: dict[str, Any], where: str = "spec") -> dict[str, Any]:
     for key, value in raw.items():
         key = key.replace("-", "_")
         if key not in known:
-            raise SpecError(f"{where}: unknown key `{key}` (known keys: {', '.join(known)})")
+            shown = key if key.isprintable() else repr(key)
+            raise SpecError(f"{where}: unknown key `{shown}` (known keys: {', '.join(known)})")
         out[OPTION_FIELDS.get(key, key)] = coerce(key, value, where)
     return out
 
@@ -120,6 +121,10 @@ def load_spec(path: Path) -> dict[str, Any]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpecError(f"{path}: no such spec file") from None
+    except OSError as exc:  # a folder, no permission
+        raise SpecError(f"{path}: cannot read the spec ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}), so not TOML") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc})") from None
     return normalise(raw, str(path))

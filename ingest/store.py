@@ -15,6 +15,21 @@ import pyarrow as pa
 
 from .shards import RESPONSE_SCHEMA
 
+# What to run when a shard cannot be read; every reader that stops on one says so.
+REPAIR_HINT = "run `evalhouse repair` to set unreadable shards aside"
+
+
+class UnreadableStore(Exception):
+    """The stored responses cannot be read (a shard under data/raw that is not readable Parquet)."""
+
+    def __init__(self, where: Path | str, reason: str):
+        super().__init__(f"cannot read the stored responses under {where}: {reason}; {REPAIR_HINT}")
+        self.where, self.reason = where, reason
+
+
+def unreadable(where: Path | str, exc: BaseException) -> UnreadableStore:
+    return UnreadableStore(where, str(exc).splitlines()[0])
+
 
 def problems_schema() -> pa.Schema:
     return pa.schema(
@@ -75,22 +90,32 @@ def _stored(con: duckdb.DuckDBPyConnection, responses: Path | str, columns: list
     return f"read_parquet('{glob}', union_by_name = true, hive_partitioning = false)"
 
 
+def _fetch(con: duckdb.DuckDBPyConnection, responses: Path | str, sql: str) -> list[tuple]:
+    try:
+        return con.execute(sql).fetchall()
+    except duckdb.Error as exc:
+        raise unreadable(responses, exc) from None
+
+
 def load_state(responses: Path | str) -> StoredState:
+    """What is stored; raises UnreadableStore, naming the shard, when one cannot be read."""
     state = StoredState()
     con = duckdb.connect()
     try:
         relation = _stored(con, responses, ["response_id", "source", "arm", "error", "response_text"])
         if relation is None:
             return state
-        rows = con.execute(
+        rows = _fetch(
+            con,
+            responses,
             f"""
             select response_id, bool_or(error is null) as ok,
                    max(case when arm = 'sim' and error is null then response_text end) as sim_text
             from {relation}
             where source = 'collector'
             group by response_id
-            """
-        ).fetchall()
+            """,
+        )
     finally:
         con.close()
     for rid, ok, sim_text in rows:
@@ -139,7 +164,9 @@ def stored_usage(responses: Path | str, response_ids: list[str]) -> dict[tuple[s
         if relation is None:
             return {}
         con.register("wanted", wanted)
-        rows = con.execute(
+        rows = _fetch(
+            con,
+            responses,
             f"""
             with stored as (
                 select r.* from {relation} r
@@ -155,8 +182,8 @@ def stored_usage(responses: Path | str, response_ids: list[str]) -> dict[tuple[s
                    coalesce(sum(prompt_tokens) filter (where cost is null), 0),
                    coalesce(sum(completion_tokens) filter (where cost is null), 0)
             from stored group by model, arm
-            """
-        ).fetchall()
+            """,
+        )
     finally:
         con.close()
     return {

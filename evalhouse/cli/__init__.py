@@ -27,6 +27,7 @@ COMMANDS = {
     "status": "evalhouse.cli.ops:status",
     "validate": "evalhouse.cli.ops:validate",
     "report": "evalhouse.cli.ops:report",
+    "repair": "evalhouse.cli.ops:repair",
 }
 
 

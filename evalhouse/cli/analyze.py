@@ -11,9 +11,10 @@ from pathlib import Path
 
 import click
 
-from evalhouse.analysis.sources import SourceError, load_frame
+from evalhouse.analysis.sources import COLLECT_HINT, SourceError, empty_hint, load_frame
 from evalhouse.config import paths
 from evalhouse.files import write_atomic
+from evalhouse.vocabulary import ARM_CODES
 
 from .common import user_errors
 
@@ -103,7 +104,9 @@ def mixedlm_cmd(source, formula, group, family, df_method, where, ml, json_out, 
         raise click.ClickException("--ml is for gaussian models: a binomial GLMM is always fitted by ML (Laplace)")
     frame = load_frame(source, where)
     if frame.empty:
-        raise click.ClickException(f"{source}{' where ' + where if where else ''} has no rows")
+        raise click.ClickException(
+            f"{source} where {where} has no rows" if where else f"{source} has no rows{empty_hint(source)}"
+        )
     result = fit(formula, frame, family=family, reml=not ml, df=df_method, group=group)
     _emit(result, json_out, latex_out)
 
@@ -225,8 +228,11 @@ def lab_effects_cmd(
     else:
         if where:
             raise click.ClickException("--where filters the instance mart of --family binomial")
+        metrics = load_metrics(source)
+        if metrics.empty:
+            raise click.ClickException(f"{source} has no metrics{empty_hint(source)}")
         result = lab_effects(
-            load_metrics(source),
+            metrics,
             metric,
             subsets,
             [_pair(c) for c in correlations],
@@ -311,9 +317,15 @@ def code_vs_nl_cmd(
     if instances.empty:
         raise click.ClickException(
             "marts.acc_model_arm_instance has no answered responses"
-            + (f" where {where}" if where else "")
-            + "; collect or import, then build"
+            + (f" where {where}" if where else f"; {COLLECT_HINT}")
         )
+    arms = sorted(set(instances["arm"]))
+    for arm in (treatment, control):
+        if arm in ARM_CODES and arm not in arms:  # an arm never collected (an unknown one: the library says so)
+            raise click.ClickException(
+                f"no responses in arm {arm!r} (arms: {', '.join(arms)}); collect it "
+                f"(`evalhouse ingest run … --arms {','.join(ARM_CODES)}`), then run `evalhouse build`"
+            )
     with warnings.catch_warnings():  # small cells are listed under Notes in the output itself
         warnings.simplefilter("ignore", SmallCellWarning)
         result = code_vs_nl(
@@ -363,6 +375,7 @@ def figures_cmd(out_dir: Path | None, metric, exclude_models, exclude_categories
         raise click.ClickException(
             "nothing to draw: the warehouse has no graded responses"
             + ("" if metric else " (and no --metric was given)")
+            + f"; {COLLECT_HINT}"
         )
     for path in written:
         click.echo(f"figure: {path}")
@@ -391,6 +404,11 @@ def all_cmd(out_dir: Path | None, n_boot: int) -> None:
     from evalhouse.analysis.outputs import refresh
 
     report = refresh(out_dir or paths().outputs / "analysis", n_boot=n_boot)
+    if not report.written:
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in report.skipped.items())
+        raise click.ClickException(
+            f"nothing to analyse ({reasons}); {COLLECT_HINT}, or load metrics (`evalhouse ingest metrics FILE.csv`)"
+        )
     for path in report.written:
         click.echo(f"wrote: {path}")
     for name, reason in report.skipped.items():

@@ -13,6 +13,7 @@ from evalhouse.ingest.collector import Collector, Interrupted, RunAborted, RunCo
 from evalhouse.ingest.metrics import MetricsError, load_metrics
 from evalhouse.ingest.providers import PROVIDERS
 from evalhouse.ingest.spec import SpecError, load_spec, make_config
+from evalhouse.ingest.store import UnreadableStore
 from evalhouse.storage import StorageError, local_snapshot, mirror_changes
 
 from .common import csv_list, user_errors
@@ -124,7 +125,7 @@ def _config(spec_file, models, kinds, digits, seeds, arms, provider_order, **res
 )
 @click.option("--run-id", default=None, help="Name of this run [default: generated].")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar [default: on].")
-@user_errors(SpecError, RunAborted, StorageError)
+@user_errors(SpecError, RunAborted, StorageError, UnreadableStore)
 def run_cmd(run_id, **options) -> None:
     """Collect responses from an OpenAI-compatible endpoint into Parquet shards.
 
@@ -176,7 +177,7 @@ def run_cmd(run_id, **options) -> None:
 
 @ingest.command("plan")
 @config_options
-@user_errors(SpecError, PlanFailed, StorageError)
+@user_errors(SpecError, PlanFailed, StorageError, UnreadableStore)
 def plan_cmd(**options) -> None:
     """Show what `ingest run` with the same options would ask and cost, and check it can; sends no completion.
 

@@ -1,4 +1,4 @@
-"""`evalhouse rerun`, `status`, `validate`, `report`: operating an experiment that runs for days."""
+"""`evalhouse rerun`, `status`, `validate`, `report`, `repair`: operating an experiment that runs for days."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import click
 from evalhouse.analysis.sources import SourceError
 from evalhouse.config import paths
 from evalhouse.ingest.spec import SpecError
+from evalhouse.ops.repair import RepairError
 from evalhouse.ops.status import StatusError
 
 from .common import user_errors
@@ -144,3 +145,33 @@ def report(out: Path | None, n_boot: int, experiments: Path) -> None:
         built = build_report(p, experiments, analysis_dir=Path(analysis_dir), n_boot=n_boot)
     target = write_report(built, out or p.outputs / "report.html")
     click.echo(f"report: {target} ({target.stat().st_size / 1024:.0f} KB, {len(built.sections)} sections)")
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Only say which shards cannot be read; move nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@user_errors(RepairError)
+def repair(dry_run: bool, as_json: bool, quiet: bool) -> None:
+    """Set unreadable shards aside, write again what the journal holds, and name the responses lost.
+
+    Every Parquet file under data/raw is read whole. One that cannot be read (cut short, overwritten)
+    is moved to data/quarantined-shards/ under the same path, where no reader sees it, with a .json
+    record beside it; `evalhouse status` lists them. A collector run's rows still in its journal are
+    written again; the response ids that were in the shard and are now stored nowhere are listed (from
+    the shard's readable pages and the warehouse's last build), and the next `evalhouse ingest run` of
+    the plan asks for them again. An imported shard names the files to import again.
+
+    \b
+    Example:
+        evalhouse repair --dry-run
+        evalhouse repair && evalhouse build
+    """
+    from evalhouse.ops.repair import repair as run_repair
+
+    result = run_repair(paths(), dry_run=dry_run, progress=not quiet and not as_json)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    for line in result.lines():
+        click.echo(line)

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from evalhouse.analysis.sources import SourceError, warehouse
+from evalhouse.analysis.sources import COLLECT_HINT, SourceError, warehouse
 from evalhouse.config import Paths
 from evalhouse.vocabulary import ARM_CODES
 
@@ -93,12 +93,15 @@ class Validation:
 
 
 def validate(paths: Paths, experiments: Path) -> Validation:
-    """Run every check; raises SourceError when there is no warehouse and SpecError for a bad spec."""
+    """Run every check; raises SourceError when there is no warehouse or it holds no response, and SpecError
+    for a bad spec."""
     configs = load_configs(experiments) if any(experiments.glob("*.toml")) else []
     with warehouse(paths.warehouse) as con:
         missing = [m for m in REQUIRED_MARTS if not _exists(con, m)]
         if missing:
             raise SourceError(f"{paths.warehouse} has no marts.{missing[0]}; run `evalhouse build`")
+        if not con.execute("select count(*) from marts.run_health").fetchone()[0]:
+            raise SourceError(f"nothing to validate: {paths.warehouse} holds no responses; {COLLECT_HINT}")
         arms = ", ".join(f"n_{a} as '{a}'" for a in ARM_CODES)
         con.execute(
             f"create temp table collected as select model, seed, kind, digit, arm, answered "

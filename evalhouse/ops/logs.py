@@ -24,13 +24,19 @@ CONSOLE_PREFIX = {logging.WARNING: "Warning: ", logging.ERROR: "Error: ", loggin
 
 
 class RedactingFormatter(logging.Formatter):
-    def __init__(self, fmt: str, secrets: Iterable[str], console: bool = False):
+    """Redacts the secrets; on the console, a record's traceback is left to the log file (`log_file`)."""
+
+    def __init__(self, fmt: str, secrets: Iterable[str], console: bool = False, log_file: Path | None = None):
         super().__init__(fmt, datefmt="%Y-%m-%dT%H:%M:%S%z")
         # Very short values would redact ordinary text; real keys are long.
         self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
         self.console = console
+        self.log_file = log_file
 
     def format(self, record: logging.LogRecord) -> str:
+        if self.console and (record.exc_info or record.exc_text or record.stack_info):
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None})
+            record.msg, record.args = f"{record.getMessage()} (traceback in {self.log_file or 'the log file'})", None
         text = super().format(record)
         if self.console:
             text = CONSOLE_PREFIX.get(record.levelno, "") + text
@@ -48,7 +54,7 @@ def rerun_logging(log_file: Path, secrets: Iterable[str], quiet: bool = False) -
     to_file.setFormatter(RedactingFormatter(FILE_FORMAT, secrets))
     to_file.setLevel(logging.INFO)
     to_console = logging.StreamHandler(sys.stderr)
-    to_console.setFormatter(RedactingFormatter("%(message)s", secrets, console=True))
+    to_console.setFormatter(RedactingFormatter("%(message)s", secrets, console=True, log_file=log_file))
     to_console.setLevel(logging.WARNING if quiet else logging.INFO)
     loggers = [logging.getLogger(name) for name in LOGGERS]
     levels = [lg.level for lg in loggers]

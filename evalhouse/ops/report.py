@@ -14,6 +14,7 @@ beside the report.
 from __future__ import annotations
 
 import base64
+import contextlib
 import math
 import re
 from collections.abc import Callable
@@ -29,7 +30,7 @@ import pandas as pd
 from evalhouse import __version__
 from evalhouse.analysis.format import p_value, slug
 from evalhouse.analysis.outputs import Refresh, refresh
-from evalhouse.analysis.sources import SourceError, warehouse
+from evalhouse.analysis.sources import COLLECT_HINT, SourceError, warehouse
 from evalhouse.config import Paths
 from evalhouse.files import write_atomic
 from evalhouse.ingest.spec import SpecError
@@ -149,12 +150,29 @@ def build_report(paths: Paths, experiments: Path, analysis_dir: Path, n_boot: in
     """
     if not paths.warehouse.exists():
         raise SourceError(f"no warehouse at {paths.warehouse}; run `evalhouse build` first")
+    with warehouse(paths.warehouse) as con:
+        _something_to_report(con, paths.warehouse)
     analysis = refresh(analysis_dir, paths.warehouse, n_boot=n_boot)
     with warehouse(paths.warehouse) as con:
         ctx = Context(con, paths, experiments, analysis)
         sections = [s for s in (_guarded(make, ctx) for make in SECTIONS) if s is not None]
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return Report("evalhouse report", now, sections, analysis)
+
+
+class NothingToReport(SourceError):
+    """The warehouse holds no response, metric or benchmark score: a report would be empty tables."""
+
+
+def _something_to_report(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    held = 0
+    for mart in ("run_health", "model_metrics", "benchmark_scores"):
+        with contextlib.suppress(duckdb.CatalogException):  # an older warehouse: its sections say so
+            held += con.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+    if not held:
+        raise NothingToReport(
+            f"nothing to report: {path} holds no responses, metrics or benchmark scores; {COLLECT_HINT}"
+        )
 
 
 def _guarded(make: Callable[[Context], Section | None], ctx: Context) -> Section | None:

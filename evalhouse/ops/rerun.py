@@ -21,14 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import duckdb
-
 from evalhouse.build import BuildError, build
 from evalhouse.config import API_KEY_ENV, Paths, api_key
-from evalhouse.files import write_atomic
-from evalhouse.ingest.collector import RunConfig, collect
+from evalhouse.files import DiskFull, write_atomic
+from evalhouse.ingest.collector import RunAborted, RunConfig, collect
 from evalhouse.ingest.spec import SpecError
-from evalhouse.ingest.store import load_state
+from evalhouse.ingest.store import UnreadableStore, load_state
 from evalhouse.ingest.transport import unreachable as unreachable_url
 
 from .lock import LockHeld, RerunLock
@@ -122,8 +120,8 @@ def _run_locked(paths: Paths, experiments: Path, log: logging.Logger, result: Re
     log.info(f"{len(configs)} spec(s) in {experiments}: {', '.join(p.name for p, _ in configs)}")
     try:
         state = load_state(paths.stored(paths.responses))
-    except duckdb.Error as exc:
-        log.error(f"cannot read the stored responses, so no spec is collected: {str(exc).splitlines()[0]}")
+    except UnreadableStore as exc:
+        log.error(f"{exc} (no spec is collected)")
         result.exit_code, configs = ExitCode.COLLECT_FAILED, []
     for spec, config in configs:
         todo = plan(spec, config, state)
@@ -168,6 +166,10 @@ def _collect(spec: Path, config: RunConfig, paths: Paths, log: logging.Logger, o
         )
     try:
         run_id, summary = collect(config, paths, key, None)
+    except (RunAborted, DiskFull) as exc:  # the endpoint refused the run, the pre-flight stopped it, the disk is full
+        outcome.failure = str(exc)
+        log.error(f"{spec.name}: {exc}")
+        return
     except Exception as exc:  # one spec's crash must not stop the others; what it stored is kept
         outcome.failure = f"{type(exc).__name__}: {exc}"
         log.exception(f"{spec.name}: collection failed: {exc}")
@@ -197,10 +199,18 @@ def unreachable(base_url: str, timeout_s: float = 10.0) -> str | None:
 
 def refresh_outputs(paths: Paths, experiments: Path, log: logging.Logger) -> list[Path]:
     """The analyses (`data/outputs/analysis/`: JSON, text, LaTeX, figures), validation.json and report.html."""
-    from .report import build_report, write_report  # scipy and statsmodels: loaded after the lock, not before
+    from .report import (  # scipy and statsmodels: loaded after the lock, not before
+        NothingToReport,
+        build_report,
+        write_report,
+    )
 
     out = paths.outputs
-    report = build_report(paths, experiments, analysis_dir=out / "analysis")
+    try:
+        report = build_report(paths, experiments, analysis_dir=out / "analysis")
+    except NothingToReport as exc:
+        log.info(f"outputs not refreshed: {exc}")
+        return []
     written = list(report.analysis.written)
     for name, reason in sorted(report.analysis.skipped.items()):
         log.info(f"not analysed: {name}: {reason}")

@@ -17,7 +17,7 @@ import duckdb
 from evalhouse.config import Paths
 from evalhouse.ingest.shards import RESPONSE_SCHEMA
 from evalhouse.ingest.spec import SpecError
-from evalhouse.ingest.store import has_shards, load_state
+from evalhouse.ingest.store import REPAIR_HINT, UnreadableStore, has_shards, load_state
 from evalhouse.registry import lookup
 from evalhouse.storage import StorageError, read_columns
 from evalhouse.vocabulary import ARM_CODES as ARMS
@@ -25,6 +25,7 @@ from evalhouse.vocabulary import ARM_CODES as ARMS
 from .checks import modified_since
 from .lock import RerunLock
 from .plan import SpecPlan, load_configs, plan
+from .repair import quarantined
 
 RUNS_SHOWN = 10
 # the columns status reads from each stored response
@@ -50,6 +51,7 @@ class Status:
     lock: dict[str, Any] | None
     last_rerun: dict[str, Any] | None
     experiments: Path = field(default=Path("experiments"))
+    quarantined_shards: list[dict[str, Any]] = field(default_factory=list)  # set aside by `evalhouse repair`
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,7 @@ class Status:
             },
             "lock": self.lock,
             "last_rerun": self.last_rerun,
+            "quarantined_shards": self.quarantined_shards,
         }
 
     def render(self) -> str:
@@ -116,6 +119,9 @@ class Status:
             )
             out.append("  then: build the warehouse and refresh data/outputs/ (analyses, figures, validation, report)")
         out.append("")
+        if self.quarantined_shards:
+            out += _quarantined_lines(self.quarantined_shards)
+            out.append("")
         out.append(_lock_line(self.lock))
         out.append(_last_rerun_line(self.last_rerun))
         return "\n".join(out)
@@ -127,8 +133,12 @@ def status(paths: Paths, experiments: Path) -> Status:
         plans, spec_error = _plans(responses, experiments)
         runs, models, failed, totals = _shards(responses)
         warehouse = _warehouse(paths)
+    except UnreadableStore as exc:
+        raise StatusError(f"cannot read the shards under {responses}: {exc.reason}; {REPAIR_HINT}") from None
     except (duckdb.Error, StorageError) as exc:
-        raise StatusError(f"cannot read the shards under {responses}: {str(exc).splitlines()[0]}") from None
+        raise StatusError(
+            f"cannot read the shards under {responses}: {str(exc).splitlines()[0]}; {REPAIR_HINT}"
+        ) from None
     return Status(
         warehouse=warehouse,
         responses=totals,
@@ -140,6 +150,7 @@ def status(paths: Paths, experiments: Path) -> Status:
         lock=_lock(paths),
         last_rerun=_last_rerun(paths),
         experiments=experiments,
+        quarantined_shards=quarantined(paths),
     )
 
 
@@ -214,7 +225,10 @@ def _shards(responses: Path | str) -> tuple[list, list, list, dict[str, Any]]:
             "group by all order by all"
         ).fetchall()
         files, n_runs = con.execute("select count(distinct filename), count(distinct run_id) from rows").fetchone()
-        answered, n_failed = con.execute("select count_if(ok), count_if(not ok) from cells").fetchone()
+        # over no rows (only the folder's schema.parquet) count_if is NULL, not 0
+        answered, n_failed = con.execute(
+            "select coalesce(count_if(ok), 0), coalesce(count_if(not ok), 0) from cells"
+        ).fetchone()
     finally:
         con.close()
     totals.update(files=files, responses=answered + n_failed, answered=answered, failed=n_failed, runs=n_runs)
@@ -295,6 +309,23 @@ def _responses_line(r: dict[str, Any]) -> str:
         f"Responses  {r['path']}: {r['responses']} in {r['files']} shard(s) from {r['runs']} run(s); "
         f"{r['answered']} answered, {r['failed']} failed"
     )
+
+
+def _quarantined_lines(shards: list[dict[str, Any]]) -> list[str]:
+    out = [f"Set aside ({len(shards)} unreadable shard(s), moved by `evalhouse repair`; nothing reads them)"]
+    for s in shards:
+        lost = s.get("lost_ids")
+        known = s.get("known_ids")
+        what = (
+            f"{len(lost)} responses lost, {s.get('rebuilt', 0)} written again from the journal"
+            if lost is not None and known
+            else f"{s.get('rebuilt', 0)} responses written again from the journal"
+            if s.get("table") == "responses"
+            else ""
+        )
+        when = f" on {s['set_aside_at']}" if s.get("set_aside_at") else ""
+        out.append(f"  {s['moved_to']}{when}: {s.get('reason', '')}" + (f"; {what}" if what else ""))
+    return out
 
 
 def _lock_line(lock: dict[str, Any] | None) -> str:

@@ -26,6 +26,7 @@ from evalhouse.files import write_atomic
 from evalhouse.raw_tables import is_schema_shard
 from evalhouse.vocabulary import ARMS
 
+from ..store import REPAIR_HINT
 from . import ANSWER_SCHEMA, EXTRACTOR_VERSION, extract_answer, grade_printed, grade_reply, normalize
 from .grade import Graded
 
@@ -100,7 +101,9 @@ def regrade(raw: Path | str, progress: bool = False, only: list[Path] | None = N
                 continue
             table = _read_again(filesystem, shard.path, relative, problems, summary)
         except (OSError, pa.ArrowException) as exc:
-            raise UnreadableShard(f"{_uri(raw, relative)} is not a readable Parquet shard ({exc})") from None
+            raise UnreadableShard(
+                f"{_uri(raw, relative)} is not a readable Parquet shard ({str(exc).splitlines()[0]}); {REPAIR_HINT}"
+            ) from None
         if table is None:  # every reply was read when it was stored (an import's values carry no version)
             summary.up_to_date += 1
             continue

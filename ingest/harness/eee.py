@@ -15,12 +15,13 @@ agentic records, performance figures, sample hashes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .store import BadFile, BadRecord, RunSink
+from .store import SHAPE_ERRORS, BadFile, BadRecord, RunSink, unexpected
 
 SOURCE = "eee"
 SETTING = ("task", "split", "scorer", "filter", "perturbation", "variant")
@@ -29,28 +30,45 @@ SETTING = ("task", "split", "scorer", "filter", "perturbation", "variant")
 def read_aggregate(path: Path, sink: RunSink) -> None:
     record = _load_aggregate(path)
     sink.begin(str(record["evaluation_id"]), _model(record), _time(record))
-    version = str((record.get("eval_library") or {}).get("version") or "")
-    for result in record.get("evaluation_results") or []:
-        setting = result_setting(result)
-        details = result.get("score_details") or {}
-        uncertainty = details.get("uncertainty") or {}
-        score = details.get("score")
-        if not isinstance(score, int | float) or isinstance(score, bool):
-            continue
-        sink.score(
-            **setting,
-            value=float(score),
-            stderr=_number((uncertainty.get("standard_error") or {}).get("value")),
-            n_samples=uncertainty.get("num_samples") if isinstance(uncertainty.get("num_samples"), int) else None,
-            harness_version=version,
-        )
+    library = record.get("eval_library")
+    version = str((library.get("version") if isinstance(library, dict) else None) or "")
+    for position, result in enumerate(_results(record)):
+        try:
+            _score(result, version, sink)
+        except BadRecord as exc:
+            sink.record_bad(None, f"evaluation_results[{position}]: {exc}", json.dumps(result)[:4096])
+        except SHAPE_ERRORS as exc:
+            sink.record_bad(None, f"evaluation_results[{position}]: {unexpected(exc)}", json.dumps(result)[:4096])
+
+
+def _score(result: dict, version: str, sink: RunSink) -> None:
+    setting = result_setting(result)
+    details = result.get("score_details") or {}
+    uncertainty = details.get("uncertainty") or {}
+    score = details.get("score")
+    if not isinstance(score, int | float) or isinstance(score, bool):
+        return
+    sink.score(
+        **setting,
+        value=float(score),
+        stderr=_number((uncertainty.get("standard_error") or {}).get("value")),
+        n_samples=uncertainty.get("num_samples") if isinstance(uncertainty.get("num_samples"), int) else None,
+        harness_version=version,
+    )
+
+
+def _results(aggregate: dict) -> list:
+    results = aggregate.get("evaluation_results")
+    return results if isinstance(results, list) else []
 
 
 def read_instances(path: Path, sink: RunSink) -> None:
     aggregate = _companion(path)
     settings = {}
     if aggregate is not None:
-        settings = {r.get("evaluation_result_id"): result_setting(r) for r in aggregate.get("evaluation_results") or []}
+        for result in _results(aggregate):
+            with contextlib.suppress(*SHAPE_ERRORS):  # a result read as the aggregate's own: quarantined there
+                settings[result.get("evaluation_result_id")] = result_setting(result)
     begun = False
     with open(path, "rb") as fh:
         for number, line in enumerate(fh, start=1):
@@ -58,6 +76,10 @@ def read_instances(path: Path, sink: RunSink) -> None:
                 continue
             try:
                 record = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                sink.record_bad(number, f"not a JSON object ({exc})", line)
+                continue
+            try:
                 if not isinstance(record, dict) or not record.get("evaluation_id") or record.get("sample_id") is None:
                     raise BadRecord("not an instance record (no evaluation_id or sample_id)")
                 if not begun:
@@ -66,14 +88,13 @@ def read_instances(path: Path, sink: RunSink) -> None:
                     begun = True
                 if str(record["evaluation_id"]) != sink.run_id:
                     raise BadRecord(f"evaluation_id {record['evaluation_id']!r} is not this file's {sink.run_id!r}")
-                row = _instance_row(record, settings)
-            except ValueError as exc:
-                sink.record_bad(number, f"not a JSON object ({exc})", line)
-                continue
+                sink.samples([_instance_row(record, settings)], source_line=number)
             except BadRecord as exc:
                 sink.record_bad(number, str(exc), line)
                 continue
-            sink.sample(**row, source_line=number)
+            except SHAPE_ERRORS as exc:
+                sink.record_bad(number, unexpected(exc), line)
+                continue
             sink.record_loaded()
     if not begun:
         raise BadFile("no instance record in it")

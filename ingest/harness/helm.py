@@ -15,13 +15,14 @@ instance. The run id is a hash of `run_spec.json` and `stats.json`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import ijson
 
-from .store import BadFile, BadRecord, RunSink, hashed_run_id
+from .store import SHAPE_ERRORS, BadFile, BadRecord, RunSink, hashed_run_id, unexpected
 
 SOURCE = "helm"
 MODEL_ARGS = ("model", "model_deployment")
@@ -34,9 +35,9 @@ def read(path: Path, sink: RunSink) -> None:
         spec = json.loads(spec_bytes)
     except ValueError as exc:
         raise BadFile(f"run_spec.json is not readable JSON ({exc})") from None
-    adapter = spec.get("adapter_spec") or {}
-    model = adapter.get("model") or adapter.get("model_deployment")
-    if not spec.get("name") or not model:
+    adapter = spec.get("adapter_spec") if isinstance(spec, dict) else None
+    model = (adapter.get("model") or adapter.get("model_deployment")) if isinstance(adapter, dict) else None
+    if not isinstance(spec.get("name") if isinstance(spec, dict) else None, str) or not spec["name"] or not model:
         raise BadFile("run_spec.json names no run or model")
     stats_path = folder / "stats.json"
     stats_bytes = stats_path.read_bytes() if stats_path.exists() else b""
@@ -47,18 +48,13 @@ def read(path: Path, sink: RunSink) -> None:
             stats = json.loads(stats_bytes)
         except ValueError as exc:
             raise BadFile(f"stats.json is not readable JSON ({exc})") from None
-        for stat in stats if isinstance(stats, list) else []:
-            name = stat.get("name") or {}
-            if not stat.get("count") or not isinstance(stat.get("mean"), int | float):
-                continue
-            sink.score(
-                task=task,
-                split=name.get("split"),
-                perturbation=perturbation(name.get("perturbation")),
-                metric=name.get("name"),
-                value=float(stat["mean"]),
-                n_samples=stat.get("count"),
-            )
+        for position, stat in enumerate(stats if isinstance(stats, list) else [], start=1):
+            try:
+                _score(stat, task, sink)
+            except BadRecord as exc:
+                sink.record_bad(position, f"stats.json: {exc}", json.dumps(stat)[:4096])
+            except SHAPE_ERRORS as exc:
+                sink.record_bad(position, f"stats.json: {unexpected(exc)}", json.dumps(stat)[:4096])
     states = _request_states(folder / "scenario_state.json")
     per_instance = folder / "per_instance_stats.json"
     if per_instance.exists():
@@ -66,12 +62,28 @@ def read(path: Path, sink: RunSink) -> None:
             for position, entry in enumerate(ijson.items(fh, "item", use_float=True), start=1):
                 try:
                     rows = list(_rows(entry, task, states))
+                    sink.samples(rows, source_line=position, source_member="per_instance_stats.json")
                 except BadRecord as exc:
                     sink.record_bad(position, f"per_instance_stats.json: {exc}", json.dumps(entry)[:4096])
                     continue
-                for row in rows:
-                    sink.sample(**row, source_line=position, source_member="per_instance_stats.json")
+                except SHAPE_ERRORS as exc:
+                    sink.record_bad(position, f"per_instance_stats.json: {unexpected(exc)}", json.dumps(entry)[:4096])
+                    continue
                 sink.record_loaded()
+
+
+def _score(stat: dict, task: str, sink: RunSink) -> None:
+    name = stat.get("name") or {}
+    if not stat.get("count") or not isinstance(stat.get("mean"), int | float):
+        return
+    sink.score(
+        task=task,
+        split=name.get("split"),
+        perturbation=perturbation(name.get("perturbation")),
+        metric=name.get("name"),
+        value=float(stat["mean"]),
+        n_samples=stat.get("count"),
+    )
 
 
 def task_name(run_name: str) -> str:
@@ -137,25 +149,30 @@ def _request_states(path: Path) -> dict[tuple, dict]:
         return states
     with open(path, "rb") as fh:
         for state in ijson.items(fh, "request_states.item", use_float=True):
-            instance = state.get("instance") or {}
-            completions = ((state.get("result") or {}).get("completions")) or [{}]
-            references = [
-                (r.get("output") or {}).get("text", "")
-                for r in instance.get("references") or []
-                if "correct" in (r.get("tags") or [])
-            ]
-            key = (
-                str(instance.get("id")),
-                state.get("train_trial_index", 0),
-                perturbation(instance.get("perturbation")),
-            )
-            states[key] = {
-                "input": (instance.get("input") or {}).get("text"),
-                "target": "\n".join(references) if references else None,
-                "output": completions[0].get("text"),
-                "split": instance.get("split"),
-            }
+            with contextlib.suppress(*SHAPE_ERRORS):  # a state of another shape: its samples go without text
+                _request_state(state, states)
     return states
+
+
+def _request_state(state: dict, states: dict[tuple, dict]) -> None:
+    instance = state.get("instance") or {}
+    completions = ((state.get("result") or {}).get("completions")) or [{}]
+    references = [
+        (r.get("output") or {}).get("text", "")
+        for r in instance.get("references") or []
+        if "correct" in (r.get("tags") or [])
+    ]
+    key = (
+        str(instance.get("id")),
+        state.get("train_trial_index", 0),
+        perturbation(instance.get("perturbation")),
+    )
+    states[key] = {
+        "input": (instance.get("input") or {}).get("text"),
+        "target": "\n".join(references) if references else None,
+        "output": completions[0].get("text"),
+        "split": instance.get("split"),
+    }
 
 
 def _int(value: Any) -> int | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .jsonstream import top_level
-from .store import BadFile, BadRecord, RunSink, hashed_run_id
+from .store import SHAPE_ERRORS, BadFile, BadRecord, RunSink, hashed_run_id, unexpected
 from .zipread import Archive
 
 SOURCE = "inspect"
@@ -105,14 +105,15 @@ class Log:
         self.metric_of = {s.get("name"): _headline_metric(s.get("metrics")) for s in evaluation.get("scorers") or []}
 
     def sample(self, sample: Any, position: int, member: str | None, raw: bytes | None) -> None:
+        where = f"{member}: " if member else ""
         try:
-            rows = list(self._rows(sample))
+            self.sink.samples(list(self._rows(sample)), source_line=position, source_member=member)
         except BadRecord as exc:
-            where = f"{member}: " if member else ""
             self.sink.record_bad(position, f"{where}{exc}", raw if raw is not None else _dump(sample))
             return
-        for row in rows:
-            self.sink.sample(**row, source_line=position, source_member=member)
+        except SHAPE_ERRORS as exc:
+            self.sink.record_bad(position, f"{where}{unexpected(exc)}", raw if raw is not None else _dump(sample))
+            return
         self.sink.record_loaded()
 
     def _rows(self, sample: Any) -> Iterator[dict]:
@@ -158,24 +159,33 @@ class Log:
 
     def scores(self) -> None:
         results = self.head.get("results") or {}
-        for entry in results.get("scores") or []:
-            metrics = entry.get("metrics") or {}
-            stderr = _number((metrics.get("stderr") or {}).get("value"))
-            for key, metric in metrics.items():
-                name = (metric or {}).get("name") or key
-                if name == "stderr":
-                    continue
-                value = (metric or {}).get("value")
-                for metric_name, number in _flatten(name, value):
-                    self.sink.score(
-                        task=self.task,
-                        scorer=entry.get("name") or entry.get("scorer"),
-                        metric=metric_name,
-                        value=number,
-                        stderr=stderr if name in ("accuracy", "mean") else None,
-                        n_samples=entry.get("scored_samples", results.get("completed_samples")),
-                        harness_version=str((self.eval.get("packages") or {}).get("inspect_ai") or ""),
-                    )
+        entries = results.get("scores") if isinstance(results, dict) else None
+        for position, entry in enumerate(entries if isinstance(entries, list) else [], start=1):
+            try:
+                self.sink.scores(list(self._scores(entry, results)))
+            except BadRecord as exc:
+                self.sink.record_bad(None, f"results.scores[{position}]: {exc}", _dump(entry))
+            except SHAPE_ERRORS as exc:
+                self.sink.record_bad(None, f"results.scores[{position}]: {unexpected(exc)}", _dump(entry))
+
+    def _scores(self, entry: dict, results: dict) -> Iterator[dict]:
+        metrics = entry.get("metrics") or {}
+        stderr = _number((metrics.get("stderr") or {}).get("value"))
+        for key, metric in metrics.items():
+            name = (metric or {}).get("name") or key
+            if name == "stderr":
+                continue
+            value = (metric or {}).get("value")
+            for metric_name, number in _flatten(name, value):
+                yield dict(
+                    task=self.task,
+                    scorer=entry.get("name") or entry.get("scorer"),
+                    metric=metric_name,
+                    value=number,
+                    stderr=stderr if name in ("accuracy", "mean") else None,
+                    n_samples=entry.get("scored_samples", results.get("completed_samples")),
+                    harness_version=str((self.eval.get("packages") or {}).get("inspect_ai") or ""),
+                )
 
 
 def to_float(value: Any, scorer: str) -> float | None:

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .store import BadFile, BadRecord, RunSink, hashed_run_id
+from .store import SHAPE_ERRORS, BadFile, BadRecord, RunSink, hashed_run_id, unexpected
 
 SOURCE = "lm_eval"
 NOT_METRICS = {"alias", "name", "sample_len", "samples", " "}
@@ -31,26 +31,40 @@ def read(path: Path, sink: RunSink) -> None:
         report = json.loads(raw)
     except ValueError as exc:
         raise BadFile(f"not readable JSON ({exc})") from None
-    results = report.get("results")
+    results = report.get("results") if isinstance(report, dict) else None
     if not isinstance(results, dict):
         raise BadFile("no results object: not lm-eval output")
     date = report.get("date")
     created = datetime.fromtimestamp(date, timezone.utc) if isinstance(date, int | float) else None
     sink.begin(hashed_run_id(SOURCE, raw), _model(report), created)
-    configs = report.get("configs") or {}
-    counts = report.get("n-samples") or {}
+    configs = _object(report.get("configs"))
+    counts = _object(report.get("n-samples"))
     version = str(report.get("lm_eval_version") or "")
     for task, figures in results.items():
-        split = _split(configs.get(task))
-        n = counts.get(task) or {}
-        for key, value in figures.items():
-            if "," not in key or key.split(",", 1)[0] in NOT_METRICS or "_stderr," in key:
-                continue
-            metric, filter_ = key.split(",", 1)
-            number = _number(value)
-            if number is None:
-                continue
-            sink.score(
+        try:
+            _scores(task, figures, _split(configs.get(task)), counts.get(task), version, sink)
+        except BadRecord as exc:
+            sink.record_bad(None, f"results[{task!r}]: {exc}", json.dumps(figures)[:4096])
+        except SHAPE_ERRORS as exc:
+            sink.record_bad(None, f"results[{task!r}]: {unexpected(exc)}", json.dumps(figures)[:4096])
+    for task in results:
+        samples = _samples_file(path, task)
+        if samples is not None:
+            _read_samples(samples, task, _split(configs.get(task)), sink)
+
+
+def _scores(task: str, figures: dict, split: str | None, n: Any, version: str, sink: RunSink) -> None:
+    """One task's reported figures: every `metric,filter` with its stderr; all, or BadRecord and none."""
+    scores = []
+    for key, value in figures.items():
+        if "," not in key or key.split(",", 1)[0] in NOT_METRICS or "_stderr," in key:
+            continue
+        metric, filter_ = key.split(",", 1)
+        number = _number(value)
+        if number is None:
+            continue
+        scores.append(
+            dict(
                 task=task,
                 split=split,
                 metric=metric,
@@ -60,10 +74,12 @@ def read(path: Path, sink: RunSink) -> None:
                 n_samples=n.get("effective", n.get("original")) if isinstance(n, dict) else None,
                 harness_version=version,
             )
-    for task in results:
-        samples = _samples_file(path, task)
-        if samples is not None:
-            _read_samples(samples, task, _split(configs.get(task)), sink)
+        )
+    sink.scores(scores)
+
+
+def _object(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def _read_samples(path: Path, task: str, split: str | None, sink: RunSink) -> None:
@@ -72,19 +88,20 @@ def _read_samples(path: Path, task: str, split: str | None, sink: RunSink) -> No
             if not line.strip():
                 continue
             try:
-                rows = _rows(line)
+                sink.samples(_rows(line), task=task, split=split, source_line=number, source_member=path.name)
             except BadRecord as exc:
                 sink.record_bad(number, f"{path.name}: {exc}", line)
                 continue
-            for row in rows:
-                sink.sample(task=task, split=split, **row, source_line=number, source_member=path.name)
+            except SHAPE_ERRORS as exc:
+                sink.record_bad(number, f"{path.name}: {unexpected(exc)}", line)
+                continue
             sink.record_loaded()
 
 
 def _rows(line: bytes) -> list[dict]:
     try:
         doc = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BadRecord(f"not a JSON object ({exc})") from None
     if not isinstance(doc, dict) or doc.get("doc_id") is None:
         raise BadRecord("no doc_id")

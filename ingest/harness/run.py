@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import ijson
 import pyarrow as pa
 from tqdm import tqdm
 
@@ -19,7 +20,7 @@ from evalhouse.ingest.importers.schemas import IMPORTER_VERSION, MANIFEST_SCHEMA
 
 from . import eee, helm, inspect_log, lm_eval
 from .detect import EEE_AGGREGATE, EEE_INSTANCES, HELM, INSPECT_EVAL, INSPECT_JSON, LM_EVAL, SOURCE
-from .store import BadFile, Counts, RunSink
+from .store import SHAPE_ERRORS, BadFile, BadRecord, Counts, RunSink, unexpected
 
 READERS: dict[str, Callable[[Path, RunSink], None]] = {
     INSPECT_EVAL: inspect_log.read_eval,
@@ -56,7 +57,10 @@ def import_harness_file(path: Path, fmt: str, data: Paths, bar: tqdm | None = No
         on_expect=(lambda n: _expect(bar, n)) if bar is not None else None,
     )
     try:
-        READERS[fmt](path, sink)
+        try:
+            READERS[fmt](path, sink)
+        except (*SHAPE_ERRORS, BadRecord, ijson.JSONError) as exc:  # its header or layout is not its format's
+            raise BadFile(f"not readable as {fmt} ({unexpected(exc)})") from None
         if sink.run_id is None:
             raise BadFile("no run in it (no model or task recorded)")
         shards = sink.publish()

@@ -37,6 +37,51 @@ class BadRecord(Exception):
     """A record that cannot be loaded: quarantined with its file and line, the rest of the file goes on."""
 
 
+# What the readers raise on a document of another shape than its format's (a list where an object was,
+# text where a number was, JSON nested too deep to parse): a record that raises one is quarantined, a
+# file whose header raises one is refused, never a traceback.
+SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError, ArithmeticError, RecursionError)
+
+
+def unexpected(exc: BaseException) -> str:
+    """The quarantine's reason for a record of an unexpected shape."""
+    return f"unexpected structure ({type(exc).__name__}: {str(exc)[:200]})"
+
+
+_FITS = {  # column type -> the Python values that fit it, and the range of an integer column
+    pa.string(): ((str,), None),
+    pa.int32(): ((int,), 2**31),
+    pa.int64(): ((int,), 2**63),
+    pa.float64(): ((int, float), None),
+}
+
+
+def column_fits(schema: pa.Schema) -> dict[str, tuple]:
+    """Per checked column of `schema`: what `fit` compares a value with."""
+    return {f.name: _FITS[f.type] for f in schema if f.type in _FITS}
+
+
+def fit(fits: dict[str, tuple], values: dict[str, Any]) -> None:
+    """Raise BadRecord when a value does not fit its column (checked before a row is kept, so a record is
+    loaded whole or not at all, and a chunk's table is never refused for one value)."""
+    for name, value in values.items():
+        if value is None or name not in fits:
+            continue
+        kinds, bound = fits[name]
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            raise BadRecord(f"{name} {str(value)[:60]!r} is a {type(value).__name__}, not {kinds[-1].__name__}")
+        if bound is not None and not -bound <= value < bound:
+            raise BadRecord(f"{name} {value} is out of range")
+        if kinds == (str,) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise BadRecord(f"{name} holds a lone surrogate at character {exc.start}, not text") from None
+
+
+SAMPLE_FITS, SCORE_FITS = column_fits(SAMPLE_SCHEMA), column_fits(SCORE_SCHEMA)
+
+
 class BadFile(Exception):
     """A file recognised as a harness log that cannot be read at all (reported, nothing written)."""
 
@@ -56,6 +101,11 @@ class Counts:
     @property
     def reconciles(self) -> bool:
         return self.records_read == self.records_loaded + self.records_quarantined
+
+
+def _storable(text: str) -> str:
+    """Text Parquet can hold: a lone surrogate (from a JSON escape) is written as its escape."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def run_folder(data: Paths, table: str, source: str, run_id: str) -> Path:
@@ -91,7 +141,6 @@ class RunSink:
         name = normalise(model_given or "unknown")
         if not name.known:
             self.counts.unknown_models[name.as_given] += 1
-        self.run_id, self.model = run_id, name.model
         constant = {
             "source": self.source,
             "run_id": run_id,
@@ -101,16 +150,36 @@ class RunSink:
             "created_at": created_at,
             "imported_at": self.now,
         }
+        try:
+            fit(SAMPLE_FITS, constant)
+        except BadRecord as exc:
+            raise BadFile(f"its run or model cannot be stored: {exc}") from None
+        self.run_id, self.model = run_id, name.model
         self._samples = Columns(SAMPLE_SCHEMA, constant)
         self._scores = Columns(SCORE_SCHEMA, constant)
 
     def sample(self, **values: Any) -> None:
-        self._samples.add(**values)
-        self.counts.sample_rows += 1
+        self.samples([values])
+
+    def samples(self, rows: list[dict[str, Any]], **common: Any) -> None:
+        """One record's sample rows, each with `common`: all kept, or BadRecord and none kept."""
+        rows = [{**row, **common} for row in rows]
+        for row in rows:
+            fit(SAMPLE_FITS, row)
+        for row in rows:
+            self._samples.add(**row)
+        self.counts.sample_rows += len(rows)
 
     def score(self, **values: Any) -> None:
-        self._scores.add(**values)
-        self.counts.score_rows += 1
+        self.scores([values])
+
+    def scores(self, rows: list[dict[str, Any]]) -> None:
+        """Reported scores: all kept, or BadRecord and none kept."""
+        for row in rows:
+            fit(SCORE_FITS, row)
+        for row in rows:
+            self._scores.add(**row)
+        self.counts.score_rows += len(rows)
 
     def expect(self, records: int) -> None:
         """How many records the file holds, when the reader knows before reading them (for the progress bar's ETA)."""
@@ -131,7 +200,8 @@ class RunSink:
         self.counts.records_quarantined += 1
         if self.tick is not None:
             self.tick()
-        text = show(raw) if isinstance(raw, bytes) else (raw or "")
+        text = show(raw) if isinstance(raw, bytes) else _storable(raw or "")
+        reason = _storable(reason)
         self._quarantine.append({"line": line, "reason": reason, "raw": text[:RAW_SHOWN]})
         self.counts.quarantined.append((line, reason))
 

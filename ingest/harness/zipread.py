@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,7 @@ class Archive:
         self.path = path
         try:
             self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
             raise ValueError(f"not a readable zip archive ({exc})") from None
         self.members = {info.filename: info for info in self.zip.infolist()}
 
@@ -39,6 +40,20 @@ class Archive:
         return iter(self.members)
 
     def read(self, name: str) -> bytes:
+        """The member's bytes; ValueError when they cannot be read (damaged, cut short, bad compression)."""
+        try:
+            return self._read(name)
+        except (
+            zipfile.BadZipFile,
+            zstandard.ZstdError,
+            zlib.error,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+        ) as exc:
+            raise ValueError(f"{name}: damaged member ({exc})") from None
+
+    def _read(self, name: str) -> bytes:
         info = self.members[name]
         if info.compress_type != ZSTD:
             return self.zip.read(info)

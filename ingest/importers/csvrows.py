@@ -46,7 +46,16 @@ def read_csv(path: Path) -> CsvFile:
     header: list[str] = []
     records: list[CsvRecord] = []
     consumed = 0
-    for fields in reader:
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a lone carriage return in an unquoted cell: that record is defective
+            start, consumed = consumed + 1, reader.line_num
+            raw = "".join(physical[start - 1 : consumed])
+            records.append(CsvRecord(start, [], raw.rstrip("\r\n"), f"unreadable CSV ({exc})"))
+            continue
         start, consumed = consumed + 1, reader.line_num
         raw = "".join(physical[start - 1 : consumed])
         if not fields or (len(fields) == 1 and not fields[0].strip() and not raw.strip()):

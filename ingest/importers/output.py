@@ -82,9 +82,16 @@ class Origin:
         return cls(str(path.resolve()), st.st_size, st.st_mtime_ns)
 
 
+SLUG_CHARS = 100  # file names stay far below the file system's 255 bytes, whatever a file calls its model
+
+
 def slug(text: str) -> str:
-    """A file-name-safe rendering of a model id: `openai/gpt-5-nano` -> `openai--gpt-5-nano`."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text.replace("/", "--")) or "_"
+    """A file-name-safe rendering of a model id: `openai/gpt-5-nano` -> `openai--gpt-5-nano`; a long one is
+    cut, with a hash of the whole so two long names stay apart."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text.replace("/", "--")) or "_"
+    if len(name) <= SLUG_CHARS:
+        return name
+    return f"{name[: SLUG_CHARS - 17]}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
 
 
 def run_shard(paths: Paths, importer: str, run_id: str, model: str, seed: int) -> Path:

@@ -8,6 +8,7 @@ resumes: files already imported unchanged are skipped.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
@@ -24,6 +25,7 @@ from tqdm import tqdm
 
 from evalhouse.config import Paths
 from evalhouse.ingest.shards import clean_leftovers
+from evalhouse.ingest.store import REPAIR_HINT
 from evalhouse.registry import resolve
 from evalhouse.vocabulary import response_id
 
@@ -61,7 +63,13 @@ def import_paths(paths: Iterable[Path], data: Paths, options: Options = Options(
     summary = ImportSummary()
     override = _resolve_override(options.model, summary)
     clean_leftovers(data.raw)
-    planned = list(_plan(paths, data, override, summary, _imported(data)))
+    try:
+        imported = _imported(data)
+    except duckdb.Error as exc:  # a damaged log shard: named, with the remedy
+        with contextlib.suppress(duckdb.Error):  # the failed read left the default connection's transaction aborted
+            duckdb.execute("rollback")
+        raise LegacyImportError(f"cannot read the import log: {str(exc).splitlines()[0]}; {REPAIR_HINT}") from None
+    planned = list(_plan(paths, data, override, summary, imported))
     todo = [f for f in planned if f.format in FORMATS]
     publishing = Publishing()
     with (

@@ -58,7 +58,19 @@ COLUMNS = [f.name for f in RECORD_SCHEMA]
 def records_table(columns: dict[str, list]) -> pa.Table:
     """An Arrow table in RECORD_SCHEMA from column lists; absent columns are null."""
     length = len(next(iter(columns.values()))) if columns else 0
-    arrays = [
-        pa.array(columns[f.name], type=f.type) if f.name in columns else pa.nulls(length, f.type) for f in RECORD_SCHEMA
-    ]
+    arrays = [_array(columns[f.name], f.type) if f.name in columns else pa.nulls(length, f.type) for f in RECORD_SCHEMA]
     return pa.Table.from_arrays(arrays, schema=RECORD_SCHEMA)
+
+
+def _array(values: list, kind: pa.DataType) -> pa.Array:
+    try:
+        return pa.array(values, type=kind)
+    except UnicodeEncodeError:  # undecodable bytes outside a record (a header name in a defect): shown as U+FFFD
+        return pa.array([_storable(v) if isinstance(v, str) else v for v in values], type=kind)
+
+
+def _storable(text: str) -> str:
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate no byte was escaped to
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")

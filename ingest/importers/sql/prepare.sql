@@ -23,9 +23,10 @@ create or replace temp macro legacy_bool(x) as (
     end
 );
 
--- Why a field is not an integer (null when it is one): `digit 'x' is not an integer`.
+-- Why a field is not an integer (null when it is one): `digit 'x' is not an integer`. `integer`, as the
+-- columns are typed: a value beyond 32 bits is quarantined, not a failed import.
 create or replace temp macro not_integer(label, x) as (
-    case when try_cast(trim(x) as bigint) is null
+    case when try_cast(trim(x) as integer) is null
         then label || ' ' || coalesce('''' || x || '''', 'missing') || ' is not an integer' end
 );
 
