@@ -28,7 +28,13 @@ from .warehouse_data import response, write_responses
 sys.path.insert(0, str(REPO / "bench"))
 import gen_shards
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.slow,
+    # pyspark's collect() leaves its result socket for the garbage collector to close, by design
+    # (pyspark/rdd.py, _load_from_socket): that warning is pyspark's, and only the Spark tests collect
+    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
+]
 
 SCREENING = SHARED / "realdata" / "toolproj" / "src" / "exps_performance" / "previous_results" / "screening"
 # Figures that are not sums of integers: where the two engines may add the same doubles in another order.
