@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 
 import duckdb
 
@@ -11,6 +12,15 @@ from evalhouse.ingest.collector import RunConfig
 from evalhouse.synthetic import ServerConfig, SyntheticServer
 
 MODELS = ["synthetic/atlas-large", "synthetic/boreal-lite"]
+# `evalhouse …` in a process of its own, run by this interpreter (so a test can kill it)
+CLI = [sys.executable, "-c", "from evalhouse.cli import main; main()"]
+
+
+def ingest_run(url: str, *options: str) -> list[str]:
+    """`evalhouse ingest run` of the plan the subprocess tests share (2 models × add, lcs × digits 2, 3 × 6
+    instances × seeds 0, 1, every arm), with `options` added."""
+    plan = ["--model", MODELS[0], "--model", MODELS[1], "--kinds", "add,lcs", "--digits", "2,3", "--n", "6"]
+    return [*CLI, "ingest", "run", "--base-url", url, *plan, "--seeds", "0,1", "--no-progress", *options]
 
 
 def fast_config(url: str, **overrides) -> RunConfig:

@@ -21,12 +21,10 @@ from evalhouse.ingest.claims import BUCKETS, Claims, bucket_of
 from evalhouse.ingest.collector import collect, response_id
 from evalhouse.ingest.shards import write_shard
 
-from .collector_kit import MODELS, endpoint, fast_config, stored
+from .collector_kit import MODELS, endpoint, fast_config, ingest_run, stored
 from .project import paths_in
 
 UNIT = ("model", "problem_id", "seed", "sample")
-
-CLI = [sys.executable, "-c", "from evalhouse.cli import main; main()"]
 
 
 def test_a_claimed_bucket_is_refused_to_another_holder_until_it_lets_go(tmp_path):
@@ -91,32 +89,7 @@ def test_units_spread_over_the_buckets():
 
 
 def _run(url: str, run_id: str) -> list[str]:
-    return [
-        *CLI,
-        "ingest",
-        "run",
-        "--base-url",
-        url,
-        "--model",
-        MODELS[0],
-        "--model",
-        MODELS[1],
-        "--kinds",
-        "add,lcs",
-        "--digits",
-        "2,3",
-        "--n",
-        "6",
-        "--seeds",
-        "0,1",
-        "--concurrency",
-        "4",
-        "--checkpoint-every",
-        "20",
-        "--run-id",
-        run_id,
-        "--no-progress",
-    ]
+    return ingest_run(url, "--concurrency", "4", "--checkpoint-every", "20", "--run-id", run_id)
 
 
 def _expected(workdir) -> set[str]:

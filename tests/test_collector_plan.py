@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -17,11 +16,10 @@ from evalhouse.ingest.provider import Completion
 from evalhouse.ingest.providers.openai_chat import parse_models
 from evalhouse.synthetic import CATALOG
 
-from .collector_kit import endpoint, stored
+from .collector_kit import CLI, endpoint, stored
 
 MODEL = "synthetic/atlas-large"
 KEY = "sk-or-v1-PLAN-never-print-me-0123456789abcdef0123456789abcdef01234567"
-CLI = [sys.executable, "-c", "from evalhouse.cli import main; main()"]
 ASK = ["--model", MODEL, "--kinds", "add", "--digits", "2", "--n", "10", "--arms", "nl,sim", "--max-tokens", "256"]
 
 

@@ -18,9 +18,7 @@ from evalhouse.ingest.collector import response_id
 from evalhouse.ingest.journal import Segment, recover
 from evalhouse.ingest.shards import RESPONSE_SCHEMA, ShardWriter, clean_leftovers, table_from_rows, write_shard
 
-from .collector_kit import MODELS, endpoint, stored
-
-CLI = [sys.executable, "-c", "from evalhouse.cli import main; main()"]
+from .collector_kit import MODELS, endpoint, ingest_run, stored
 
 
 def _row(i: int) -> dict:
@@ -106,32 +104,7 @@ def test_journaled_writer_names_shards_after_segments_and_leaves_no_journal(tmp_
 
 
 def _run(url: str, arms: str = "nl,sim,controlsim,code", checkpoint: int = 5) -> list[str]:
-    return [
-        *CLI,
-        "ingest",
-        "run",
-        "--base-url",
-        url,
-        "--model",
-        MODELS[0],
-        "--model",
-        MODELS[1],
-        "--kinds",
-        "add,lcs",
-        "--digits",
-        "2,3",
-        "--n",
-        "6",
-        "--seeds",
-        "0,1",
-        "--arms",
-        arms,
-        "--concurrency",
-        "8",
-        "--checkpoint-every",
-        str(checkpoint),
-        "--no-progress",
-    ]
+    return ingest_run(url, "--arms", arms, "--concurrency", "8", "--checkpoint-every", str(checkpoint))
 
 
 def _wait_for_answers(server, proc, timeout=60.0) -> None:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from .collector_kit import MODELS, endpoint
+from .collector_kit import CLI, MODELS, endpoint
 
 pytestmark = pytest.mark.slow
 
 FAKE_KEY = "sk-or-v1-FAKE-e1d3c0ffee5ecre7-never-store-me-0123456789abcdef0123456789abcdef"
 OTHER_KEY = "sk-or-v1-WRONG-badc0ffee-also-never-store-me-0123456789abcdef"
-CLI = [sys.executable, "-c", "from evalhouse.cli import main; main()"]
 
 
 def _texts(path) -> list[bytes]:
