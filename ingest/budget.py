@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 
 from .endpoint import Price
-from .provider import Completion
+from .reply import Completion
 
 TEMPLATE_TOKENS = 16  # chat-template tokens around the messages, beyond the body's bytes
 

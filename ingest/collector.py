@@ -43,8 +43,8 @@ from . import prompts, rows, work
 from .answers import extract_code
 from .budget import Budget, CapReached
 from .claims import Claims, Snapshot, bucket_of
-from .client import ChatClient
-from .endpoint import Endpoint, probe, probe_now
+from .client import ChatClient, probe, probe_now
+from .endpoint import Endpoint
 from .errors import RunStopper
 from .execution import execute
 from .journal import recover

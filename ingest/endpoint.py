@@ -2,21 +2,15 @@
 
 The facts (`Endpoint`, `Price`, `KeyInfo`) are the pre-flight's and the cost cap's, whatever the wire
 format; the provider's `describe` asks for them (for OpenAI-compatible servers: `GET /models`, and
-OpenRouter's `GET /key`). What an endpoint cannot tell is a note, not a failure. Nothing here sends a
-completion request, and the key only travels in the headers: text that echoes it is scrubbed.
+OpenRouter's `GET /key`) when `client.probe` calls it. What an endpoint cannot tell is a note, not a
+failure.
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
-
-from .errors import ConnectionFailed, Timeout
-from .provider import Provider
-from .transport import Transport, redact
 
 # OpenRouter's model variants: a suffix that routes the same model differently, priced as the base id
 # (`:free` ids are listed on their own and are not variants).
@@ -84,25 +78,3 @@ def number(value: Any) -> float | None:
         return float(Decimal(str(value)))
     except (InvalidOperation, ValueError):
         return None
-
-
-async def probe(provider: Provider, base_url: str, api_key: str | None, timeout_s: float = 30.0) -> Endpoint:
-    """Ask the endpoint about itself through `provider`; never a completion. The key is scrubbed from the result."""
-    transport = Transport(provider.headers(api_key), timeout_s=timeout_s, pool=2)
-    try:
-        endpoint = await provider.describe(base_url, transport.get)
-    except (Timeout, ConnectionFailed) as exc:
-        endpoint = Endpoint(base_url, unreachable=str(exc))
-    finally:
-        await transport.aclose()
-    return dataclasses.replace(
-        endpoint,
-        key_rejected=endpoint.key_rejected and redact(endpoint.key_rejected, api_key)[:300],
-        unreachable=endpoint.unreachable and redact(endpoint.unreachable, api_key),
-        notes=[redact(note, api_key) for note in endpoint.notes],
-    )
-
-
-def probe_now(provider: Provider, base_url: str, api_key: str | None, timeout_s: float = 30.0) -> Endpoint:
-    """`probe`, for callers outside an event loop (`ingest plan`)."""
-    return asyncio.run(probe(provider, base_url, api_key, timeout_s))

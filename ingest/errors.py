@@ -19,10 +19,7 @@ column stored on an error row; a test checks each is there) and says whether ano
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .provider import Completion
+from .reply import Completion
 
 
 class APIError(Exception):

@@ -2,48 +2,19 @@
 
 As inspect_ai's `ModelAPI` and lm-eval's `TemplateAPI`: a provider only builds a request, reads an
 answer and classifies an error; the request window, pacing, retries, cost cap and journal never look
-inside a body. They see a `Completion` (what came back, in the collector's terms) or an `APIError`
-(`errors.py`: retryable or not, with its Retry-After). One provider is one module in `providers/` plus
+inside a body. They see a `Completion` (`reply.py`: what came back, in the collector's terms) or an
+`APIError` (`errors.py`: retryable or not, with its Retry-After). One provider is one module in `providers/` plus
 an entry in `providers.PROVIDERS`; `RunConfig.api` picks it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .endpoint import Endpoint
-    from .errors import APIError
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One HTTP answer as the transport got it, before any reading."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-    latency_ms: float = 0.0
-
-
-@dataclass(frozen=True)
-class Completion:
-    """An answer, in the collector's terms (the columns of a stored row)."""
-
-    text: str | None
-    finish_reason: str | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost: float | None  # USD, when the provider reports it
-    provider_model: str | None  # the model that answered (may differ from the one asked)
-    latency_ms: float
-    reasoning: str | None = None
-    reasoning_tokens: int | None = None
-    native_finish_reason: str | None = None
-    generation_id: str | None = None
-    provider: str | None = None  # the upstream provider that served it (OpenRouter)
+from .endpoint import Endpoint
+from .errors import APIError
+from .reply import Completion, Reply
 
 
 class Provider(Protocol):

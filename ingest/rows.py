@@ -14,7 +14,7 @@ from . import prompts
 from .answers import EXTRACTOR_VERSION, Graded, grade_reply
 from .errors import APIError
 from .problems import Problem
-from .provider import Completion
+from .reply import Completion
 from .run_config import RunConfig
 from .work import Unit
 

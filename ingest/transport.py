@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import aiohttp
 
 from .errors import ConnectionFailed, Timeout
-from .provider import Reply
+from .reply import Reply
 
 REDACTED = "[redacted]"
 

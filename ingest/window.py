@@ -24,8 +24,8 @@ import stamina
 
 from .budget import Budget
 from .errors import APIError, RetryableError
-from .provider import Completion
 from .ratelimit import Limits
+from .reply import Completion
 
 log = logging.getLogger("evalhouse.collector.window")
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from evalhouse.cli import main
 from evalhouse.ingest.budget import Budget, CapReached
 from evalhouse.ingest.endpoint import Price
-from evalhouse.ingest.provider import Completion
 from evalhouse.ingest.providers.openai_chat import parse_models
+from evalhouse.ingest.reply import Completion
 from evalhouse.synthetic import CATALOG
 
 from .collector_kit import CLI, endpoint, stored

@@ -18,9 +18,10 @@ from evalhouse.ingest.errors import (
     RunStopper,
     ServerError,
 )
-from evalhouse.ingest.provider import Provider, Reply
+from evalhouse.ingest.provider import Provider
 from evalhouse.ingest.providers import PROVIDERS, make_provider
 from evalhouse.ingest.providers.openai_chat import OpenAIChat, parse_retry_after
+from evalhouse.ingest.reply import Reply
 from evalhouse.vocabulary import ERROR_CLASSES
 
 CHAT = OpenAIChat()

@@ -39,7 +39,7 @@ from ..errors import (
     RunStopper,
     ServerError,
 )
-from ..provider import Completion, Reply
+from ..reply import Completion, Reply
 
 
 @dataclass(frozen=True)
