@@ -26,16 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from collector_util import load, run_measured
+from collector_util import ARMS, DIGITS, KINDS, MODELS, SEEDS, load, run_measured
 
-MODELS = [
-    "synthetic/atlas-large",
-    "synthetic/atlas-mini",
-    "synthetic/boreal-pro",
-    "synthetic/boreal-lite",
-    "synthetic/cirrus-reasoner",
-]
-KINDS, DIGITS, SEEDS, ARMS = "add,sub,mul", "2,3,4,5", "0,1", "nl,sim,controlsim"
 CLI = ["-c", "from evalhouse.cli import main; main()"]
 
 

@@ -24,16 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from collector_util import EVALHOUSE, endpoint, load, run_measured
-
-MODELS = [
-    "synthetic/atlas-large",
-    "synthetic/atlas-mini",
-    "synthetic/boreal-pro",
-    "synthetic/boreal-lite",
-    "synthetic/cirrus-reasoner",
-]
-KINDS, DIGITS, SEEDS, ARMS = "add,sub,mul", "2,3,4,5", "0,1", "nl,sim,controlsim"
+from collector_util import ARMS, DIGITS, EVALHOUSE, KINDS, MODELS, SEEDS, endpoint, load, run_measured
 
 
 def bodies(n: int) -> list[bytes]:

@@ -1,4 +1,5 @@
-"""Shared by the collector benchmarks: a synthetic endpoint in its own process, machine load, timing."""
+"""Shared by the collector benchmarks: their models and plan, a synthetic endpoint in its own process, machine
+load, timing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ import time
 from pathlib import Path
 
 EVALHOUSE = [sys.executable, "-c", "from evalhouse.cli import main; main()"]
+# the simulated models every collector benchmark asks, and the plan of the CPU benchmarks (collector_cpu, _ab)
+MODELS = [
+    "synthetic/atlas-large",
+    "synthetic/atlas-mini",
+    "synthetic/boreal-pro",
+    "synthetic/boreal-lite",
+    "synthetic/cirrus-reasoner",
+]
+KINDS, DIGITS, SEEDS, ARMS = "add,sub,mul", "2,3,4,5", "0,1", "nl,sim,controlsim"
 
 
 @contextlib.contextmanager

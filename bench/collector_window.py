@@ -21,15 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from collector_util import EVALHOUSE, endpoint, load
+from collector_util import EVALHOUSE, MODELS, endpoint, load
 
-MODELS = [
-    "synthetic/atlas-large",
-    "synthetic/atlas-mini",
-    "synthetic/boreal-pro",
-    "synthetic/boreal-lite",
-    "synthetic/cirrus-reasoner",
-]
 KINDS, DIGITS = ["add", "sub", "mul"], [2, 3, 4, 5]
 MEDIAN_MS, SIGMA = 200.0, 1.0
 
