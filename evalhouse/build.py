@@ -185,6 +185,9 @@ def _dbt_args(project: Path, warehouse: Path, plan: BuildPlan, select: str | Non
         args += ["--select", *select.split()]
     elif plan.select:
         args += ["--select", *plan.select]
+        # A view reads its parents when it is queried, and its definition changes only with the project
+        # (then the build is a full one): the copy of the warehouse already holds it as it should be.
+        exclude.append("config.materialized:view")
     if not plan.incremental:
         args.append("--full-refresh")
     if plan.verified:

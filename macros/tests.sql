@@ -1,17 +1,28 @@
 {#- The model's grain, and what every row must satisfy: one row per combination of the columns, none of
     them null, and the invariant (accuracy in [0, 1], n_correct <= n, …) true on every row. One query per
     model rather than one per check (each test is a dbt node with its own start-up cost), and a hash
-    aggregate rather than a window, so it reads a ten-million-row table once, without sorting it. -#}
-{% test grain(model, columns, invariant='true') %}
+    aggregate rather than a window, so it reads a ten-million-row table once, without sorting it.
+
+    `written_in`: a column naming the build that wrote each row, on an incremental model whose unique key
+    is the grain. Only the rows this build wrote are checked (in a full build, all): the others passed
+    when they were written, and a row written again replaces its key's row instead of adding one. -#}
+{% test grain(model, columns, invariant='true', written_in=none) %}
+with checked as (
+    select * from {{ model }}
+    {%- if written_in %}
+    where {{ written_in }} = '{{ invocation_id }}'
+    {%- endif %}
+)
+
 select {{ columns | join(', ') }}, 'more than one row' as failure
-from {{ model }}
+from checked
 group by {{ columns | join(', ') }}
 having count(*) > 1
 
 union all
 
 select {{ columns | join(', ') }}, 'a key column is null or the invariant fails' as failure
-from {{ model }}
+from checked
 where not coalesce(({{ invariant }}), false)
    {%- for c in columns %} or {{ c }} is null{% endfor %}
 {% endtest %}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import click
 
 from evalhouse.build import BuildError
@@ -20,7 +22,7 @@ from .common import user_errors
     metavar="SIZE",
     help="DuckDB memory limit, e.g. 4GB (default 4GB; larger work spills to warehouse/.tmp).",
 )
-@click.option("--threads", type=click.IntRange(1), default=None, help="dbt threads (default 2).")
+@click.option("--threads", type=click.IntRange(1), default=None, help="dbt threads: models built at once (default 4).")
 @click.option(
     "--target",
     type=click.Choice(["local", "spark"]),
@@ -64,6 +66,9 @@ def build(
     if verbose:
         click.echo(result.log)
     click.echo(f"built {result.warehouse} in {result.seconds:.1f}s ({result.mode}: {result.reason})")
+    # The process ends here. dbt leaves some 250,000 objects that the collector would otherwise visit on
+    # the way out (0.6 s of every build); frozen, they are freed without a last collection.
+    gc.freeze()
 
 
 def _build_spark(select: str | None, threads: int | None, verbose: bool):

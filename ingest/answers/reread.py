@@ -154,11 +154,11 @@ def _read_again(
     """The shard's stale replies read again, or None when it has none (then only the narrow columns that
     say so were read, not the text)."""
     present = pq.read_schema(shard, filesystem=filesystem).names
-    flags = pq.read_table(shard, columns=[c for c in _FLAGS if c in present], filesystem=filesystem)
+    flags = _read_columns(filesystem, shard, [c for c in _FLAGS if c in present])
     positions = pc.indices_nonzero(_stale(flags))
     if len(positions) == 0:
         return None
-    table = pq.read_table(shard, columns=[c for c in _COLUMNS if c in present], filesystem=filesystem)
+    table = _read_columns(filesystem, shard, [c for c in _COLUMNS if c in present])
     rows = table.take(positions).to_pylist()
     out: dict[str, list] = {name: [] for name in ANSWER_SCHEMA.names}
     for position, row in zip(positions.to_pylist(), rows):
@@ -178,6 +178,12 @@ def _read_again(
         ):
             out[name].append(value)
     return pa.table(out, schema=ANSWER_SCHEMA)
+
+
+def _read_columns(filesystem: fs.FileSystem, path: str, columns: list[str]) -> pa.Table:
+    """One file's columns. Not `pq.read_table`: that imports pyarrow.dataset, 0.7 s of every build."""
+    with pq.ParquetFile(path, filesystem=filesystem) as file:
+        return file.read(columns=columns)
 
 
 def _stale(table: pa.Table) -> pa.Array:
@@ -236,7 +242,7 @@ class _Problems:
             for info in listed:
                 if info.type != fs.FileType.File or not info.path.endswith(".parquet") or is_schema_shard(info.path):
                     continue
-                table = pq.read_table(info.path, columns=["problem_id", "instance_json"], filesystem=self.filesystem)
+                table = _read_columns(self.filesystem, info.path, ["problem_id", "instance_json"])
                 for pid, text in zip(table.column("problem_id").to_pylist(), table.column("instance_json").to_pylist()):
                     if pid is not None and text:
                         self._instances[pid] = json.loads(text)

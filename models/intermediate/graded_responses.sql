@@ -37,7 +37,8 @@ problems as (
 
 {% if is_incremental() -%}
 contested as (
-    select response_id from attempts
+    -- read from staging, not through `attempts`: a CTE read twice is materialised, every column of every shard
+    select response_id from {{ ref('stg_responses') }}
     where shard_file in (select file from {{ ref('stg_shards') }} where invocation_id = '{{ invocation_id }}')
 ),
 
@@ -74,6 +75,10 @@ responses as (
     select attempts.*
     from attempts
     inner join to_grade on attempts.shard_file = to_grade.shard_file and attempts.shard_row = to_grade.shard_row
+    {%- if is_incremental() %}
+    -- DuckDB then opens only the shards that hold a row to grade
+    where attempts.shard_file in (select to_grade.shard_file from to_grade)
+    {%- endif %}
 ),
 
 answered as (
@@ -157,5 +162,7 @@ select
     exec_status,
     -- where the row lives
     shard_id,
-    shard_row
+    shard_row,
+    -- the build that graded it (marts.builds.invocation_id): the marts built from it recount only its rows
+    '{{ invocation_id }}' as graded_in_build
 from graded

@@ -52,6 +52,7 @@ select
     shard_row,
     is_success,
     created_at,
-    attempt
+    attempt,
+    '{{ invocation_id }}' as chosen_in_build
 from ranked
 where attempt_rank = 1

@@ -1,9 +1,24 @@
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    unique_key=['model', 'problem_id', 'arm'],
+    incremental_strategy='merge',
+    merge_clauses={
+        'when_matched': [
+            {'condition': 'DBT_INTERNAL_SOURCE.n = 0', 'action': 'delete'},
+            {'action': 'update', 'mode': 'by_name'},
+        ],
+        'when_not_matched': [
+            {'condition': 'DBT_INTERNAL_SOURCE.n > 0', 'action': 'insert', 'mode': 'by_name'},
+        ],
+    },
+) }}
 -- One row per model × problem instance × arm: the responses that came back (the instance's seed and
 -- sample replicates), how many were correct, and their mean. The instance, not the replicate, is the unit
 -- of every interval and test evalhouse publishes: the accuracy marts and the analysis start here.
-with responses as (
+-- Incremental (DuckDB): only the instances with a response this build graded are counted again; one whose
+-- responses all turned out unanswered comes with n = 0, and the merge removes it.
+with graded as (
     select * from {{ ref('graded_responses') }}
-    where is_answered
 ),
 
 models as (
@@ -12,6 +27,27 @@ models as (
         lab
     from {{ ref('int_models') }}
 ),
+
+{% if is_incremental() -%}
+touched as (
+    select distinct model, problem_id, arm
+    from graded
+    where graded_in_build = '{{ invocation_id }}'
+),
+
+responses as (
+    select graded.*
+    from graded
+    inner join touched
+        on graded.model = touched.model and graded.problem_id = touched.problem_id and graded.arm = touched.arm
+    where graded.is_answered
+),
+{%- else %}
+    responses as (
+        select * from graded
+        where is_answered
+    ),
+{%- endif %}
 
 counted as (
     select
@@ -26,19 +62,33 @@ counted as (
         count(case when reported_correct then 1 end) as n_correct_reported
     from responses
     group by model, problem_id, kind, digit, arm
+),
+
+instances as (
+    select * from counted
+    {%- if is_incremental() %}
+    union all
+    -- an instance counted before whose responses are no longer answered: n = 0 removes it
+    select touched.model, touched.problem_id, null, null, touched.arm, 0, 0, 0, 0
+    from touched
+    where not exists (
+        select 1 from counted
+        where counted.model = touched.model and counted.problem_id = touched.problem_id and counted.arm = touched.arm
+    )
+    {%- endif %}
 )
 
 select
-    counted.model,
+    instances.model,
     models.lab,
-    counted.problem_id,
-    counted.kind,
-    counted.digit,
-    counted.arm,
-    counted.n,
-    counted.n_correct,
-    cast(counted.n_correct as double) / counted.n as accuracy,
-    counted.n_reported,
-    counted.n_correct_reported
-from counted
-inner join models on counted.model = models.model
+    instances.problem_id,
+    instances.kind,
+    instances.digit,
+    instances.arm,
+    instances.n,
+    instances.n_correct,
+    cast(instances.n_correct as double) / nullif(instances.n, 0) as accuracy,
+    instances.n_reported,
+    instances.n_correct_reported
+from instances
+inner join models on instances.model = models.model

@@ -22,6 +22,6 @@ select
     ) as n_new_shards,
     (select count(*) from shards) as n_shards,
     (select count(*) from responses) as n_responses,
-    nullif('{{ env_var("EVALHOUSE_PROJECT_FINGERPRINT", "") }}', '') as project_fingerprint,
-    nullif('{{ env_var("EVALHOUSE_INPUT_FINGERPRINTS", "") }}', '') as input_fingerprints,
+    {{ build_setting("EVALHOUSE_PROJECT_FINGERPRINT") }} as project_fingerprint,
+    {{ build_setting("EVALHOUSE_INPUT_FINGERPRINTS") }} as input_fingerprints,
     '{{ dbt_version }}' as dbt_version
