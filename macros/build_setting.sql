@@ -3,7 +3,7 @@
     changes with every build would make dbt parse the model again on every build. -#}
 {% macro build_setting(name) -%}
   {%- if target.type == 'duckdb' -%}
-    nullif(getvariable('{{ name | lower }}'), '')
+    nullif(cast(getvariable('{{ name | lower }}') as varchar), '')
   {%- else -%}
     nullif('{{ env_var(name, "") }}', '')
   {%- endif -%}

@@ -159,6 +159,28 @@ def test_incremental_build_equals_a_full_rebuild(workdir, tmp_path):
     assert set(differences(workdir.warehouse, scratch.warehouse).values()) == {0}
 
 
+def test_incremental_build_removes_an_instance_no_longer_answered(workdir, tmp_path):
+    """An incremental build recounts only the instances it graded again. When the later attempt that wins
+    an instance's only response is one that never ran, the instance leaves marts.acc_model_arm_instance,
+    as it would in a rebuild; the instances it did not touch keep their rows."""
+    write_problems(workdir, {"p1": "42", "p2": "7"})
+    write_responses(workdir, [response("kept", "p1", arm="code"), response("gone", "p2", arm="code")])
+    build(workdir)
+    instances = "select problem_id, n, n_correct from marts.acc_model_arm_instance order by problem_id"
+    assert query(workdir.warehouse, instances) == [("p1", 1, 1), ("p2", 1, 0)]
+
+    never_ran = {"exec_status": "not_run", "verdict": "not_run", "verdict_reason": "no_sandbox", "parsed_answer": None}
+    write_responses(workdir, [response("gone", "p2", arm="code", minutes=9, **never_ran)], run="run-2")
+    second = build(workdir)
+    assert second.mode == "incremental", second.reason
+    assert verdicts(workdir.warehouse)["gone"][0] == "not_run"
+    assert query(workdir.warehouse, instances) == [("p1", 1, 1)]
+
+    scratch = workdir.__class__(data=workdir.data, warehouse=tmp_path / "scratch" / "evalhouse.duckdb")
+    build(scratch, full_refresh=True)
+    assert set(differences(workdir.warehouse, scratch.warehouse).values()) == {0}
+
+
 def test_a_changed_shard_makes_the_next_build_full(workdir):
     """Rewriting a loaded shard (an importer replacing a run) cannot be applied incrementally."""
     shard = write_responses(workdir, [response("a"), response("b")], name="part-run")
