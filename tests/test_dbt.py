@@ -181,6 +181,31 @@ def test_incremental_build_removes_an_instance_no_longer_answered(workdir, tmp_p
     assert set(differences(workdir.warehouse, scratch.warehouse).values()) == {0}
 
 
+def test_incremental_build_removes_a_disagreement_a_corrected_gold_settles(workdir, tmp_path):
+    """A source that called an answer wrong disagrees with the warehouse while the problem's gold says it is
+    right; once the gold is corrected the two agree, and the incremental build drops the disagreement."""
+    write_problems(workdir, {"p1": "42", "p2": "7"})
+    write_responses(
+        workdir,
+        [response("settled", "p1", reported_correct=False), response("stays", "p2", reported_correct=True)],
+        run="import-1",
+        source="legacy",
+    )
+    build(workdir)
+    listed = "select response_id from marts.grading_disagreements order by response_id"
+    assert query(workdir.warehouse, listed) == [("settled",), ("stays",)]
+
+    (workdir.problems / "problems-test.parquet").unlink()
+    write_problems(workdir, {"p1": "41", "p2": "7"}, name="problems-fixed")
+    second = build(workdir)
+    assert second.mode == "incremental", second.reason
+    assert query(workdir.warehouse, listed) == [("stays",)]
+
+    scratch = workdir.__class__(data=workdir.data, warehouse=tmp_path / "scratch" / "evalhouse.duckdb")
+    build(scratch, full_refresh=True)
+    assert set(differences(workdir.warehouse, scratch.warehouse).values()) == {0}
+
+
 def test_a_changed_shard_makes_the_next_build_full(workdir):
     """Rewriting a loaded shard (an importer replacing a run) cannot be applied incrementally."""
     shard = write_responses(workdir, [response("a"), response("b")], name="part-run")

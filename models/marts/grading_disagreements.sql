@@ -1,9 +1,27 @@
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    unique_key='response_id',
+    incremental_strategy='merge',
+    merge_clauses={
+        'when_matched': [
+            {'condition': 'DBT_INTERNAL_SOURCE.reason is null', 'action': 'delete'},
+            {'action': 'update', 'mode': 'by_name'},
+        ],
+        'when_not_matched': [
+            {'condition': 'DBT_INTERNAL_SOURCE.reason is not null', 'action': 'insert', 'mode': 'by_name'},
+        ],
+    },
+) }}
 -- One row per imported response whose source verdict (reported_correct) differs from the warehouse's,
 -- with the reason. Responses graded with the source's own verdict (source_verdict_only) cannot differ
 -- and are not listed; marts.grading_audit counts them.
+-- Incremental (DuckDB): the responses this build graded (again) are compared again; one that no longer
+-- differs comes without a reason, and the merge removes it.
 with graded as (
     select * from {{ ref('graded_responses') }}
-    where is_answered and reported_correct is not null and verdict_reason <> 'source_verdict_only'
+    {%- if is_incremental() %}
+    where graded_in_build = '{{ invocation_id }}'
+    {%- endif %}
 ),
 
 imported as (
@@ -38,16 +56,21 @@ compared as (
         g.source_gold is not null and g.gold is not null and g.source_gold <> g.gold as gold_differs,
         -- a float's rounding: the two golds agree to ~12 significant digits but not exactly
         abs(try_cast(g.source_gold as double) - try_cast(g.gold as double))
-        <= 1e-12 * abs(try_cast(g.gold as double)) as golds_close
+        <= 1e-12 * abs(try_cast(g.gold as double)) as golds_close,
+        coalesce(
+            g.is_answered and g.reported_correct is not null and g.verdict_reason <> 'source_verdict_only'
+            and g.reported_correct <> g.is_correct,
+            false
+        ) as differs
     from graded as g
     left join imported as i on g.shard_id = i.shard_id and g.shard_row = i.shard_row
-    where g.reported_correct <> g.is_correct
 ),
 
 final as (
     select
         *,
         case
+            when not differs then null
             when gold_differs and (answer = gold or answer = source_gold)
                 then
                     case when golds_close then 'lost_precision' else 'wrong_gold' end
@@ -84,3 +107,6 @@ select
     source_file,
     source_line
 from final
+{%- if not is_incremental() %}
+    where differs
+{%- endif %}
