@@ -103,8 +103,7 @@ def build(
         }
         if memory_limit:
             env["EVALHOUSE_MEMORY_LIMIT"] = memory_limit
-        if threads:
-            env["EVALHOUSE_THREADS"] = str(threads)
+        env["EVALHOUSE_THREADS"] = str(threads or os.environ.get("EVALHOUSE_THREADS") or _threads(plan))
         args = _dbt_args(project, warehouse, plan, select, quiet=quiet)
         if paths.data_uri:
             args += ["--target", "s3"]
@@ -141,6 +140,13 @@ def build_lock(warehouse: Path) -> Iterator[None]:
         yield
     finally:
         held.release()
+
+
+def _threads(plan: BuildPlan) -> int:
+    """dbt's threads, i.e. models built at once (DuckDB gives each query every core). A full build is a few
+    heavy queries that need the memory: two at a time (four spill at 10M rows and take 20% longer). An
+    incremental build is many light nodes whose cost is dbt's own Python: four keep the cores busy."""
+    return 4 if plan.incremental else 2
 
 
 def _building_path(warehouse: Path) -> Path:

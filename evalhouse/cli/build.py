@@ -22,7 +22,12 @@ from .common import user_errors
     metavar="SIZE",
     help="DuckDB memory limit, e.g. 4GB (default 4GB; larger work spills to warehouse/.tmp).",
 )
-@click.option("--threads", type=click.IntRange(1), default=None, help="dbt threads: models built at once (default 4).")
+@click.option(
+    "--threads",
+    type=click.IntRange(1),
+    default=None,
+    help="dbt threads: models built at once (default 2 for a full build, 4 for an incremental one).",
+)
 @click.option(
     "--target",
     type=click.Choice(["local", "spark"]),
