@@ -21,6 +21,9 @@ from duckdb import DuckDBPyConnection
 
 from evalhouse.raw_tables import ensure_schema_shards
 
+# what evalhouse build passes to marts.builds
+PASSED = ("EVALHOUSE_PROJECT_FINGERPRINT", "EVALHOUSE_INPUT_FINGERPRINTS")
+
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict[str, Any]) -> None:
@@ -38,7 +41,3 @@ class Plugin(BasePlugin):
             # a literal, not a bound parameter: binding a Python value makes DuckDB import pandas (0.4 s)
             literal = "null" if value is None else "'" + value.replace("'", "''") + "'"
             cursor.execute(f"set variable {name.lower()} = {literal}")
-
-
-# what evalhouse build passes to marts.builds
-PASSED = ("EVALHOUSE_PROJECT_FINGERPRINT", "EVALHOUSE_INPUT_FINGERPRINTS")
