@@ -160,15 +160,14 @@ def _read_again(
         return None
     table = _read_columns(filesystem, shard, [c for c in _COLUMNS if c in present])
     rows = table.take(positions).to_pylist()
-    out: dict[str, list] = {name: [] for name in ANSWER_SCHEMA.names}
-    for position, row in zip(positions.to_pylist(), rows):
+    out: dict[str, list] = {name: [] for name in ANSWER_SCHEMA.names if name != "shard_row"}
+    for row in rows:
         graded = _read(row, problems)
         summary.rows += 1
         outcome = graded.parse_error or "read"
         summary.by_outcome[outcome] = summary.by_outcome.get(outcome, 0) + 1
         for name, value in (
             ("shard", relative),
-            ("shard_row", position),
             ("response_id", row.get("response_id")),
             ("parsed_answer", graded.parsed_answer),
             ("parse_error", graded.parse_error),
@@ -177,7 +176,9 @@ def _read_again(
             ("extractor_version", EXTRACTOR_VERSION),
         ):
             out[name].append(value)
-    return pa.table(out, schema=ANSWER_SCHEMA)
+    columns = {name: _strings(values) for name, values in out.items()}
+    columns["shard_row"] = positions.cast(pa.int64())
+    return pa.Table.from_arrays([columns[name] for name in ANSWER_SCHEMA.names], schema=ANSWER_SCHEMA)
 
 
 def _read_columns(filesystem: fs.FileSystem, path: str, columns: list[str]) -> pa.Table:
@@ -192,18 +193,28 @@ def _stale(table: pa.Table) -> pa.Array:
     readings of values (no version) have no reply to read."""
 
     def column(name: str) -> pa.Array:
-        return table[name] if name in table.column_names else pa.nulls(len(table), pa.string())
+        values = table[name] if name in table.column_names else pa.nulls(len(table))
+        return values.cast(pa.string()) if pa.types.is_null(values.type) else values
 
-    never_read = pc.and_kleene(pc.is_null(column("parsed_answer")), pc.is_null(column("parse_error")))
+    def equals(name: str, value: str) -> pa.Array:  # false where the value is missing
+        return pc.is_in(column(name), value_set=_strings([value]))
+
+    never_read = pc.and_(pc.is_null(column("parsed_answer")), pc.is_null(column("parse_error")))
     version = column("extractor_version")
-    other_version = pc.and_kleene(pc.is_valid(version), pc.not_equal(version, EXTRACTOR_VERSION))
-    no_reply = pc.or_kleene(
-        pc.is_valid(column("error")),
-        pc.or_kleene(pc.equal(column("verdict"), "not_run"), pc.equal(column("exec_status"), "not_run")),
+    other_version = pc.and_(pc.is_valid(version), pc.invert(equals("extractor_version", EXTRACTOR_VERSION)))
+    no_reply = pc.or_(
+        pc.is_valid(column("error")), pc.or_(equals("verdict", "not_run"), equals("exec_status", "not_run"))
     )
-    kept_verdict = pc.equal(column("verdict_reason"), "source_verdict_only")
-    skip = pc.fill_null(pc.or_kleene(no_reply, kept_verdict), False)
-    return pc.and_kleene(pc.invert(skip), pc.fill_null(pc.or_kleene(never_read, other_version), False))
+    kept_verdict = equals("verdict_reason", "source_verdict_only")
+    return pc.and_(pc.invert(pc.or_(no_reply, kept_verdict)), pc.or_(never_read, other_version))
+
+
+def _strings(values: list[str | None]) -> pa.Array:
+    """A string array from Python values. Not `pa.array`: its first call imports pandas, to see whether it
+    was given pandas objects, and that import was 0.3 s of every build that reads a reply again."""
+    builder = pa.lib.StringBuilder()
+    builder.append_values(values)
+    return builder.finish()
 
 
 def _read(row: dict[str, Any], problems: _Problems) -> Graded:
