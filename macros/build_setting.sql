@@ -8,3 +8,11 @@
     nullif('{{ env_var(name, "") }}', '')
   {%- endif -%}
 {%- endmacro %}
+
+
+{#- This build, as the rows it writes name it (graded_in_build, chosen_in_build): its start, which
+    marts.builds keeps as started_at. A timestamp, not the invocation id: DuckDB writes ten million copies
+    of a constant timestamp in 0.2 s, of a constant string in 1.5 s. -#}
+{% macro this_build() -%}
+  cast('{{ run_started_at }}' as timestamp)
+{%- endmacro %}

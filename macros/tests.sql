@@ -9,7 +9,7 @@
 {% test grain(model, columns, invariant='true', written_in=none) %}
 {#- the filter is repeated, not a CTE: DuckDB materialises a CTE read twice, every column of every row -#}
 {%- set rows -%}
-    {{ model }}{% if written_in %} where {{ written_in }} = '{{ invocation_id }}'{% endif %}
+    {{ model }}{% if written_in %} where {{ written_in }} = {{ this_build() }}{% endif %}
 {%- endset %}
 select {{ columns | join(', ') }}, 'more than one row' as failure
 from {{ rows }}

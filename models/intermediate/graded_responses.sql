@@ -74,7 +74,8 @@ to_grade as (
 responses as (
     select attempts.*
     from attempts
-    inner join to_grade on attempts.shard_file = to_grade.shard_file and attempts.shard_row = to_grade.shard_row
+    -- the pointer's two numbers, not the file's path: hashing ten million paths took twice as long
+    inner join to_grade on attempts.shard_id = to_grade.shard_id and attempts.shard_row = to_grade.shard_row
     {%- if is_incremental() %}
     -- DuckDB then opens only the shards that hold a row to grade
     where attempts.shard_file in (select to_grade.shard_file from to_grade)
@@ -163,6 +164,6 @@ select
     -- where the row lives
     shard_id,
     shard_row,
-    -- the build that graded it (marts.builds.invocation_id): the marts built from it recount only its rows
-    '{{ invocation_id }}' as graded_in_build
+    -- the build that graded it (marts.builds.started_at): the marts built from it recount only its rows
+    {{ this_build() }} as graded_in_build
 from graded

@@ -53,6 +53,6 @@ select
     is_success,
     created_at,
     attempt,
-    '{{ invocation_id }}' as chosen_in_build
+    {{ this_build() }} as chosen_in_build
 from ranked
 where attempt_rank = 1

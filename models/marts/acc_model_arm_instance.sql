@@ -43,7 +43,7 @@ models as (
 touched as (
     select distinct model, problem_id, arm
     from graded
-    where graded_in_build = '{{ invocation_id }}'
+    where graded_in_build = {{ this_build() }}
 ),
 
 responses as (

@@ -14,7 +14,7 @@ responses as (
 
 select
     '{{ invocation_id }}' as invocation_id,
-    cast('{{ run_started_at }}' as timestamp) as started_at,
+    {{ this_build() }} as started_at,
     {{ "'incremental'" if is_incremental() else "'full'" }} as mode,
     (
         select count(*) from shards

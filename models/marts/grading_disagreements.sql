@@ -20,7 +20,7 @@
 with graded as (
     select * from {{ ref('graded_responses') }}
     {%- if is_incremental() %}
-    where graded_in_build = '{{ invocation_id }}'
+    where graded_in_build = {{ this_build() }}
     {%- endif %}
 ),
 

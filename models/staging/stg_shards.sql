@@ -31,6 +31,6 @@ select
     new_files.modified_at,
     coalesce(counted.n_rows, 0) as n_rows,
     '{{ invocation_id }}' as invocation_id,
-    cast('{{ run_started_at }}' as timestamp) as loaded_at
+    {{ this_build() }} as loaded_at
 from new_files
 left join counted on new_files.file = counted.file
