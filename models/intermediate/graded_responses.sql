@@ -77,9 +77,11 @@ responses as (
     -- the pointer's two numbers, not the file's path: hashing ten million paths took twice as long
     inner join to_grade on attempts.shard_id = to_grade.shard_id and attempts.shard_row = to_grade.shard_row
     {%- if is_incremental() %}
-    -- DuckDB then opens only the shards that hold a row to grade (a list of a few distinct files is pushed
-    -- into the scan; one entry per row to grade is too long a list, and every shard is opened)
-    where attempts.shard_file in (select distinct to_grade.shard_file from to_grade)
+    -- DuckDB then opens only the shards that hold a row to grade: the list of their files is pushed into
+    -- the scan (a list with an entry per row to grade would be too long, and every shard would be opened)
+    where attempts.shard_file in (
+        select file from {{ ref('stg_shards') }} where shard_id in (select to_grade.shard_id from to_grade)
+    )
     {%- endif %}
 ),
 

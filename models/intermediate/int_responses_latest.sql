@@ -7,13 +7,13 @@
 -- One row per response_id: which stored attempt wins. A success beats an error; among equals the latest
 -- attempt wins (created_at, then the attempt number), and the shard pointer breaks exact ties, so every
 -- build, full or incremental, on DuckDB or Spark, picks the same row. Only the keys and the pointer are
--- kept; graded_responses reads the winning row's columns through the pointer.
+-- kept (the shard's number, not its path, which would make sorting the attempts slower); graded_responses
+-- reads the winning row's columns through the pointer.
 -- Incremental (DuckDB): the attempts in the shards this build loaded contest the stored winners of the
 -- same ids; the winner of that contest is the winner over every attempt, so the result equals a rebuild.
 with attempts as (
     select
         response_id,
-        shard_file,
         shard_id,
         shard_row,
         error is null as is_success,
@@ -29,7 +29,7 @@ contenders as (
     select * from attempts
     {% if is_incremental() -%}
     union all
-    select response_id, shard_file, shard_id, shard_row, is_success, created_at, attempt
+    select response_id, shard_id, shard_row, is_success, created_at, attempt
     from {{ this }}
     where response_id in (select response_id from attempts)
     {%- endif %}
@@ -47,7 +47,6 @@ ranked as (
 
 select
     response_id,
-    shard_file,
     shard_id,
     shard_row,
     is_success,
