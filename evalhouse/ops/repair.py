@@ -11,9 +11,10 @@ Then, for what the shard held:
   rows still journaled whose shard was set aside are written again;
 - the response ids it held are named from whatever still knows them: its own `response_id` column (when
   only other pages are damaged) and the warehouse's last build (`graded.int_responses_latest` names each
-  winning row's shard). Ids stored in no readable shard are lost; the next `ingest run` of the plan (or
-  `rerun`) asks for them again, since what is stored decides what is asked. A run's manifest (`run.json`)
-  counts the rows the run stored, so the number lost per run is known even when the ids are not;
+  winning row's shard, `staging.stg_shards` its file). Ids stored in no readable shard are lost; the next
+  `ingest run` of the plan (or `rerun`) asks for them again, since what is stored decides what is asked.
+  A run's manifest (`run.json`) counts the rows the run stored, so the number lost per run is known even
+  when the ids are not;
 - an imported shard names the files it came from (the import log), to be imported again.
 
 A folder's `schema.parquet` holds no rows: when it cannot be read it is written again, not set aside.
@@ -242,8 +243,8 @@ def _known_ids(path: Path, paths: Paths) -> set[str]:
             return ids
         try:
             rows = con.execute(
-                "select response_id from graded.int_responses_latest "
-                "where regexp_replace(shard_file, '^.*/raw/', '') = ?",
+                "select response_id from graded.int_responses_latest where shard_id in "
+                "(select shard_id from staging.stg_shards where regexp_replace(file, '^.*/raw/', '') = ?)",
                 [relative],
             ).fetchall()
             ids |= {r[0] for r in rows}
