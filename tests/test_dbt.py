@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from evalhouse.build import BuildError, build
+from evalhouse.build import BuildError, build, dbt_state_dir
 
 from .conftest import REPO
 from .warehouse_data import differences, failed, query, response, write_problems, write_responses
@@ -270,6 +272,27 @@ def test_new_columns_in_new_shards_reach_the_staging_views(workdir):
     rows = query(workdir.warehouse, "select response_id, parse_error from staging.stg_responses order by 1")
     assert rows == [("new", "no_json_object"), ("old", None)]
     assert verdicts(workdir.warehouse)["new"] == ("parse_error", "no_json_object", None)
+
+
+def test_grain_test_reports_a_repeated_key_and_a_null_key(workdir, tmp_path):
+    """The grain test (macros/tests.sql) passes the table as built, and reports a key stored twice and a
+    row whose key is null, each once, even though it looks for repeated keys by their hash first."""
+    write_problems(workdir, {"p1": "42"})
+    write_responses(workdir, [response("a"), response("b"), response("c")])
+    build(workdir)
+    compiled = next(dbt_state_dir(workdir.warehouse).glob("target/compiled/**/grain_graded_responses_*.sql"))
+    sql = compiled.read_text()
+    catalog = re.search(r'"([^"]+)"\."graded"\."graded_responses"', sql).group(1)
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(workdir.warehouse, copy)
+    con = duckdb.connect()
+    con.execute(f'attach \'{copy}\' as "{catalog}"; use "{catalog}"')
+    assert con.execute(sql).fetchall() == []
+
+    con.execute("insert into graded.graded_responses select * from graded.graded_responses where response_id = 'a'")
+    con.execute("update graded.graded_responses set response_id = null where response_id = 'b'")
+    failures = sorted(con.execute(sql).fetchall(), key=str)
+    assert failures == [("a", "more than one row"), (None, "a key column is null or the invariant fails")]
 
 
 def test_seed_checks_run_until_the_same_project_has_built_the_warehouse(workdir, tmp_path):
